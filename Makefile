@@ -1,0 +1,51 @@
+# Two commands are the whole set-up: `make run` and `make test`.
+# Each creates .venv if needed and installs what is missing, then does its job.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install run test lint format bench-accuracy bench-perf clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) app.py
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench-accuracy: $(BENCH_STAMP)
+	$(PY) -m bench.accuracy
+
+bench-perf: $(BENCH_STAMP)
+	$(PY) -m bench.perf
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""The Starlette application: GraphQL at /graphql (GraphiQL on GET) and /healthz.
+
+Run it with `python app.py` (or `make run`); HOST, PORT, DATABASE_URL, DATA_DIR and
+the other settings in settings.py come from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from middleware import BodySizeLimit
+from ml.pipeline import FacePipeline
+from models import database_config
+from resolvers.context import Context
+from resolvers.services import Services, build_engine, build_pipeline, load_gallery
+from schema.root import schema
+from settings import Settings
+
+log = logging.getLogger("faceid")
+
+
+class FaceGraphQL(GraphQL):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(services=request.app.state.services, request=request, response=response)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "model": services.spec.name,
+            "dimension": services.spec.dimension,
+            "detector": services.engine.pipeline.detector.name,
+            "device": services.engine.pipeline.embedder.device,
+            "faces": len(services.gallery),
+        }
+    )
+
+
+def create_app(settings: Settings | None = None, pipeline: FacePipeline | None = None) -> Starlette:
+    """The application; `pipeline` lets tests and benchmarks reuse loaded models."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        async with RegisterTortoise(app, config=database_config(settings.resolved_database_url), generate_schemas=True):
+            face_engine = build_engine(settings, pipeline or await asyncio.to_thread(build_pipeline, settings))
+            await face_engine.start()
+            try:
+                gallery = await load_gallery(face_engine.pipeline.spec)
+                app.state.services = Services(settings, face_engine, gallery)
+                log.info("ready: %s, %d faces", face_engine.pipeline.spec.name, len(gallery))
+                yield
+            finally:
+                app.state.services = None
+                await face_engine.close()
+
+    graphql = FaceGraphQL(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+    # Room for one image sent as base64 (4/3 of its size) plus the query around it.
+    max_body = settings.max_image_bytes * 4 // 3 + 1024 * 1024
+    middleware = [Middleware(BodySizeLimit, max_bytes=max_body)]
+    if settings.cors_origins:
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+            ),
+        )
+    return Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+
+
+app = create_app()
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    current = Settings.from_env()
+    uvicorn.run(app, host=current.host, port=current.port)

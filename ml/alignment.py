@@ -1,0 +1,52 @@
+"""Cut a face out of a photo into the embedder's square input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ml.detection import Box
+
+# Where the five MTCNN landmarks sit in a 112x112 ArcFace-style crop; scaled to the
+# embedder's input size. Used by align_by_landmarks (measured in bench/accuracy.py).
+_TEMPLATE_112 = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float32,
+)
+
+
+def crop_with_margin(image: np.ndarray, box: Box, size: int, margin: float) -> np.ndarray:
+    """The box grown by `margin` (a fraction of its size, split over both sides),
+    clipped to the image and resized to size x size, as FaceNet was trained."""
+    height, width = image.shape[:2]
+    grow_x, grow_y = box.width * margin / 2, box.height * margin / 2
+    x1 = max(0, int(round(box.x - grow_x)))
+    y1 = max(0, int(round(box.y - grow_y)))
+    x2 = min(width, int(round(box.x + box.width + grow_x)))
+    y2 = min(height, int(round(box.y + box.height + grow_y)))
+    face = image[y1:y2, x1:x2]
+    interpolation = cv2.INTER_AREA if face.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(face, (size, size), interpolation=interpolation)
+
+
+def align_by_landmarks(image: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> np.ndarray:
+    """Similarity transform of the five landmarks onto a fixed template."""
+    template = _TEMPLATE_112 / 112.0
+    # Shrink the template towards its centre so the margin around the face matches.
+    template = (template - 0.5) / (1.0 + margin) + 0.5
+    matrix, _ = cv2.estimateAffinePartial2D(landmarks.astype(np.float32), template * size, method=cv2.LMEDS)
+    if matrix is None:
+        raise ValueError("landmarks are degenerate")
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )

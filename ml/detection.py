@@ -1,0 +1,132 @@
+"""Face detectors behind one interface: MTCNN (default, with landmarks) and Haar."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from ml.mtcnn import Mtcnn
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box  # in the coordinates of the image passed to detect()
+    score: float | None  # None where the detector gives no confidence (Haar)
+    landmarks: np.ndarray | None  # (5, 2) x, y: eyes, nose, mouth corners
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+
+def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """A copy whose longer side is at most max_side, and the factor back to the original."""
+    height, width = image.shape[:2]
+    longest = max(height, width)
+    if longest <= max_side:
+        return image, 1.0
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), 1.0 / scale
+
+
+def _clip_box(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> Box | None:
+    left, top = max(0, int(round(x1))), max(0, int(round(y1)))
+    right, bottom = min(width, int(round(x2))), min(height, int(round(y2)))
+    if right - left < 2 or bottom - top < 2:
+        return None
+    return Box(left, top, right - left, bottom - top)
+
+
+class MtcnnDetector:
+    name = "mtcnn"
+
+    def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
+        self.max_side = max_side
+        self.min_face_size = min_face_size
+        self._local = threading.local()
+        self._net()  # load (and checksum) the weights now, not on the first request
+
+    def _net(self) -> Mtcnn:
+        net = getattr(self._local, "net", None)
+        if net is None:
+            net = self._local.net = Mtcnn(self.min_face_size)
+        return net
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        small, back = _downscale(image, self.max_side)
+        boxes, landmarks = self._net().detect(small)
+        height, width = image.shape[:2]
+        found = []
+        for (x1, y1, x2, y2, score), points in zip(boxes, landmarks, strict=True):
+            box = _clip_box(x1 * back, y1 * back, x2 * back, y2 * back, width, height)
+            if box is not None:
+                found.append(Detection(box, float(score), points * back))
+        return found
+
+
+class HaarDetector:
+    """The classic Viola-Jones frontal-face cascade that ships with OpenCV 4."""
+
+    name = "haar"
+
+    def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
+        self.max_side = max_side
+        self.min_face_size = min_face_size
+        self._path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        self._local = threading.local()
+        self._cascade()
+
+    def _cascade(self) -> cv2.CascadeClassifier:
+        cascade = getattr(self._local, "cascade", None)
+        if cascade is None:
+            cascade = cv2.CascadeClassifier(self._path)
+            if cascade.empty():
+                raise RuntimeError(f"cannot load the Haar cascade {self._path}")
+            self._local.cascade = cascade
+        return cascade
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        small, back = _downscale(image, self.max_side)
+        grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        min_side = max(1, int(self.min_face_size / back))
+        rects = self._cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+        height, width = image.shape[:2]
+        found = []
+        for x, y, w, h in rects:
+            box = _clip_box(x * back, y * back, (x + w) * back, (y + h) * back, width, height)
+            if box is not None:
+                found.append(Detection(box, None, None))
+        return found
+
+
+DETECTORS: dict[str, type[MtcnnDetector] | type[HaarDetector]] = {
+    "mtcnn": MtcnnDetector,
+    "haar": HaarDetector,
+}
+
+
+def make_detector(name: str, max_side: int, min_face_size: int) -> Detector:
+    try:
+        factory = DETECTORS[name]
+    except KeyError:
+        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}") from None
+    return factory(max_side=max_side, min_face_size=min_face_size)

@@ -1,0 +1,106 @@
+"""Runs the face pipeline off the event loop, with micro-batching and back-pressure.
+
+Detection runs in a small thread pool. Crops from concurrent requests queue up for
+the embedder, which takes them as one batch (up to max_batch, waiting at most
+batch_wait_ms for company), so throughput under load approaches the model's batch
+ceiling. At most max_pending photos may be in the pipeline at once: one more fails
+at once with Overloaded instead of waiting without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.errors import Overloaded
+from ml.pipeline import FaceEmbedding, FacePipeline, LocatedFace
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_batch: int = 32
+    batch_wait_ms: float = 5.0
+    max_pending: int = 64
+    detect_workers: int = 2
+
+
+class FaceEngine:
+    def __init__(self, pipeline: FacePipeline, limits: EngineLimits) -> None:
+        self.pipeline = pipeline
+        self.limits = limits
+        self._detect_pool = ThreadPoolExecutor(limits.detect_workers, thread_name_prefix="detect")
+        self._embed_pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
+        self._queue: asyncio.Queue[tuple[LocatedFace, asyncio.Future[FaceEmbedding]]] | None = None
+        self._batcher: asyncio.Task[None] | None = None
+        self._pending = 0
+        self.batches_run = 0  # for tests and the benchmark: how well batching works
+        self.faces_embedded = 0
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._batcher = asyncio.create_task(self._run_batches(), name="embed-batcher")
+        # Warm-up: the first TensorFlow call traces the graph; pay for it now.
+        blank = np.zeros((1, self.pipeline.spec.input_size, self.pipeline.spec.input_size, 3), np.uint8)
+        await asyncio.get_running_loop().run_in_executor(self._embed_pool, self.pipeline.embedder.embed, blank)
+
+    async def close(self) -> None:
+        if self._batcher is not None:
+            self._batcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._batcher
+        self._detect_pool.shutdown(wait=True, cancel_futures=True)
+        self._embed_pool.shutdown(wait=True, cancel_futures=True)
+
+    async def embed_photo(self, data: bytes, reject_multiple: bool = False) -> FaceEmbedding:
+        """Decode, detect, crop and embed one photo. Raises ml.errors on a bad photo."""
+        if self._pending >= self.limits.max_pending:
+            raise Overloaded(f"{self._pending} photos are already being processed; try again shortly")
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            face = await loop.run_in_executor(self._detect_pool, self.pipeline.locate, data, reject_multiple)
+            future: asyncio.Future[FaceEmbedding] = loop.create_future()
+            assert self._queue is not None, "FaceEngine.start() was not awaited"
+            self._queue.put_nowait((face, future))
+            return await future
+        finally:
+            self._pending -= 1
+
+    async def _run_batches(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            deadline = time.monotonic() + self.limits.batch_wait_ms / 1000
+            while len(batch) < self.limits.max_batch:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                except TimeoutError:
+                    break
+            batch = [(face, future) for face, future in batch if not future.cancelled()]
+            if not batch:
+                continue
+            try:
+                results = await loop.run_in_executor(self._embed_pool, self.pipeline.embed, [face for face, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            self.batches_run += 1
+            self.faces_embedded += len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)

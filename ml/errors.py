@@ -1,0 +1,25 @@
+"""What can go wrong with a photo, as exceptions the callers map to their own codes."""
+
+
+class FaceError(Exception):
+    """Base class: the input cannot give a usable face. The message is safe to show."""
+
+
+class BadImage(FaceError):
+    """Not an image, an unsupported format, truncated or empty."""
+
+
+class ImageTooLarge(FaceError):
+    """Over the byte or pixel limit (decompression bombs included)."""
+
+
+class NoFace(FaceError):
+    """No face was found in the image."""
+
+
+class TooManyFaces(FaceError):
+    """Several faces were found where exactly one was required."""
+
+
+class Overloaded(Exception):
+    """Too much work is already waiting for the models; try again later."""

@@ -1,0 +1,1 @@
+"""Thin resolvers: validate arguments, call ml/ and models/, map rows to schema types."""

@@ -1,0 +1,135 @@
+"""Face queries and mutations: enrolment writes the database, then the gallery."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import strawberry
+from tortoise.transactions import in_transaction
+
+from ml.pipeline import FaceEmbedding
+from models import Face as FaceRow
+from models import Person as PersonRow
+from resolvers.context import Context
+from resolvers.errors import not_found
+from resolvers.ids import parse_id
+from resolvers.images import read_image
+from resolvers.mapping import face_type
+from resolvers.pagination import after_filter, check_page_size, encode_cursor
+from resolvers.persons import get_person_row
+from schema.inputs import ImageInput
+from schema.types import DeleteResult, Embedding, Face, FaceConnection, FaceEdge, PageInfo
+
+
+async def get_face_row(face_id: str) -> FaceRow:
+    row = await FaceRow.get_or_none(id=parse_id(face_id, "face"))
+    if row is None:
+        raise not_found("face", face_id)
+    return row
+
+
+async def embed_image(ctx: Context, image: ImageInput, reject_multiple: bool = False) -> tuple[bytes, FaceEmbedding]:
+    """The photo's bytes and its largest face's embedding; raises on a bad photo."""
+    data = await read_image(image, ctx.services.settings.max_image_bytes)
+    return data, await ctx.services.engine.embed_photo(data, reject_multiple)
+
+
+def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict:
+    box = result.face.detection.box
+    return {
+        "embedding": result.vector.astype("<f4").tobytes(),
+        "model": ctx.services.spec.name,
+        "box_x": box.x,
+        "box_y": box.y,
+        "box_width": box.width,
+        "box_height": box.height,
+        "detection_score": result.face.detection.score,
+        "detector": result.face.detector,
+        "crop_jpeg": result.crop_jpeg,
+        "image_sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def stored_vector(row: FaceRow) -> np.ndarray:
+    return np.frombuffer(row.embedding, dtype="<f4")
+
+
+async def face(face_id: str) -> Face | None:
+    row = await FaceRow.get_or_none(id=parse_id(face_id, "face"))
+    return None if row is None else face_type(row)
+
+
+async def faces(ctx: Context, first: int, after: str | None) -> FaceConnection:
+    check_page_size(first, ctx.services.settings.page_size_max)
+    total = await FaceRow.all().count()
+    query = FaceRow.all()
+    cursor_filter = after_filter(after)
+    if cursor_filter is not None:
+        query = query.filter(cursor_filter)
+    rows = await query.order_by("created_at", "id").limit(first + 1)
+    edges = [FaceEdge(node=face_type(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
+    return FaceConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+async def faces_by_person(ctx: Context, person_id: str) -> list[Face]:
+    person = await get_person_row(person_id)
+    return await ctx.loaders.faces_by_person.load(str(person.id))
+
+
+async def face_embedding(face_id: str) -> Embedding:
+    row = await get_face_row(face_id)
+    vector = stored_vector(row)
+    return Embedding(face_id=strawberry.ID(str(row.id)), model=row.model, dimension=len(vector), vector=vector.tolist())
+
+
+async def create_face(ctx: Context, person_id: str, image: ImageInput, reject_multiple: bool) -> Face:
+    person = await get_person_row(person_id)  # fail fast, before the models run
+    data, result = await embed_image(ctx, image, reject_multiple)
+    async with in_transaction():
+        # The person may have been deleted while the models ran.
+        if not await PersonRow.filter(id=person.id).exists():
+            raise not_found("person", person_id)
+        row = await FaceRow.create(person_id=person.id, **_face_columns(ctx, data, result))
+    ctx.services.gallery.upsert(str(row.id), str(person.id), result.vector)
+    return face_type(row)
+
+
+async def update_face(ctx: Context, face_id: str, person_id: str | None, image: ImageInput | None) -> Face:
+    row = await get_face_row(face_id)
+    changes: dict = {}
+    if person_id is not None:
+        changes["person_id"] = (await get_person_row(person_id)).id
+    result = None
+    if image is not None:
+        data, result = await embed_image(ctx, image)
+        changes.update(_face_columns(ctx, data, result))
+    if changes:
+        async with in_transaction():
+            target = changes.get("person_id", row.person_id)
+            if not await PersonRow.filter(id=target).exists():
+                raise not_found("person", target)
+            updated = await FaceRow.filter(id=row.id).update(**changes)
+            if not updated:
+                raise not_found("face", face_id)
+        row = await get_face_row(face_id)
+    if row.model == ctx.services.spec.name:
+        vector = result.vector if result is not None else stored_vector(row)
+        ctx.services.gallery.upsert(str(row.id), str(row.person_id), vector)
+    return face_type(row)
+
+
+async def delete_face(ctx: Context, face_id: str) -> DeleteResult:
+    row = await get_face_row(face_id)
+    await FaceRow.filter(id=row.id).delete()
+    ctx.services.gallery.remove(str(row.id))
+    return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=1)

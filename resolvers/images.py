@@ -1,0 +1,47 @@
+"""Turn an ImageInput into bytes, within the byte limit, before any decoding."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from ml.errors import ImageTooLarge
+from resolvers.errors import invalid
+from schema.inputs import ImageInput
+
+_DATA_URL = re.compile(r"^data:image/[\w.+-]+(;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+async def read_image(image: ImageInput, max_bytes: int) -> bytes:
+    has_upload, has_base64 = image.upload is not None, image.base64 is not None
+    if has_upload == has_base64:
+        raise invalid("give the image exactly one way: `upload` or `base64`")
+    if has_upload:
+        data = await image.upload.read(max_bytes + 1)
+        if not isinstance(data, bytes):  # a plain form field, not a file part
+            raise invalid("`upload` must be a file part of a multipart request")
+    else:
+        data = _decode_base64(image.base64, max_bytes)
+    if len(data) > max_bytes:
+        raise ImageTooLarge(f"the image is over the limit of {max_bytes} bytes")
+    return data
+
+
+def _decode_base64(text: str, max_bytes: int) -> bytes:
+    text = _DATA_URL.sub("", text.strip(), count=1)
+    if text.startswith("data:"):
+        raise invalid("a data URL must be of the form data:image/...;base64,<data>")
+    # Refuse oversized input from its length, before decoding it.
+    if len(text) > (max_bytes + 2) // 3 * 4 + 1024:
+        raise ImageTooLarge(f"the image is over the limit of {max_bytes} bytes")
+    text = _WHITESPACE.sub("", text)
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            return base64.urlsafe_b64decode(text)
+        except (binascii.Error, ValueError):
+            raise invalid("`base64` is not valid base64") from None

@@ -1,0 +1,51 @@
+"""Per-request DataLoaders, so that a page of N items costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
+
+from models import Face as FaceRow
+from models import Person as PersonRow
+from resolvers.mapping import face_type, person_type
+from schema.types import Face, Person
+
+
+async def _persons(ids: Sequence[str]) -> list[Person | None]:
+    rows = {str(row.id): row for row in await PersonRow.filter(id__in=list(ids))}
+    return [person_type(rows[i]) if i in rows else None for i in ids]
+
+
+async def _faces_by_person(person_ids: Sequence[str]) -> list[list[Face]]:
+    grouped: dict[str, list[Face]] = defaultdict(list)
+    for row in await FaceRow.filter(person_id__in=list(person_ids)).order_by("created_at", "id"):
+        grouped[str(row.person_id)].append(face_type(row))
+    return [grouped.get(i, []) for i in person_ids]
+
+
+async def _face_counts(person_ids: Sequence[str]) -> list[int]:
+    rows = (
+        await FaceRow.filter(person_id__in=list(person_ids))
+        .annotate(n=Count("id"))
+        .group_by("person_id")
+        .values_list("person_id", "n")
+    )
+    counts = {str(person_id): n for person_id, n in rows}
+    return [counts.get(i, 0) for i in person_ids]
+
+
+async def _faces(ids: Sequence[str]) -> list[Face | None]:
+    rows = {str(row.id): row for row in await FaceRow.filter(id__in=list(ids))}
+    return [face_type(rows[i]) if i in rows else None for i in ids]
+
+
+@dataclass
+class Loaders:
+    person: DataLoader[str, Person | None] = field(default_factory=lambda: DataLoader(_persons))
+    face: DataLoader[str, Face | None] = field(default_factory=lambda: DataLoader(_faces))
+    faces_by_person: DataLoader[str, list[Face]] = field(default_factory=lambda: DataLoader(_faces_by_person))
+    face_count: DataLoader[str, int] = field(default_factory=lambda: DataLoader(_face_counts))

@@ -1,0 +1,138 @@
+"""Person queries and mutations."""
+
+from __future__ import annotations
+
+import json
+
+import strawberry
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from models import Face as FaceRow
+from models import Person as PersonRow
+from models.tables import EXTERNAL_ID_MAX, NAME_MAX
+from resolvers.context import Context
+from resolvers.errors import ApiError, invalid, not_found
+from resolvers.ids import parse_id
+from resolvers.mapping import person_type
+from resolvers.pagination import after_filter, check_page_size, encode_cursor
+from schema.inputs import PersonInput, PersonPatch
+from schema.types import DeleteResult, PageInfo, Person, PersonConnection, PersonEdge
+
+METADATA_MAX_BYTES = 16 * 1024
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise invalid(f"`name` must be 1 to {NAME_MAX} characters")
+    return name
+
+
+def _clean_external_id(external_id: str | None) -> str | None:
+    if external_id is None:
+        return None
+    external_id = external_id.strip()
+    if not 1 <= len(external_id) <= EXTERNAL_ID_MAX:
+        raise invalid(f"`externalId` must be 1 to {EXTERNAL_ID_MAX} characters")
+    return external_id
+
+
+def _clean_metadata(metadata: object) -> dict | None:
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise invalid("`metadata` must be a JSON object")
+    if len(json.dumps(metadata)) > METADATA_MAX_BYTES:
+        raise invalid(f"`metadata` must be at most {METADATA_MAX_BYTES} bytes of JSON")
+    return metadata
+
+
+async def _check_external_id_free(external_id: str | None, person_id: object = None) -> None:
+    if external_id is None:
+        return
+    taken = PersonRow.filter(external_id=external_id)
+    if person_id is not None:
+        taken = taken.exclude(id=person_id)
+    if await taken.exists():
+        raise invalid(f"externalId {external_id!r} is already used by another person")
+
+
+def _duplicate_external_id() -> ApiError:
+    return invalid("externalId is already used by another person")
+
+
+async def get_person_row(person_id: str) -> PersonRow:
+    row = await PersonRow.get_or_none(id=parse_id(person_id, "person"))
+    if row is None:
+        raise not_found("person", person_id)
+    return row
+
+
+async def person(person_id: str) -> Person | None:
+    row = await PersonRow.get_or_none(id=parse_id(person_id, "person"))
+    return None if row is None else person_type(row)
+
+
+async def persons(ctx: Context, first: int, after: str | None, search: str | None) -> PersonConnection:
+    check_page_size(first, ctx.services.settings.page_size_max)
+    query = PersonRow.all()
+    if search:
+        query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))
+    total = await query.count()
+    cursor_filter = after_filter(after)
+    if cursor_filter is not None:
+        query = query.filter(cursor_filter)
+    rows = await query.order_by("created_at", "id").limit(first + 1)
+    edges = [PersonEdge(node=person_type(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
+    return PersonConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+async def create_person(data: PersonInput) -> Person:
+    name = _clean_name(data.name)
+    external_id = _clean_external_id(data.external_id)
+    metadata = _clean_metadata(data.metadata)
+    await _check_external_id_free(external_id)
+    try:
+        row = await PersonRow.create(name=name, external_id=external_id, metadata=metadata)
+    except IntegrityError:  # lost a race for the same externalId
+        raise _duplicate_external_id() from None
+    return person_type(row)
+
+
+async def update_person(person_id: str, patch: PersonPatch) -> Person:
+    row = await get_person_row(person_id)
+    if patch.name is not strawberry.UNSET:
+        if patch.name is None:
+            raise invalid("`name` cannot be null")
+        row.name = _clean_name(patch.name)
+    if patch.external_id is not strawberry.UNSET:
+        row.external_id = _clean_external_id(patch.external_id)
+        await _check_external_id_free(row.external_id, row.id)
+    if patch.metadata is not strawberry.UNSET:
+        row.metadata = _clean_metadata(patch.metadata)
+    try:
+        await row.save()
+    except IntegrityError:
+        raise _duplicate_external_id() from None
+    return person_type(row)
+
+
+async def delete_person(ctx: Context, person_id: str) -> DeleteResult:
+    row = await get_person_row(person_id)
+    async with in_transaction():
+        deleted_faces = await FaceRow.filter(person_id=row.id).delete()
+        await row.delete()
+    # Only after the commit: a failed delete leaves the gallery as the database is.
+    ctx.services.gallery.remove_person(str(row.id))
+    return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=deleted_faces)

@@ -1,0 +1,71 @@
+"""1:K identification and 1:1 verification against the in-memory gallery."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ml.gallery import Match, similarity
+from resolvers.context import Context
+from resolvers.errors import invalid
+from resolvers.faces import embed_image
+from resolvers.persons import get_person_row
+from schema.inputs import ImageInput
+from schema.types import Box, Candidate, DetectedFace, Verification
+
+MAX_THRESHOLD = 2.0  # unit vectors are never farther apart than 2
+
+
+def _threshold(ctx: Context, threshold: float | None) -> float:
+    if threshold is None:
+        return ctx.services.spec.default_threshold
+    if not 0.0 < threshold <= MAX_THRESHOLD:
+        raise invalid(f"`threshold` must be in (0, {MAX_THRESHOLD}]")
+    return threshold
+
+
+async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
+    faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
+    persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
+    return [
+        Candidate(person=person, face=face, distance=m.distance, similarity=similarity(m.distance))
+        for m, face, person in zip(matches, faces, persons, strict=True)
+        # A face deleted between the search and this read is left out.
+        if face is not None and person is not None
+    ]
+
+
+async def _verify(
+    ctx: Context, image: ImageInput, threshold: float | None, limit: int, person_id: str | None
+) -> Verification:
+    cutoff = _threshold(ctx, threshold)
+    _, result = await embed_image(ctx, image)
+    gallery = ctx.services.gallery
+    matches = await asyncio.to_thread(gallery.search, result.vector, limit, person_id)
+    searched = len(gallery) if person_id is None else gallery.count_of(person_id)
+    candidates = await _candidates(ctx, matches)
+    best = candidates[0] if candidates else None
+    box = result.face.detection.box
+    return Verification(
+        match=best is not None and best.distance <= cutoff,
+        threshold=cutoff,
+        best=best,
+        candidates=candidates,
+        probe=DetectedFace(
+            box=Box(x=box.x, y=box.y, width=box.width, height=box.height), score=result.face.detection.score
+        ),
+        model=ctx.services.spec.name,
+        searched=searched,
+    )
+
+
+async def verify_linear(ctx: Context, image: ImageInput, threshold: float | None, limit: int) -> Verification:
+    maximum = ctx.services.settings.search_limit_max
+    if not 1 <= limit <= maximum:
+        raise invalid(f"`limit` must be between 1 and {maximum}")
+    return await _verify(ctx, image, threshold, limit, None)
+
+
+async def verify_person(ctx: Context, person_id: str, image: ImageInput, threshold: float | None) -> Verification:
+    person = await get_person_row(person_id)
+    _threshold(ctx, threshold)  # reject a bad threshold before the models run
+    return await _verify(ctx, image, threshold, ctx.services.settings.search_limit_max, str(person.id))

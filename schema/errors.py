@@ -1,0 +1,42 @@
+"""Give every GraphQL error an `extensions.code`, and hide unexpected ones."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import ErrorCode, as_api_error
+
+log = logging.getLogger("faceid.errors")
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    known = as_api_error(original)
+    if known is not None:
+        code, message = known.code, known.message
+    elif original is None:
+        # Parse, validation and variable-coercion errors: the message is graphql-core's.
+        code, message = ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        code, message = ErrorCode.INTERNAL, "internal server error"
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code.value},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

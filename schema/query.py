@@ -1,0 +1,95 @@
+"""The Query root: reads, and the two verification questions (which write nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import faces, persons, verification
+from schema.inputs import ImageInput
+from schema.types import Embedding, Face, FaceConnection, ModelInfo, Person, PersonConnection, Verification
+
+PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 500.")]
+After = Annotated[
+    str | None, strawberry.argument(description="Return items after this cursor (a previous page's endCursor).")
+]
+Image = Annotated[ImageInput, strawberry.argument(description="The probe photo; its largest face is used.")]
+Threshold = Annotated[
+    float | None,
+    strawberry.argument(
+        description="Distance threshold in (0, 2] for `match`; defaults to the model's calibrated one."
+    ),
+]
+PersonId = Annotated[strawberry.ID, strawberry.argument(description="The person's id.")]
+FaceId = Annotated[strawberry.ID, strawberry.argument(description="The face's id.")]
+
+
+@strawberry.type(description="Reads and verification.")
+class Query:
+    @strawberry.field(description="Persons, oldest first, as a Relay connection.")
+    async def persons(
+        self,
+        info: strawberry.Info,
+        first: PageSize = 50,
+        after: After = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only persons whose name contains this (any case) or whose externalId is it."
+            ),
+        ] = None,
+    ) -> PersonConnection:
+        return await persons.persons(info.context, first, after, search)
+
+    @strawberry.field(description="One person, or null if the id names none.")
+    async def person(self, id: PersonId) -> Person | None:
+        return await persons.person(id)
+
+    @strawberry.field(description="All enrolled faces, oldest first, as a Relay connection.")
+    async def faces(self, info: strawberry.Info, first: PageSize = 50, after: After = None) -> FaceConnection:
+        return await faces.faces(info.context, first, after)
+
+    @strawberry.field(description="One face, or null if the id names none.")
+    async def face(self, id: FaceId) -> Face | None:
+        return await faces.face(id)
+
+    @strawberry.field(description="A person's faces, oldest first; NOT_FOUND if the person does not exist.")
+    async def faces_by_person(self, info: strawberry.Info, person_id: PersonId) -> list[Face]:
+        return await faces.faces_by_person(info.context, person_id)
+
+    @strawberry.field(
+        description="Who is this? (1:K) Compares the probe's face with every stored face (exact search) "
+        "and returns the nearest persons. Writes nothing."
+    )
+    async def verify_linear(
+        self,
+        info: strawberry.Info,
+        image: Image,
+        threshold: Threshold = None,
+        limit: Annotated[int, strawberry.argument(description="How many candidates to return, 1 to 100.")] = 5,
+    ) -> Verification:
+        return await verification.verify_linear(info.context, image, threshold, limit)
+
+    @strawberry.field(
+        description="Is this person X? (1:1) Compares the probe's face with that person's faces only. Writes nothing."
+    )
+    async def verify_person(
+        self, info: strawberry.Info, person_id: PersonId, image: Image, threshold: Threshold = None
+    ) -> Verification:
+        return await verification.verify_person(info.context, person_id, image, threshold)
+
+    @strawberry.field(description="A stored face's embedding vector and the model that made it.")
+    async def face_embedding(self, face_id: FaceId) -> Embedding:
+        return await faces.face_embedding(face_id)
+
+    @strawberry.field(description="The embedding model in use.")
+    def model(self, info: strawberry.Info) -> ModelInfo:
+        spec = info.context.services.spec
+        return ModelInfo(
+            name=spec.name,
+            dimension=spec.dimension,
+            input_size=spec.input_size,
+            metric=spec.metric,
+            default_threshold=spec.default_threshold,
+        )

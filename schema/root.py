@@ -1,0 +1,37 @@
+"""Assemble the schema."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from resolvers.errors import ERROR_DESCRIPTIONS, ErrorCode
+from schema.errors import ErrorCodes
+from schema.mutation import Mutation
+from schema.query import Query
+
+# Documents every error code a client can meet, in the schema itself.
+ErrorCodeEnum = strawberry.enum(
+    Enum(
+        "ErrorCode",
+        {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in ErrorCode},
+    ),
+    description="The values of `extensions.code` on errors.",
+)
+
+
+class FaceSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Client errors are expected and not logged; ErrorCodes logs unexpected ones."""
+
+
+schema = FaceSchema(
+    query=Query,
+    mutation=Mutation,
+    types=[ErrorCodeEnum],
+    extensions=[ErrorCodes, lambda: QueryDepthLimiter(max_depth=10), lambda: MaxTokensLimiter(max_token_count=2000)],
+)

@@ -1,0 +1,148 @@
+"""Output types. Their descriptions are the API's documentation (GraphiQL's docs pane)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+
+@strawberry.type(description="A face's bounding box in the uploaded photo, in pixels, after EXIF rotation.")
+class Box:
+    x: int = strawberry.field(description="Left edge, pixels from the photo's left side.")
+    y: int = strawberry.field(description="Top edge, pixels from the photo's top.")
+    width: int = strawberry.field(description="Width in pixels.")
+    height: int = strawberry.field(description="Height in pixels.")
+
+
+@strawberry.type(description="A person: someone whose face photos are enrolled.")
+class Person:
+    id: strawberry.ID = strawberry.field(description="The person's id, a UUID.")
+    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    external_id: str | None = strawberry.field(
+        description="The client's own id for this person (unique), if one was given."
+    )
+    metadata: JSON | None = strawberry.field(description="Free JSON object stored with the person.")
+    created_at: datetime = strawberry.field(description="When the person was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When the person was last changed (UTC).")
+
+    @strawberry.field(description="How many faces are enrolled for this person.")
+    async def face_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.face_count.load(self.id)
+
+    @strawberry.field(description="The person's enrolled faces, oldest first.")
+    async def faces(self, info: strawberry.Info) -> list[Face]:
+        return await info.context.loaders.faces_by_person.load(self.id)
+
+
+@strawberry.type(description="An enrolled face: one photo of a person, reduced to an embedding.")
+class Face:
+    id: strawberry.ID = strawberry.field(description="The face's id, a UUID.")
+    box: Box = strawberry.field(description="Where the face was found in the uploaded photo.")
+    detection_score: float | None = strawberry.field(
+        description="The detector's confidence in [0, 1]; null for detectors without one (Haar)."
+    )
+    detector: str = strawberry.field(description="The detector that found the face: `mtcnn` or `haar`.")
+    model: str = strawberry.field(description="Id of the embedding model that encoded the face.")
+    created_at: datetime = strawberry.field(description="When the face was enrolled (UTC).")
+    crop_jpeg_base64: str = strawberry.field(
+        description="The aligned face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled."
+    )
+    person_id: strawberry.Private[str]
+
+    @strawberry.field(description="The person this face belongs to.")
+    async def person(self, info: strawberry.Info) -> Person:
+        return await info.context.loaders.person.load(self.person_id)
+
+
+@strawberry.type(description="A stored face that resembles the probe, with how close it is.")
+class Candidate:
+    person: Person = strawberry.field(description="The person the face belongs to.")
+    face: Face = strawberry.field(description="The stored face nearest to the probe for this person.")
+    distance: float = strawberry.field(
+        description="Euclidean distance between the unit embeddings, in [0, 2]; smaller is closer."
+    )
+    similarity: float = strawberry.field(
+        description="1 - distance^2 / 4, i.e. (1 + cosine) / 2: a monotone map of distance onto [0, 1], "
+        "1 for identical embeddings. For display; decisions use distance and threshold."
+    )
+
+
+@strawberry.type(description="The face found in the probe photo.")
+class DetectedFace:
+    box: Box = strawberry.field(description="Where the face is in the probe photo.")
+    score: float | None = strawberry.field(description="The detector's confidence, if it gives one.")
+
+
+@strawberry.type(description="The answer to a verification or identification request.")
+class Verification:
+    match: bool = strawberry.field(description="True when the best candidate's distance <= threshold.")
+    threshold: float = strawberry.field(description="The distance threshold that was applied.")
+    best: Candidate | None = strawberry.field(description="The nearest candidate; null when nothing was searched.")
+    candidates: list[Candidate] = strawberry.field(
+        description="Nearest first, whether or not they pass the threshold: for verifyLinear the best face "
+        "of each of the nearest persons; for verifyPerson that person's faces."
+    )
+    probe: DetectedFace = strawberry.field(description="The face used from the probe photo (the largest).")
+    model: str = strawberry.field(description="Id of the embedding model used; only its faces are compared.")
+    searched: int = strawberry.field(description="How many stored faces were compared with the probe.")
+
+
+@strawberry.type(description="A stored face's embedding vector, for debugging and offline analysis.")
+class Embedding:
+    face_id: strawberry.ID = strawberry.field(description="The face's id.")
+    model: str = strawberry.field(description="Id of the model that made the vector.")
+    dimension: int = strawberry.field(description="Length of the vector.")
+    vector: list[float] = strawberry.field(description="The unit-length embedding.")
+
+
+@strawberry.type(description="The embedding model in use and how its distances are read.")
+class ModelInfo:
+    name: str = strawberry.field(description="Model id, stored with every embedding.")
+    dimension: int = strawberry.field(description="Embedding length.")
+    input_size: int = strawberry.field(description="Side in pixels of the square face crop the model takes.")
+    metric: str = strawberry.field(description="How two embeddings are compared.")
+    default_threshold: float = strawberry.field(
+        description="The calibrated distance threshold used when a request gives none."
+    )
+
+
+@strawberry.type(description="What a delete removed.")
+class DeleteResult:
+    id: strawberry.ID = strawberry.field(description="Id of the deleted person or face.")
+    deleted_faces: int = strawberry.field(description="How many faces were deleted with it.")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge of the page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
+
+
+@strawberry.type(description="A person in a page of persons.")
+class PersonEdge:
+    node: Person = strawberry.field(description="The person.")
+    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
+
+
+@strawberry.type(description="A page of persons, oldest first.")
+class PersonConnection:
+    edges: list[PersonEdge] = strawberry.field(description="The persons of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many persons match, over all pages.")
+
+
+@strawberry.type(description="A face in a page of faces.")
+class FaceEdge:
+    node: Face = strawberry.field(description="The face.")
+    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
+
+
+@strawberry.type(description="A page of faces, oldest first.")
+class FaceConnection:
+    edges: list[FaceEdge] = strawberry.field(description="The faces of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many faces there are, over all pages.")

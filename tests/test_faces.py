@@ -1,0 +1,130 @@
+"""Face enrolment, reads, moves, replacement and deletes through the GraphQL API."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import ANGELINA, COUPLE, b64
+
+FACE_FIELDS = "id box { x y width height } detectionScore detector model createdAt cropJpegBase64 person { id name }"
+
+
+async def test_create_face_by_base64_and_by_upload(api):
+    person = await api.create_person("Angelina")
+    by_base64 = await api.ok(
+        f"mutation($p: ID!, $b: String!) {{ createFace(personId: $p, image: {{base64: $b}}) {{ {FACE_FIELDS} }} }}",
+        p=person,
+        b="data:image/jpeg;base64," + b64(ANGELINA[0]),
+    )
+    face = by_base64["createFace"]
+    assert face["person"] == {"id": person, "name": "Angelina"}
+    assert face["detector"] == "mtcnn" and face["model"] == api.services.spec.name
+    assert 0.9 < face["detectionScore"] <= 1.0
+    crop = Image.open(io.BytesIO(base64.b64decode(face["cropJpegBase64"])))
+    assert crop.format == "JPEG" and crop.size == (160, 160)
+
+    by_upload = await api.upload(
+        f"mutation($p: ID!, $f: Upload!) {{ createFace(personId: $p, image: {{upload: $f}}) {{ {FACE_FIELDS} }} }}",
+        {"f": ("img2.jpg", ANGELINA[1].read_bytes())},
+        p=person,
+    )
+    assert "errors" not in by_upload, by_upload
+    listed = await api.ok("query($p: ID!) { facesByPerson(personId: $p) { id } person(id: $p) { faceCount } }", p=person)
+    assert [f["id"] for f in listed["facesByPerson"]] == [face["id"], by_upload["data"]["createFace"]["id"]]
+    assert listed["person"]["faceCount"] == 2
+
+
+async def test_box_is_in_original_photo_coordinates(api):
+    """Detection runs on a downscaled copy; the box must land on the face in the original."""
+    person = await api.create_person("Box check")
+    face = await api.enrol(person, ANGELINA[0])
+    width, height = Image.open(ANGELINA[0]).size
+    box = face["box"]
+    assert 0 <= box["x"] and box["x"] + box["width"] <= width
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    # A face fills a good part of this portrait, far more than the 640 px copy's scale would give.
+    assert box["width"] > 0.2 * width
+
+
+async def test_largest_face_is_used_unless_reject_multiple(api):
+    person = await api.create_person("Couple")
+    face = await api.enrol(person, COUPLE)
+    detections = api.services.engine.pipeline.detector.detect(np.asarray(Image.open(COUPLE).convert("RGB")))
+    assert len(detections) >= 2
+    largest = max(detections, key=lambda d: d.box.area).box
+    assert face["box"] == {"x": largest.x, "y": largest.y, "width": largest.width, "height": largest.height}
+
+    before = await api.counts()
+    error = await api.error(
+        "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}, rejectMultiple: true) { id } }",
+        p=person,
+        b=b64(COUPLE),
+    )
+    assert error["extensions"]["code"] == "TOO_MANY_FACES"
+    assert await api.counts() == before
+
+
+async def test_faces_connection_and_embedding(api):
+    person = await api.create_person("Embedding")
+    face = await api.enrol(person, ANGELINA[2])
+    data = await api.ok(
+        "query($id: ID!) { faceEmbedding(faceId: $id) { faceId model dimension vector } face(id: $id) { id } }",
+        id=face["id"],
+    )
+    embedding = data["faceEmbedding"]
+    assert embedding["dimension"] == len(embedding["vector"]) == 512
+    assert abs(np.linalg.norm(embedding["vector"]) - 1.0) < 1e-5
+    assert data["face"]["id"] == face["id"]
+
+    ids, after = [], None
+    while True:
+        page = (
+            await api.ok(
+                "query($a: String) { faces(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }",
+                a=after,
+            )
+        )["faces"]
+        ids += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert face["id"] in ids and len(ids) == len(set(ids))
+
+
+async def test_update_face_moves_and_replaces(api):
+    first = await api.create_person("Owner A")
+    second = await api.create_person("Owner B")
+    face = await api.enrol(first, ANGELINA[0])
+    moved = await api.ok(
+        "mutation($id: ID!, $p: ID!) { updateFace(id: $id, personId: $p) { person { id } box { x } } }",
+        id=face["id"],
+        p=second,
+    )
+    assert moved["updateFace"]["person"]["id"] == second
+    assert moved["updateFace"]["box"]["x"] == face["box"]["x"]
+    assert api.services.gallery.person_of(face["id"]) == second
+
+    replaced = await api.ok(
+        "mutation($id: ID!, $b: String!) { updateFace(id: $id, image: {base64: $b}) { id box { x y width height } } }",
+        id=face["id"],
+        b=b64(COUPLE),
+    )
+    assert replaced["updateFace"]["id"] == face["id"]
+    assert replaced["updateFace"]["box"] != face["box"]
+
+
+async def test_delete_face_and_cascade_delete_person(api):
+    person = await api.create_person("Cascade")
+    faces = [await api.enrol(person, photo) for photo in ANGELINA[:2]]
+    gone = await api.ok("mutation($id: ID!) { deleteFace(id: $id) { id deletedFaces } }", id=faces[0]["id"])
+    assert gone["deleteFace"] == {"id": faces[0]["id"], "deletedFaces": 1}
+    assert faces[0]["id"] not in api.services.gallery
+
+    deleted = await api.ok("mutation($id: ID!) { deletePerson(id: $id) { deletedFaces } }", id=person)
+    assert deleted["deletePerson"]["deletedFaces"] == 1
+    assert (await api.ok("query($id: ID!) { face(id: $id) { id } }", id=faces[1]["id"]))["face"] is None
+    assert faces[1]["id"] not in api.services.gallery
