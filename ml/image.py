@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -14,6 +15,10 @@ from ml.errors import BadImage, ImageTooLarge
 # Formats a camera or browser sends; anything else (PDF, PSD, EPS, ...) is refused
 # before Pillow's more exotic decoders ever see the bytes.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
+
+
+# What Pillow's decoders raise on broken input.
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,10 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError as exc:
         raise BadImage(f"not an image, or not one of: {', '.join(ALLOWED_FORMATS)}") from exc
-    except Image.DecompressionBombWarning as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageTooLarge("the image has too many pixels") from exc
+    except _DECODE_ERRORS as exc:  # a header that starts right and then breaks off
+        raise BadImage("the image is truncated or corrupt") from exc
     # Checked from the header, before a single pixel is decoded.
     width, height = image.size
     if width * height > limits.max_pixels:
@@ -49,7 +56,7 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         image.load()
         image = ImageOps.exif_transpose(image)
         return _to_rgb(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except _DECODE_ERRORS as exc:
         raise BadImage("the image is truncated or corrupt") from exc
 
 

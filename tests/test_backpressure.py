@@ -1,0 +1,45 @@
+"""Under load the server batches the embedder's work and says BUSY rather than queueing."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import devdata
+from tests.conftest import b64, start_api
+
+PHOTOS = [photo for photos in devdata.celebrity_photos("train").values() for photo in photos[:4]]
+CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
+
+
+async def enrol_all(api, person: str) -> list[dict]:
+    bodies = await asyncio.wait_for(
+        asyncio.gather(*(api.raw(CREATE_FACE, p=person, b=b64(photo)) for photo in PHOTOS)), timeout=120
+    )
+    return bodies
+
+
+async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
+    tight = replace(settings, max_pending=2)
+    async for api in start_api(tight, pipeline):
+        person = await api.create_person("Load")
+        bodies = await enrol_all(api, person)
+        codes = [body["errors"][0]["extensions"]["code"] for body in bodies if "errors" in body]
+        created = [body for body in bodies if "errors" not in body]
+        assert codes and set(codes) == {"BUSY"}
+        assert created, "some requests must get through"
+        # The refused requests wrote nothing.
+        assert (await api.counts())[1] == len(created) == len(api.services.gallery)
+        assert api.services.engine.pending == 0
+
+
+async def test_concurrent_faces_share_embedder_batches(settings, pipeline):
+    # A generous batch window, so that the faces of concurrent requests surely meet.
+    roomy = replace(settings, max_pending=64, batch_wait_ms=250.0)
+    async for api in start_api(roomy, pipeline):
+        person = await api.create_person("Batch")
+        engine = api.services.engine
+        bodies = await enrol_all(api, person)
+        assert all("errors" not in body for body in bodies)
+        assert engine.faces_embedded == len(PHOTOS)
+        assert engine.batches_run < len(PHOTOS)  # at least one batch held several faces

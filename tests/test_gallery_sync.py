@@ -1,0 +1,54 @@
+"""The in-memory gallery stays equal to the database: create, move, replace, delete,
+a failed request, and a restart that rebuilds it from the database."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import Face as FaceRow
+from tests.conftest import ANGELINA, COUPLE, b64, start_api
+
+
+async def assert_gallery_matches_database(api) -> None:
+    rows = await FaceRow.filter(model=api.services.spec.name).values_list("id", "person_id", "embedding")
+    gallery = api.services.gallery
+    assert len(gallery) == len(rows)
+    for face_id, person_id, embedding in rows:
+        assert gallery.person_of(str(face_id)) == str(person_id)
+        np.testing.assert_array_equal(gallery.vector(str(face_id)), np.frombuffer(embedding, dtype="<f4"))
+
+
+async def test_gallery_follows_every_change_and_survives_restart(settings, pipeline):
+    async for api in start_api(settings, pipeline):
+        alice, bob = await api.create_person("Alice"), await api.create_person("Bob")
+        faces = [await api.enrol(alice, photo) for photo in ANGELINA]
+        await assert_gallery_matches_database(api)
+
+        await api.ok("mutation($id: ID!, $p: ID!) { updateFace(id: $id, personId: $p) { id } }", id=faces[0]["id"], p=bob)
+        await api.ok(
+            "mutation($id: ID!, $b: String!) { updateFace(id: $id, image: {base64: $b}) { id } }",
+            id=faces[1]["id"],
+            b=b64(COUPLE),
+        )
+        await assert_gallery_matches_database(api)
+
+        # A replacement photo without a face fails and changes nothing.
+        error = await api.error(
+            'mutation($id: ID!) { updateFace(id: $id, image: {base64: "aGVsbG8="}) { id } }', id=faces[2]["id"]
+        )
+        assert error["extensions"]["code"] == "BAD_IMAGE"
+        await assert_gallery_matches_database(api)
+
+        await api.ok("mutation($id: ID!) { deleteFace(id: $id) { id } }", id=faces[2]["id"])
+        await api.ok("mutation($id: ID!) { deletePerson(id: $id) { id } }", id=bob)
+        await assert_gallery_matches_database(api)
+        remaining = len(api.services.gallery)
+        assert remaining == 1
+
+    async for api in start_api(settings, pipeline):  # a restart on the same database
+        assert len(api.services.gallery) == remaining
+        await assert_gallery_matches_database(api)
+        result = await api.ok(
+            "query($b: String!) { verifyLinear(image: {base64: $b}) { best { person { name } } } }", b=b64(COUPLE)
+        )
+        assert result["verifyLinear"]["best"]["person"]["name"] == "Alice"
