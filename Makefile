@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	$(PY) -m pip install --quiet --no-deps "face-recognition==1.3.0"
 	touch $@
 
 install: $(STAMP)

@@ -26,13 +26,14 @@ class Pair:
 def read_pairs(name: str) -> list[Pair]:
     """A pair list of deepface/ (`pairs-master.csv` or `pairs-pivot.csv`)."""
     with (DEEPFACE / name).open(newline="") as handle:
-        return [Pair(DEEPFACE / row["file_x"], DEEPFACE / row["file_y"], row["same"] == "1") for row in csv.DictReader(handle)]
+        return [
+            Pair(DEEPFACE / row["file_x"], DEEPFACE / row["file_y"], row["same"] == "1")
+            for row in csv.DictReader(handle)
+        ]
 
 
 def celebrity_photos(split: str) -> dict[str, list[Path]]:
     """five-celebrity/<split>/<person>/*.jpg, by person, sorted."""
     return {
-        person.name: sorted(person.glob("*.jpg"))
-        for person in sorted((CELEBRITY / split).iterdir())
-        if person.is_dir()
+        person.name: sorted(person.glob("*.jpg")) for person in sorted((CELEBRITY / split).iterdir()) if person.is_dir()
     }

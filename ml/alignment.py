@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from ml.detection import Box
+from ml.detection import Box, Detection
 
 # Where the five MTCNN landmarks sit in a 112x112 ArcFace-style crop; scaled to the
 # embedder's input size. Used by align_by_landmarks (measured in bench/accuracy.py).
@@ -35,18 +37,42 @@ def crop_with_margin(image: np.ndarray, box: Box, size: int, margin: float) -> n
     return cv2.resize(face, (size, size), interpolation=interpolation)
 
 
-def align_by_landmarks(image: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> np.ndarray:
-    """Similarity transform of the five landmarks onto a fixed template."""
-    template = _TEMPLATE_112 / 112.0
-    # Shrink the template towards its centre so the margin around the face matches.
-    template = (template - 0.5) / (1.0 + margin) + 0.5
-    matrix, _ = cv2.estimateAffinePartial2D(landmarks.astype(np.float32), template * size, method=cv2.LMEDS)
+def _similarity(landmarks: np.ndarray, template: np.ndarray) -> np.ndarray:
+    matrix, _ = cv2.estimateAffinePartial2D(landmarks.astype(np.float32), template, method=cv2.LMEDS)
     if matrix is None:
         raise ValueError("landmarks are degenerate")
-    return cv2.warpAffine(
-        image,
-        matrix,
-        (size, size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
+    return matrix
+
+
+def align_by_landmarks(image: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> np.ndarray:
+    """Similarity transform of the five landmarks onto a fixed template.
+
+    A large face is first shrunk with area averaging: warping it straight down to
+    the crop size would alias, and aliasing moves the embedding noticeably.
+    """
+    template = _TEMPLATE_112 / 112.0
+    # Shrink the template towards its centre so the margin around the face matches.
+    template = ((template - 0.5) / (1.0 + margin) + 0.5) * size
+    matrix = _similarity(landmarks, template)
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 0.5:
+        height, width = image.shape[:2]
+        shrunk = (max(1, round(width * scale * 1.5)), max(1, round(height * scale * 1.5)))
+        factor = np.array([shrunk[0] / width, shrunk[1] / height], dtype=np.float32)
+        image = cv2.resize(image, shrunk, interpolation=cv2.INTER_AREA)
+        matrix = _similarity(landmarks * factor, template)
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@dataclass(frozen=True)
+class CropOptions:
+    size: int  # the embedder's square input side
+    align_margin: float  # for detections with landmarks
+    box_margin: float  # for detections without (Haar)
+    use_landmarks: bool = True  # False: always the box plus margin (for comparison)
+
+
+def crop_face(image: np.ndarray, detection: Detection, options: CropOptions) -> np.ndarray:
+    if options.use_landmarks and detection.landmarks is not None:
+        return align_by_landmarks(image, detection.landmarks, options.size, options.align_margin)
+    return crop_with_margin(image, detection.box, options.size, options.box_margin)

@@ -62,19 +62,24 @@ class FaceNetEmbedder:
     def device(self) -> str:
         return "GPU" if self._tf.config.list_physical_devices("GPU") else "CPU"
 
-    def embed(self, faces: np.ndarray) -> np.ndarray:
-        """(N, size, size, 3) uint8 RGB crops -> (N, dimension) float32 unit vectors."""
-        if faces.ndim != 4 or faces.shape[1:] != (
-            self.spec.input_size,
-            self.spec.input_size,
-            3,
-        ):
-            raise ValueError(f"expected (N, {self.spec.input_size}, {self.spec.input_size}, 3)")
+    def embed(self, faces: np.ndarray, mirror: bool = False) -> np.ndarray:
+        """(N, size, size, 3) uint8 RGB crops -> (N, dimension) float32 unit vectors.
+
+        With mirror, each face and its mirror image are embedded and summed
+        (test-time augmentation; bench/accuracy.py measures whether it helps).
+        """
+        size = self.spec.input_size
+        if faces.ndim != 4 or faces.shape[1:] != (size, size, 3):
+            raise ValueError(f"expected (N, {size}, {size}, 3) crops, got {faces.shape}")
         if len(faces) == 0:
             return np.empty((0, self.spec.dimension), np.float32)
+        out = self._forward(faces)
+        if mirror:
+            out = out + self._forward(faces[:, :, ::-1])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _forward(self, faces: np.ndarray) -> np.ndarray:
         # Fixed standardisation, as the weights were trained; per-image prewhitening
         # costs about four points of accuracy on the shared pairs.
         batch = (faces.astype(np.float32) - 127.5) / 128.0
-        out = self._run(self._tf.constant(batch)).numpy().astype(np.float32)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return self._run(self._tf.constant(batch)).numpy().astype(np.float32)

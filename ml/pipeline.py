@@ -7,11 +7,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ml.alignment import crop_with_margin
-from ml.detection import Detection, Detector
+from ml.alignment import CropOptions, crop_face
+from ml.detection import Box, Detection, Detector
 from ml.embedder import FaceNetEmbedder
 from ml.errors import NoFace, TooManyFaces
 from ml.image import ImageLimits, decode_image
+from weights import EmbedderSpec
+
+# A face that fills the whole frame (a tight crop from a mobile SDK) can be missed;
+# the detector gets a second look with this much border (a fraction of each side).
+RETRY_BORDER = 0.25
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,7 @@ class FaceEmbedding:
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
-    ok, buffer = cv2.imencode(
-        ".jpg",
-        cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-        [cv2.IMWRITE_JPEG_QUALITY, quality],
-    )
+    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return buffer.tobytes()
@@ -53,25 +54,57 @@ def choose_face(detections: list[Detection], reject_multiple: bool) -> Detection
     return max(detections, key=lambda d: d.box.area)
 
 
+def detect_with_retry(detector: Detector, image: np.ndarray) -> list[Detection]:
+    """Detections in the image; if none, those found with a border added, mapped back."""
+    found = detector.detect(image)
+    if found:
+        return found
+    height, width = image.shape[:2]
+    dy, dx = round(height * RETRY_BORDER), round(width * RETRY_BORDER)
+    padded = cv2.copyMakeBorder(image, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
+    mapped = []
+    for d in detector.detect(padded):
+        x1, y1 = max(0, d.box.x - dx), max(0, d.box.y - dy)
+        x2, y2 = min(width, d.box.x + d.box.width - dx), min(height, d.box.y + d.box.height - dy)
+        if x2 - x1 >= 2 and y2 - y1 >= 2:
+            landmarks = None if d.landmarks is None else d.landmarks - np.array([dx, dy], np.float32)
+            mapped.append(Detection(Box(x1, y1, x2 - x1, y2 - y1), d.score, landmarks))
+    return mapped
+
+
 class FacePipeline:
     """The synchronous pipeline; ml.engine runs it off the event loop, batched."""
 
-    def __init__(self, detector: Detector, embedder: FaceNetEmbedder, limits: ImageLimits) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        embedder: FaceNetEmbedder,
+        limits: ImageLimits,
+        crop: CropOptions | None = None,
+    ) -> None:
         self.detector = detector
         self.embedder = embedder
         self.limits = limits
+        spec = embedder.spec
+        self.crop = crop or CropOptions(spec.input_size, spec.align_margin, spec.box_margin)
 
     @property
-    def spec(self):
+    def spec(self) -> EmbedderSpec:
         return self.embedder.spec
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return decode_image(data, self.limits)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        return detect_with_retry(self.detector, image)
+
+    def cut(self, image: np.ndarray, detection: Detection) -> LocatedFace:
+        return LocatedFace(detection, crop_face(image, detection, self.crop), self.detector.name)
 
     def locate(self, data: bytes, reject_multiple: bool = False) -> LocatedFace:
         """Decode, detect and crop: everything before the embedder."""
-        image = decode_image(data, self.limits)
-        detection = choose_face(self.detector.detect(image), reject_multiple)
-        size = self.spec.input_size
-        crop = crop_with_margin(image, detection.box, size, self.spec.margin)
-        return LocatedFace(detection, crop, self.detector.name)
+        image = self.decode(data)
+        return self.cut(image, choose_face(self.detect(image), reject_multiple))
 
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         if not faces:

@@ -69,7 +69,9 @@ class Api:
         """A GraphQL multipart request: each file fills variables[name]."""
         operations = {"query": query, "variables": {**variables, **dict.fromkeys(files)}}
         mapping = {str(i): [f"variables.{name}"] for i, name in enumerate(files)}
-        parts = {str(i): (filename, data, "application/octet-stream") for i, (filename, data) in enumerate(files.values())}
+        parts = {
+            str(i): (filename, data, "application/octet-stream") for i, (filename, data) in enumerate(files.values())
+        }
         response = await self.http.post(
             "/graphql", data={"operations": json.dumps(operations), "map": json.dumps(mapping)}, files=parts
         )

@@ -74,7 +74,8 @@ async def test_both_or_neither_image_source(api, person):
     neither = await api.error("mutation($p: ID!) { createFace(personId: $p, image: {}) { id } }", p=person)
     assert neither["extensions"]["code"] == "INVALID_INPUT"
     both = await api.upload(
-        "mutation($p: ID!, $f: Upload!, $b: String!) { createFace(personId: $p, image: {upload: $f, base64: $b}) { id } }",
+        "mutation($p: ID!, $f: Upload!, $b: String!) "
+        "{ createFace(personId: $p, image: {upload: $f, base64: $b}) { id } }",
         {"f": ("a.jpg", ANGELINA[0].read_bytes())},
         p=person,
         b="aGVsbG8=",
@@ -120,7 +121,7 @@ async def test_face_for_missing_person(api):
 
 
 async def test_malformed_query(api):
-    for text in ("{ persons { ", "{ nosuchfield }", "query { persons(first: \"x\") { totalCount } }"):
+    for text in ("{ persons { ", "{ nosuchfield }", 'query { persons(first: "x") { totalCount } }'):
         error = (await api.raw(text))["errors"][0]
         assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 

@@ -33,7 +33,9 @@ async def test_create_face_by_base64_and_by_upload(api):
         p=person,
     )
     assert "errors" not in by_upload, by_upload
-    listed = await api.ok("query($p: ID!) { facesByPerson(personId: $p) { id } person(id: $p) { faceCount } }", p=person)
+    listed = await api.ok(
+        "query($p: ID!) { facesByPerson(personId: $p) { id } person(id: $p) { faceCount } }", p=person
+    )
     assert [f["id"] for f in listed["facesByPerson"]] == [face["id"], by_upload["data"]["createFace"]["id"]]
     assert listed["person"]["faceCount"] == 2
 
@@ -44,8 +46,8 @@ async def test_box_is_in_original_photo_coordinates(api):
     face = await api.enrol(person, ANGELINA[0])
     width, height = Image.open(ANGELINA[0]).size
     box = face["box"]
-    assert 0 <= box["x"] and box["x"] + box["width"] <= width
-    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height
     # A face fills a good part of this portrait, far more than the 640 px copy's scale would give.
     assert box["width"] > 0.2 * width
 
@@ -84,7 +86,8 @@ async def test_faces_connection_and_embedding(api):
     while True:
         page = (
             await api.ok(
-                "query($a: String) { faces(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }",
+                "query($a: String) { faces(first: 1, after: $a) "
+                "{ edges { node { id } } pageInfo { hasNextPage endCursor } } }",
                 a=after,
             )
         )["faces"]

@@ -71,7 +71,7 @@ def test_remove_move_and_replace(filled):
 
 
 def test_load_replaces_content(filled):
-    gallery, vectors, persons = filled
+    gallery, vectors, _ = filled
     gallery.load(["a", "b"], ["x", "y"], vectors[:2])
     assert len(gallery) == 2 and gallery.person_of("b") == "y"
     assert gallery.search(vectors[1], 1)[0].face_id == "b"

@@ -24,7 +24,9 @@ async def test_gallery_follows_every_change_and_survives_restart(settings, pipel
         faces = [await api.enrol(alice, photo) for photo in ANGELINA]
         await assert_gallery_matches_database(api)
 
-        await api.ok("mutation($id: ID!, $p: ID!) { updateFace(id: $id, personId: $p) { id } }", id=faces[0]["id"], p=bob)
+        await api.ok(
+            "mutation($id: ID!, $p: ID!) { updateFace(id: $id, personId: $p) { id } }", id=faces[0]["id"], p=bob
+        )
         await api.ok(
             "mutation($id: ID!, $b: String!) { updateFace(id: $id, image: {base64: $b}) { id } }",
             id=faces[1]["id"],

@@ -28,7 +28,11 @@ async def test_create_read_update_delete(api):
         p={"name": "Ada King", "externalId": None},
     )
     # Left out: unchanged; null: cleared.
-    assert updated["updatePerson"] == {"name": "Ada King", "externalId": None, "metadata": {"team": "math", "n": [1, 2]}}
+    assert updated["updatePerson"] == {
+        "name": "Ada King",
+        "externalId": None,
+        "metadata": {"team": "math", "n": [1, 2]},
+    }
 
     deleted = await api.ok("mutation($id: ID!) { deletePerson(id: $id) { id deletedFaces } }", id=person["id"])
     assert deleted["deletePerson"] == {"id": person["id"], "deletedFaces": 0}
@@ -77,7 +81,7 @@ async def test_update_rejects_duplicate_external_id(api):
     await api.create_person("First", externalId="upd-a")
     second = await api.create_person("Second", externalId="upd-b")
     error = await api.error(
-        "mutation($id: ID!) { updatePerson(id: $id, input: {externalId: \"upd-a\"}) { id } }", id=second
+        'mutation($id: ID!) { updatePerson(id: $id, input: {externalId: "upd-a"}) { id } }', id=second
     )
     assert error["extensions"]["code"] == "INVALID_INPUT"
     person = await api.ok("query($id: ID!) { person(id: $id) { externalId } }", id=second)

