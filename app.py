@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,7 +51,21 @@ async def healthz(request: Request) -> JSONResponse:
             "detector": services.engine.pipeline.detector.name,
             "device": services.engine.pipeline.embedder.device,
             "faces": len(services.gallery),
+            "startup_s": request.app.state.startup_s,
         }
+    )
+
+
+async def metrics(request: Request) -> JSONResponse:
+    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    stats = services.engine.stats
+    if request.method == "DELETE":
+        stats.reset()
+    return JSONResponse(
+        {"stages": stats.snapshot(), "pending": services.engine.pending, "gallery_faces": len(services.gallery)}
     )
 
 
@@ -63,10 +78,16 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         async with RegisterTortoise(app, config=database_config(settings.resolved_database_url), generate_schemas=True):
+            started = time.perf_counter()
             face_engine = build_engine(settings, pipeline or await asyncio.to_thread(build_pipeline, settings))
             await face_engine.start()
+            models_ready = time.perf_counter()
             try:
                 gallery = await load_gallery(face_engine.pipeline.spec)
+                app.state.startup_s = {
+                    "models": round(models_ready - started, 3),
+                    "gallery": round(time.perf_counter() - models_ready, 3),
+                }
                 app.state.services = Services(settings, face_engine, gallery)
                 log.info("ready: %s, %d faces", face_engine.pipeline.spec.name, len(gallery))
                 yield
@@ -89,7 +110,11 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             ),
         )
     return Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics, methods=["GET", "DELETE"]),
+        ],
         middleware=middleware,
         lifespan=lifespan,
     )

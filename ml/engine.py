@@ -19,6 +19,7 @@ import numpy as np
 
 from ml.errors import Overloaded
 from ml.pipeline import FaceEmbedding, FacePipeline, LocatedFace
+from ml.stats import Stats
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class FaceEngine:
         self._queue: asyncio.Queue[tuple[LocatedFace, asyncio.Future[FaceEmbedding]]] | None = None
         self._batcher: asyncio.Task[None] | None = None
         self._pending = 0
-        self.batches_run = 0  # for tests and the benchmark: how well batching works
-        self.faces_embedded = 0
+        # Per stage: "detect" (per photo), "embed" (per batch, items = faces), "busy".
+        self.stats = Stats()
 
     @property
     def pending(self) -> int:
@@ -63,17 +64,26 @@ class FaceEngine:
     async def embed_photo(self, data: bytes, reject_multiple: bool = False) -> FaceEmbedding:
         """Decode, detect, crop and embed one photo. Raises ml.errors on a bad photo."""
         if self._pending >= self.limits.max_pending:
+            self.stats.count("busy")
             raise Overloaded(f"{self._pending} photos are already being processed; try again shortly")
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()
-            face = await loop.run_in_executor(self._detect_pool, self.pipeline.locate, data, reject_multiple)
+            face = await loop.run_in_executor(self._detect_pool, self._locate, data, reject_multiple)
             future: asyncio.Future[FaceEmbedding] = loop.create_future()
             assert self._queue is not None, "FaceEngine.start() was not awaited"
             self._queue.put_nowait((face, future))
             return await future
         finally:
             self._pending -= 1
+
+    def _locate(self, data: bytes, reject_multiple: bool) -> LocatedFace:
+        with self.stats.timed("detect"):
+            return self.pipeline.locate(data, reject_multiple)
+
+    def _embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
+        with self.stats.timed("embed", items=len(faces)):
+            return self.pipeline.embed(faces)
 
     async def _run_batches(self) -> None:
         assert self._queue is not None
@@ -93,14 +103,12 @@ class FaceEngine:
             if not batch:
                 continue
             try:
-                results = await loop.run_in_executor(self._embed_pool, self.pipeline.embed, [face for face, _ in batch])
+                results = await loop.run_in_executor(self._embed_pool, self._embed, [face for face, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            self.batches_run += 1
-            self.faces_embedded += len(batch)
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)

@@ -62,18 +62,26 @@ class Gallery:
         with self._lock:
             return self._matrix[self._row_of[face_id]].copy()
 
-    def load(self, face_ids: list[str], person_ids: list[str], vectors: np.ndarray) -> None:
-        """Replace the whole content (start-up)."""
+    def reserve(self, capacity: int) -> None:
+        """Make room for `capacity` rows, so that a bulk load copies the matrix once."""
+        with self._lock:
+            if capacity > len(self._matrix):
+                grown = np.empty((capacity, self.dimension), dtype=np.float32)
+                grown[: len(self._face_ids)] = self._matrix[: len(self._face_ids)]
+                self._matrix = grown
+
+    def extend(self, face_ids: list[str], person_ids: list[str], vectors: np.ndarray) -> None:
+        """Append many new faces at once (start-up)."""
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         with self._lock:
-            capacity = max(1024, int(len(vectors) * 1.25))
-            self._matrix = np.empty((capacity, self.dimension), dtype=np.float32)
-            self._matrix[: len(vectors)] = vectors
-            self._face_ids = list(face_ids)
-            self._person_ids = list(person_ids)
-            self._row_of = {face_id: row for row, face_id in enumerate(self._face_ids)}
-            self._faces_of = {}
-            for face_id, person_id in zip(self._face_ids, self._person_ids, strict=True):
+            start, end = len(self._face_ids), len(self._face_ids) + len(vectors)
+            if end > len(self._matrix):
+                self.reserve(max(end, 2 * len(self._matrix)))
+            self._matrix[start:end] = vectors
+            for row, (face_id, person_id) in enumerate(zip(face_ids, person_ids, strict=True), start):
+                self._face_ids.append(face_id)
+                self._person_ids.append(person_id)
+                self._row_of[face_id] = row
                 self._faces_of.setdefault(person_id, set()).add(face_id)
 
     def upsert(self, face_id: str, person_id: str, vector: np.ndarray) -> None:
@@ -83,9 +91,7 @@ class Gallery:
             if row is None:
                 row = len(self._face_ids)
                 if row == len(self._matrix):
-                    grown = np.empty((row * 2, self.dimension), dtype=np.float32)
-                    grown[:row] = self._matrix[:row]
-                    self._matrix = grown
+                    self.reserve(2 * row)
                 self._face_ids.append(face_id)
                 self._person_ids.append(person_id)
                 self._row_of[face_id] = row

@@ -53,13 +53,24 @@ def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
     )
 
 
-async def load_gallery(spec: EmbedderSpec) -> Gallery:
-    """Every stored face made by this model, read from the database into memory."""
+async def load_gallery(spec: EmbedderSpec, chunk: int = 20_000) -> Gallery:
+    """Every stored face made by this model, read from the database into memory.
+
+    Read in chunks (keyset on id) into one preallocated matrix, so that a large
+    gallery never sits in memory twice.
+    """
     started = time.perf_counter()
-    rows = await Face.filter(model=spec.name).values_list("id", "person_id", "embedding")
+    faces = Face.filter(model=spec.name)
     gallery = Gallery(spec.dimension)
-    if rows:
-        vectors = np.frombuffer(b"".join(row[2] for row in rows), dtype="<f4").reshape(len(rows), spec.dimension)
-        gallery.load([str(row[0]) for row in rows], [str(row[1]) for row in rows], vectors)
+    gallery.reserve(await faces.count())
+    last_id = None
+    while True:
+        page = faces if last_id is None else faces.filter(id__gt=last_id)
+        rows = await page.order_by("id").limit(chunk).values_list("id", "person_id", "embedding")
+        if not rows:
+            break
+        vectors = np.frombuffer(b"".join(row[2] for row in rows), dtype="<f4")
+        gallery.extend([str(row[0]) for row in rows], [str(row[1]) for row in rows], vectors)
+        last_id = rows[-1][0]
     log.info("gallery: %d faces loaded in %.2f s", len(gallery), time.perf_counter() - started)
     return gallery

@@ -39,8 +39,13 @@ async def _verify(
 ) -> Verification:
     cutoff = _threshold(ctx, threshold)
     _, result = await embed_image(ctx, image)
-    gallery = ctx.services.gallery
-    matches = await asyncio.to_thread(gallery.search, result.vector, limit, person_id)
+    gallery, stats = ctx.services.gallery, ctx.services.engine.stats
+
+    def search() -> list[Match]:
+        with stats.timed("search"):
+            return gallery.search(result.vector, limit, person_id)
+
+    matches = await asyncio.to_thread(search)
     searched = len(gallery) if person_id is None else gallery.count_of(person_id)
     candidates = await _candidates(ctx, matches)
     best = candidates[0] if candidates else None

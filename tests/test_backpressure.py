@@ -31,6 +31,7 @@ async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
         # The refused requests wrote nothing.
         assert (await api.counts())[1] == len(created) == len(api.services.gallery)
         assert api.services.engine.pending == 0
+        assert api.services.engine.stats.snapshot()["busy"]["items"] == len(codes)
 
 
 async def test_concurrent_faces_share_embedder_batches(settings, pipeline):
@@ -41,5 +42,6 @@ async def test_concurrent_faces_share_embedder_batches(settings, pipeline):
         engine = api.services.engine
         bodies = await enrol_all(api, person)
         assert all("errors" not in body for body in bodies)
-        assert engine.faces_embedded == len(PHOTOS)
-        assert engine.batches_run < len(PHOTOS)  # at least one batch held several faces
+        embedded = engine.stats.snapshot()["embed"]
+        assert embedded["items"] == len(PHOTOS)
+        assert embedded["calls"] < len(PHOTOS)  # at least one batch held several faces

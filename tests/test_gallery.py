@@ -70,11 +70,15 @@ def test_remove_move_and_replace(filled):
     assert gallery.count_of("p1") == 0 and len(gallery) == 299 - 8
 
 
-def test_load_replaces_content(filled):
-    gallery, vectors, _ = filled
-    gallery.load(["a", "b"], ["x", "y"], vectors[:2])
-    assert len(gallery) == 2 and gallery.person_of("b") == "y"
+def test_bulk_extend(filled):
+    _, vectors, _ = filled
+    gallery = Gallery(DIM, capacity=4)
+    assert len(gallery) == 0 and gallery.search(vectors[0], 3) == []
+    gallery.extend(["a", "b"], ["x", "y"], vectors[:2])
+    gallery.extend([f"c{i}" for i in range(100)], ["z"] * 100, vectors[100:200])  # grows the matrix
+    assert len(gallery) == 102 and gallery.person_of("b") == "y" and gallery.count_of("z") == 100
     assert gallery.search(vectors[1], 1)[0].face_id == "b"
+    np.testing.assert_array_equal(gallery.vector("c7"), vectors[107])
 
 
 def test_distance_and_similarity():

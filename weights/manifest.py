@@ -54,7 +54,7 @@ EMBEDDER = EmbedderSpec(
     preprocessing="five-landmark similarity alignment, RGB, fixed standardisation (x - 127.5) / 128, "
     "output L2-normalised",
     metric="euclidean distance between unit vectors",
-    default_threshold=0.96,
+    default_threshold=0.951,
     align_margin=0.15,
     box_margin=44 / 160,
 )

@@ -1,0 +1,486 @@
+"""Performance benchmark: `make bench-perf` (python -m bench.perf).
+
+Starts the real server (uvicorn via `python app.py`, as `make run` does) on a free
+local port with a fresh database in a temporary folder, drives it over HTTP from
+this separate process, and writes bench/results/perf.md. Every figure comes from
+this one run on this one machine; timings are medians of repetitions with spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+import devdata
+from bench.report import RESULTS, header, table
+from settings import Settings
+from weights import EMBEDDER
+
+ROOT = Path(__file__).resolve().parent.parent
+CEILING_BATCHES = (1, 8, 32)
+CONCURRENCY = (1, 4, 16)
+GALLERY_SIZES = (1_000, 10_000, 100_000)
+REPEATS = 3
+FACES_PER_RANDOM_PERSON = 10
+
+CREATE_FACE = "mutation($p: ID!, $f: Upload!) { createFace(personId: $p, image: {upload: $f}) { id } }"
+VERIFY = "query($f: Upload!) { verifyLinear(image: {upload: $f}, limit: 5) { match searched } }"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """Median with the range of the repetitions."""
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def percentiles(latencies: list[float]) -> str:
+    p50, p95, p99 = np.percentile(np.asarray(latencies) * 1000, [50, 95, 99])
+    return f"{p50:.0f} / {p95:.0f} / {p99:.0f}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """The real server as a child process."""
+
+    data_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> dict:
+        env = os.environ | {"HOST": "127.0.0.1", "PORT": str(self.port), "DATA_DIR": str(self.data_dir)}
+        env |= {"TF_CPP_MIN_LOG_LEVEL": "3"} | self.extra_env
+        self.log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited; see {self.data_dir / 'server.log'}")
+            with contextlib.suppress(httpx.HTTPError):
+                response = httpx.get(f"{self.url}/healthz", timeout=2)
+                if response.status_code == 200:
+                    return response.json()
+            time.sleep(0.25)
+        raise TimeoutError("the server did not become healthy")
+
+    def rss_mb(self) -> float:
+        import psutil
+
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.log.close()
+            self.process = None
+
+
+@contextlib.contextmanager
+def running(server: Server) -> Iterator[dict]:
+    health = server.start()
+    try:
+        yield health
+    finally:
+        server.stop()
+
+
+async def graphql_upload(client: httpx.AsyncClient, query: str, photo: bytes, **variables: str) -> dict:
+    operations = {"query": query, "variables": {**variables, "f": None}}
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": ("photo.jpg", photo, "image/jpeg")},
+    )
+    return response.json()
+
+
+async def drive(server: Server, query: str, photos: list[bytes], concurrency: int, **variables: str):
+    """Send every photo once, `concurrency` at a time: (wall seconds, latencies, bodies)."""
+    latencies: list[float] = []
+    bodies: list[dict] = []
+    queue = list(photos)
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+
+        async def worker() -> None:
+            while queue:
+                photo = queue.pop()
+                started = time.perf_counter()
+                bodies.append(await graphql_upload(client, query, photo, **variables))
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies, bodies
+
+
+def server_stats(server: Server, reset: bool = False) -> dict:
+    method = httpx.delete if reset else httpx.get
+    return method(f"{server.url}/metrics", timeout=10).json()
+
+
+def create_person(server: Server, name: str) -> str:
+    body = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": "mutation($n: String!) { createPerson(input: {name: $n}) { id } }", "variables": {"n": name}},
+        timeout=30,
+    ).json()
+    return body["data"]["createPerson"]["id"]
+
+
+# ------------------------------------------------------------------ phases
+
+
+def model_ceiling() -> dict[int, list[float]]:
+    """Faces/s of the embedder alone, per batch size, REPEATS+2 timed runs each."""
+    from ml.embedder import FaceNetEmbedder
+
+    embedder = FaceNetEmbedder(EMBEDDER)
+    rng = np.random.default_rng(0)
+    result = {}
+    for batch in CEILING_BATCHES:
+        faces = rng.integers(0, 256, (batch, 160, 160, 3), dtype=np.uint8)
+        embedder.embed(faces)  # warm-up (graph tracing for this shape)
+        runs = []
+        for _ in range(REPEATS + 2):
+            calls = max(1, 64 // batch)
+            started = time.perf_counter()
+            for _ in range(calls):
+                embedder.embed(faces)
+            runs.append(calls * batch / (time.perf_counter() - started))
+        result[batch] = runs
+    return result
+
+
+def peer_photos_per_second(paths: list[Path]) -> list[float] | None:
+    try:
+        import face_recognition
+    except ImportError:
+        return None
+    runs = []
+    for _ in range(2):
+        started = time.perf_counter()
+        for path in paths:
+            image = face_recognition.load_image_file(str(path))
+            locations = face_recognition.face_locations(image)
+            if locations:
+                largest = max(locations, key=lambda b: (b[2] - b[0]) * (b[1] - b[3]))
+                face_recognition.face_encodings(image, [largest])
+        runs.append(len(paths) / (time.perf_counter() - started))
+    return runs
+
+
+async def fill_gallery(database_url: str, target: int) -> float:
+    """Random unit vectors, straight into the database, up to `target` faces; seconds taken."""
+    from tortoise import Tortoise
+
+    from models import Face, Person, database_config
+
+    await Tortoise.init(config=database_config(database_url))
+    try:
+        started = time.perf_counter()
+        missing = target - await Face.filter(model=EMBEDDER.name).count()
+        rng = np.random.default_rng(target)
+        crop = b"not a photo: synthetic benchmark row"
+        for start in range(0, missing, 5000):
+            count = min(5000, missing - start)
+            persons = [
+                Person(id=uuid.uuid4(), name=f"synthetic {start + i}") for i in range(0, count, FACES_PER_RANDOM_PERSON)
+            ]
+            await Person.bulk_create(persons)
+            vectors = rng.normal(size=(count, EMBEDDER.dimension)).astype("<f4")
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            faces = [
+                Face(
+                    id=uuid.uuid4(),
+                    person_id=persons[i // FACES_PER_RANDOM_PERSON].id,
+                    embedding=vectors[i].tobytes(),
+                    model=EMBEDDER.name,
+                    box_x=0,
+                    box_y=0,
+                    box_width=160,
+                    box_height=160,
+                    detection_score=None,
+                    detector="synthetic",
+                    crop_jpeg=crop,
+                    image_sha256="0" * 64,
+                )
+                for i in range(count)
+            ]
+            await Face.bulk_create(faces, batch_size=1000)
+        return time.perf_counter() - started
+    finally:
+        await Tortoise.close_connections()
+
+
+# ------------------------------------------------------------------ the run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+
+    enrol_paths = sorted(devdata.DEEPFACE.glob("*.jpg"))
+    enrol_photos = [path.read_bytes() for path in enrol_paths]
+    probe_paths = [p for paths in devdata.celebrity_photos("val").values() for p in paths]
+    probe_photos = [path.read_bytes() for path in probe_paths]
+
+    print("model ceiling ...", flush=True)
+    ceiling = model_ceiling()
+    print("peer ...", flush=True)
+    peer = peer_photos_per_second(enrol_paths)
+
+    lines = header("Performance benchmark", "make bench-perf")
+    with tempfile.TemporaryDirectory(prefix="faceid-bench-") as tmp:
+        data_dir = Path(tmp)
+        server = Server(data_dir)
+        database_url = f"sqlite://{data_dir / 'faces.sqlite3'}"
+
+        # ---- enrolment
+        enrol_rows, enrol_embed = [], {}
+        with running(server) as health:
+            baseline_rss = server.rss_mb()
+            for concurrency in CONCURRENCY:
+                print(f"enrolment at concurrency {concurrency} ...", flush=True)
+                rates, latencies, stats_runs, failures = [], [], [], 0
+                for repeat in range(REPEATS):
+                    person = create_person(server, f"enrol c{concurrency} r{repeat}")
+                    server_stats(server, reset=True)
+                    wall, lat, bodies = asyncio.run(drive(server, CREATE_FACE, enrol_photos, concurrency, p=person))
+                    failures += sum("errors" in body for body in bodies)
+                    rates.append(len(enrol_photos) / wall)
+                    latencies += lat
+                    stats_runs.append(server_stats(server)["stages"])
+                embed = [s["embed"] for s in stats_runs]
+                faces_per_embed_second = [e["items"] / e["total_s"] for e in embed]
+                batch_size = [e["items"] / e["calls"] for e in embed]
+                enrol_embed[concurrency] = faces_per_embed_second
+                enrol_rows.append(
+                    [
+                        str(concurrency),
+                        spread(rates, "{:.2f}"),
+                        percentiles(latencies),
+                        spread(batch_size, "{:.1f}"),
+                        spread(faces_per_embed_second),
+                        str(failures),
+                    ]
+                )
+                if concurrency == CONCURRENCY[-1]:
+                    enrol_rate_top = rates
+            after_enrol_rss = server.rss_mb()
+
+        # ---- 1:K search on growing galleries
+        search_rows, memory_rows = [], []
+        search_p50 = {}
+        for size in GALLERY_SIZES:
+            print(f"gallery of {size} ...", flush=True)
+            fill_s = asyncio.run(fill_gallery(database_url, size))
+            with running(server) as health:
+                assert health["faces"] == size, health
+                server_stats(server, reset=True)
+                latencies = []
+                for _ in range(REPEATS):
+                    _, lat, bodies = asyncio.run(drive(server, VERIFY, probe_photos, 1))
+                    assert all("errors" not in body for body in bodies), bodies[:2]
+                    latencies += lat
+                stages = server_stats(server)["stages"]
+                search = stages["search"]
+                search_p50[size] = search["p50_ms"]
+                request_p50 = float(np.percentile(latencies, 50) * 1000)
+                search_rows.append(
+                    [
+                        f"{size:,}",
+                        percentiles(latencies),
+                        f"{search['p50_ms']:.1f} / {search['p95_ms']:.1f} / {search['p99_ms']:.1f}",
+                        f"{100 * search['p50_ms'] / request_p50:.0f} %",
+                        f"{health['startup_s']['gallery']:.2f}",
+                        f"{fill_s:.1f}",
+                    ]
+                )
+                gallery_mb = size * EMBEDDER.dimension * 4 / 2**20
+                memory_rows.append([f"{size:,}", f"{gallery_mb:.0f}", f"{server.rss_mb():.0f}"])
+                if size == GALLERY_SIZES[-1]:
+                    # ---- overload: far more requests at once than the server admits
+                    print("overload ...", flush=True)
+                    overload = asyncio.run(overload_run(server, probe_photos))
+                    rss_top = server.rss_mb()
+        rss_small = float(memory_rows[0][2])
+
+    ceiling32 = statistics.median(ceiling[32])
+    embed16 = statistics.median(enrol_embed[CONCURRENCY[-1]])
+    enrol16 = statistics.median(enrol_rate_top)
+    peer_rate = statistics.median(peer) if peer else None
+    gallery_top_mb = GALLERY_SIZES[-1] * EMBEDDER.dimension * 4 / 2**20
+
+    lines += [
+        f"Model `{EMBEDDER.name}`, detector {health['detector']}, embedder on {health['device']}. "
+        f"Enrolment photos: the {len(enrol_photos)} photos of `faces-dev/deepface` (0.3–2 MP), multipart uploads. "
+        f"Probes: the {len(probe_photos)} `five-celebrity/val` photos. Latencies are client-side, over HTTP "
+        "on loopback, p50 / p95 / p99 in ms; rates are medians of "
+        f"{REPEATS} repetitions (range in brackets).",
+        "",
+        "## 1. Model ceiling (the embedder alone, in this process)",
+        "",
+    ]
+    lines += table(["batch", "faces/s"], [[str(b), spread(ceiling[b])] for b in CEILING_BATCHES])
+    lines += ["## 2. Enrolment (`createFace`)", ""]
+    lines += table(
+        [
+            "concurrency",
+            "photos/s",
+            "latency p50 / p95 / p99 ms",
+            "mean embedder batch",
+            "faces per embedder-second",
+            "errors",
+        ],
+        enrol_rows,
+    )
+    lines += [
+        "Faces per embedder-second counts only the time the server spent inside the embedder "
+        "(detection, decoding and HTTP excluded): the embedding share of the work.",
+        "",
+        "## 3. 1:K search (`verifyLinear`, exact float32)",
+        "",
+        "Gallery rows beyond the enrolled photos are random unit vectors inserted straight into the "
+        f"database ({FACES_PER_RANDOM_PERSON} per synthetic person). Search step: the matrix product and "
+        "top-k inside the server, timed there.",
+        "",
+    ]
+    lines += table(
+        [
+            "gallery faces",
+            "request p50 / p95 / p99 ms",
+            "search step p50 / p95 / p99 ms",
+            "search share of p50",
+            "gallery load at start-up s",
+            "rows inserted in s",
+        ],
+        search_rows,
+    )
+    lines += ["## 4. Peer: face_recognition (dlib HOG + ResNet), same photos, this process", ""]
+    if peer_rate is None:
+        lines += ["face_recognition is not installed (the `bench` extra).", ""]
+    else:
+        lines += table(
+            ["system", "photos/s"],
+            [
+                ["face_recognition, one after another", spread(peer, "{:.2f}")],
+                [f"this server, concurrency {CONCURRENCY[-1]}", spread(enrol_rate_top, "{:.2f}")],
+            ],
+        )
+    lines += ["## 5. Memory (server resident set size)", ""]
+    lines += table(["gallery faces", "gallery matrix MB", "server RSS MB"], memory_rows)
+    lines += [
+        f"Before any gallery: {baseline_rss:.0f} MB after start-up, {after_enrol_rss:.0f} MB after the enrolment runs.",
+        "",
+        "## Overload",
+        "",
+        f"{overload['sent']} verifyLinear requests at once against MAX_PENDING={overload['max_pending']}: "
+        f"{overload['ok']} answered, {overload['busy']} got `BUSY`, {overload['other']} other errors, "
+        f"{overload['timeouts']} timed out (client timeout {overload['timeout_s']} s); slowest answer "
+        f"{overload['slowest_s']:.1f} s.",
+        "",
+    ]
+
+    memory_budget = 2 * gallery_top_mb + rss_small
+    targets = [
+        [
+            "search step p50 at 100k ≤ 20 ms",
+            f"{search_p50[GALLERY_SIZES[-1]]:.1f} ms",
+            "met" if search_p50[GALLERY_SIZES[-1]] <= 20 else "not met",
+        ],
+        [
+            "enrolment c=16 embedding share ≥ 70 % of the batch-32 ceiling",
+            f"{embed16:.1f} / {ceiling32:.1f} faces/s = {100 * embed16 / ceiling32:.0f} %",
+            "met" if embed16 >= 0.7 * ceiling32 else "not met",
+        ],
+        [
+            "enrolment c=16 ≥ 3 × face_recognition photos/s",
+            f"{enrol16:.2f} / {peer_rate:.2f} = {enrol16 / peer_rate:.1f} ×" if peer_rate else "peer not installed",
+            ("met" if enrol16 >= 3 * peer_rate else "not met") if peer_rate else "n/a",
+        ],
+        [
+            "no request waits without bound",
+            f"{overload['busy']} BUSY, {overload['timeouts']} timeouts",
+            "met" if overload["timeouts"] == 0 and overload["busy"] > 0 else "not met",
+        ],
+        [
+            "RSS at 100k ≤ 2 × gallery + models",
+            f"{rss_top:.0f} MB ≤ 2 × {gallery_top_mb:.0f} + {rss_small:.0f} = {memory_budget:.0f} MB",
+            "met" if rss_top <= memory_budget else "not met",
+        ],
+        [
+            "whole benchmark under 15 minutes",
+            f"{(time.perf_counter() - began) / 60:.1f} min",
+            "met" if time.perf_counter() - began < 900 else "not met",
+        ],
+    ]
+    lines[6:6] = ["## Targets", "", *table(["target", "measured", ""], targets)]
+    args.out.joinpath("perf.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+async def overload_run(server: Server, probes: list[bytes]) -> dict:
+    sent, timeout_s = 200, 60.0
+    outcomes = {"ok": 0, "busy": 0, "other": 0, "timeouts": 0}
+    slowest = 0.0
+    limits = httpx.Limits(max_connections=sent, max_keepalive_connections=sent)
+    async with httpx.AsyncClient(base_url=server.url, timeout=timeout_s, limits=limits) as client:
+
+        async def one(photo: bytes) -> None:
+            nonlocal slowest
+            started = time.perf_counter()
+            try:
+                body = await graphql_upload(client, VERIFY, photo)
+            except httpx.TimeoutException:
+                outcomes["timeouts"] += 1
+                return
+            slowest = max(slowest, time.perf_counter() - started)
+            if "errors" not in body:
+                outcomes["ok"] += 1
+            elif body["errors"][0]["extensions"]["code"] == "BUSY":
+                outcomes["busy"] += 1
+            else:
+                outcomes["other"] += 1
+
+        await asyncio.gather(*(one(probes[i % len(probes)]) for i in range(sent)))
+    max_pending = Settings.from_env().max_pending  # the server reads the same environment
+    return outcomes | {"sent": sent, "timeout_s": timeout_s, "slowest_s": slowest, "max_pending": max_pending}
+
+
+if __name__ == "__main__":
+    main()
