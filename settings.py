@@ -42,9 +42,10 @@ class Settings:
     # boxes are mapped back to the original, so results stay in its coordinates.
     detect_max_side: int = 640
     min_face_size: int = 20
-    # Micro-batching of the embedder: concurrent requests share one model call.
+    # Micro-batching of the embedder: concurrent requests share one model call. A face
+    # waits for company only while other photos are still in detection (bench/perf.py).
     max_batch: int = 32
-    batch_wait_ms: float = 5.0
+    batch_wait_ms: float = 100.0
     # Back-pressure: photos waiting for the models beyond this fail at once with BUSY.
     max_pending: int = 64
     detect_workers: int = 2

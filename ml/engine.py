@@ -1,9 +1,10 @@
 """Runs the face pipeline off the event loop, with micro-batching and back-pressure.
 
 Detection runs in a small thread pool. Crops from concurrent requests queue up for
-the embedder, which takes them as one batch (up to max_batch, waiting at most
-batch_wait_ms for company), so throughput under load approaches the model's batch
-ceiling. At most max_pending photos may be in the pipeline at once: one more fails
+the embedder, which takes them as one batch: up to max_batch, waiting at most
+batch_wait_ms for company, and only while other photos are still being detected
+(a lone request never waits). Under load the model then runs at larger batches,
+which cost less per face. At most max_pending photos may be in the pipeline at once: one more fails
 at once with Overloaded instead of waiting without bound.
 """
 
@@ -24,10 +25,12 @@ from ml.stats import Stats
 
 @dataclass(frozen=True)
 class EngineLimits:
-    max_batch: int = 32
-    batch_wait_ms: float = 5.0
-    max_pending: int = 64
-    detect_workers: int = 2
+    """See settings.py, which owns their defaults."""
+
+    max_batch: int
+    batch_wait_ms: float
+    max_pending: int
+    detect_workers: int
 
 
 class FaceEngine:
@@ -39,6 +42,7 @@ class FaceEngine:
         self._queue: asyncio.Queue[tuple[LocatedFace, asyncio.Future[FaceEmbedding]]] | None = None
         self._batcher: asyncio.Task[None] | None = None
         self._pending = 0
+        self._detecting = 0  # photos admitted whose face is not yet queued for the embedder
         # Per stage: "detect" (per photo), "embed" (per batch, items = faces), "busy".
         self.stats = Stats()
 
@@ -69,7 +73,11 @@ class FaceEngine:
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()
-            face = await loop.run_in_executor(self._detect_pool, self._locate, data, reject_multiple)
+            self._detecting += 1
+            try:
+                face = await loop.run_in_executor(self._detect_pool, self._locate, data, reject_multiple)
+            finally:
+                self._detecting -= 1
             future: asyncio.Future[FaceEmbedding] = loop.create_future()
             assert self._queue is not None, "FaceEngine.start() was not awaited"
             self._queue.put_nowait((face, future))
@@ -92,6 +100,8 @@ class FaceEngine:
             batch = [await self._queue.get()]
             deadline = time.monotonic() + self.limits.batch_wait_ms / 1000
             while len(batch) < self.limits.max_batch:
+                if self._queue.empty() and self._detecting == 0:
+                    break  # nothing else is on its way: run now, at no cost in latency
                 timeout = deadline - time.monotonic()
                 if timeout <= 0:
                     break

@@ -32,7 +32,7 @@ class Face(Model):
         "models.Person", related_name="faces", on_delete=fields.CASCADE, db_index=True
     )
     embedding = fields.BinaryField()  # float32 little-endian, unit length
-    model = fields.CharField(max_length=100, db_index=True)  # the embedder's id
+    model = fields.CharField(max_length=100)  # the embedder's id
     box_x = fields.IntField()
     box_y = fields.IntField()
     box_width = fields.IntField()
@@ -48,3 +48,5 @@ class Face(Model):
     class Meta:
         table = "face"
         ordering = ("created_at", "id")
+        # The start-up gallery load reads one model's faces in id order, in chunks.
+        indexes = (("model", "id"),)

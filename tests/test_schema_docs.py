@@ -30,10 +30,3 @@ async def test_every_type_field_argument_and_value_is_described(api):
     assert missing == []
     names = {kind["name"] for kind in types}
     assert {"Upload", "JSON", "Person", "Face", "Verification", "ErrorCode"} <= names
-
-
-async def test_graphiql_and_health(api):
-    page = await api.http.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code == 200 and "graphiql" in page.text.lower()
-    health = (await api.http.get("/healthz")).json()
-    assert health["status"] == "ok" and health["model"] == api.services.spec.name

@@ -1,0 +1,28 @@
+"""Browser frontends on other origins: allowed only when CORS_ORIGINS names them.
+
+A module of its own: it starts its own app, which cannot run beside another module's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.conftest import start_api
+
+
+async def test_cors_for_configured_origins(settings, pipeline):
+    async for api in start_api(replace(settings, cors_origins=("https://app.example",)), pipeline):
+        preflight = await api.http.options(
+            "/graphql",
+            headers={
+                "origin": "https://app.example",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+        other = await api.http.post(
+            "/graphql", json={"query": "{ model { name } }"}, headers={"origin": "https://evil.example"}
+        )
+        assert "access-control-allow-origin" not in other.headers

@@ -1,0 +1,19 @@
+"""The HTTP surface around GraphQL: GraphiQL, health and metrics."""
+
+from __future__ import annotations
+
+from tests.conftest import ANGELINA, b64
+
+
+async def test_graphiql_health_and_metrics(api):
+    page = await api.http.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    health = (await api.http.get("/healthz")).json()
+    assert health["status"] == "ok" and health["model"] == api.services.spec.name
+    assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
+
+    await api.http.delete("/metrics")
+    await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
+    stages = (await api.http.get("/metrics")).json()["stages"]
+    assert stages["detect"]["items"] == 1 and stages["embed"]["items"] == 1 and stages["search"]["items"] == 1
+    assert stages["search"]["p50_ms"] >= 0
