@@ -46,7 +46,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "status": "ok",
-            "model": services.spec.name,
+            "model": services.model_id,
             "dimension": services.spec.dimension,
             "detector": services.engine.pipeline.detector.name,
             "device": services.engine.pipeline.embedder.device,
@@ -83,13 +83,13 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             await face_engine.start()
             models_ready = time.perf_counter()
             try:
-                gallery = await load_gallery(face_engine.pipeline.spec)
+                gallery = await load_gallery(face_engine.pipeline.model_id, face_engine.pipeline.spec.dimension)
                 app.state.startup_s = {
                     "models": round(models_ready - started, 3),
                     "gallery": round(time.perf_counter() - models_ready, 3),
                 }
                 app.state.services = Services(settings, face_engine, gallery)
-                log.info("ready: %s, %d faces", face_engine.pipeline.spec.name, len(gallery))
+                log.info("ready: %s, %d faces", face_engine.pipeline.model_id, len(gallery))
                 yield
             finally:
                 app.state.services = None

@@ -33,6 +33,7 @@ class Detection:
 
 class Detector(Protocol):
     name: str
+    gives_landmarks: bool
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
@@ -58,6 +59,7 @@ def _clip_box(x1: float, y1: float, x2: float, y2: float, width: int, height: in
 
 class MtcnnDetector:
     name = "mtcnn"
+    gives_landmarks = True
 
     def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
         self.max_side = max_side
@@ -87,6 +89,7 @@ class HaarDetector:
     """The classic Viola-Jones frontal-face cascade that ships with OpenCV 4."""
 
     name = "haar"
+    gives_landmarks = False
 
     def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
         self.max_side = max_side

@@ -92,6 +92,19 @@ class FacePipeline:
     def spec(self) -> EmbedderSpec:
         return self.embedder.spec
 
+    @property
+    def aligned(self) -> bool:
+        """Whether faces are cut out by their landmarks (else by box and margin)."""
+        return self.crop.use_landmarks and self.detector.gives_landmarks
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.model_id(self.aligned)
+
+    @property
+    def default_threshold(self) -> float:
+        return self.spec.threshold(self.aligned)
+
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
 

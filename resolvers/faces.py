@@ -39,7 +39,7 @@ def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict:
     box = result.face.detection.box
     return {
         "embedding": result.vector.astype("<f4").tobytes(),
-        "model": ctx.services.spec.name,
+        "model": ctx.services.model_id,
         "box_x": box.x,
         "box_y": box.y,
         "box_width": box.width,
@@ -122,7 +122,7 @@ async def update_face(ctx: Context, face_id: str, person_id: str | None, image: 
             if not updated:
                 raise not_found("face", face_id)
         row = await get_face_row(face_id)
-    if row.model == ctx.services.spec.name:
+    if row.model == ctx.services.model_id:
         vector = result.vector if result is not None else stored_vector(row)
         ctx.services.gallery.upsert(str(row.id), str(row.person_id), vector)
     return face_type(row)

@@ -31,6 +31,14 @@ class Services:
     def spec(self) -> EmbedderSpec:
         return self.engine.pipeline.spec
 
+    @property
+    def model_id(self) -> str:
+        return self.engine.pipeline.model_id
+
+    @property
+    def default_threshold(self) -> float:
+        return self.engine.pipeline.default_threshold
+
 
 def build_pipeline(settings: Settings) -> FacePipeline:
     """Load the models (checksums first) for the settings' detector."""
@@ -53,15 +61,15 @@ def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
     )
 
 
-async def load_gallery(spec: EmbedderSpec, chunk: int = 20_000) -> Gallery:
+async def load_gallery(model_id: str, dimension: int, chunk: int = 20_000) -> Gallery:
     """Every stored face made by this model, read from the database into memory.
 
     Read in chunks (keyset on id) into one preallocated matrix, so that a large
     gallery never sits in memory twice.
     """
     started = time.perf_counter()
-    faces = Face.filter(model=spec.name)
-    gallery = Gallery(spec.dimension)
+    faces = Face.filter(model=model_id)
+    gallery = Gallery(dimension)
     gallery.reserve(await faces.count())
     last_id = None
     while True:

@@ -17,7 +17,7 @@ MAX_THRESHOLD = 2.0  # unit vectors are never farther apart than 2
 
 def _threshold(ctx: Context, threshold: float | None) -> float:
     if threshold is None:
-        return ctx.services.spec.default_threshold
+        return ctx.services.default_threshold
     if not 0.0 < threshold <= MAX_THRESHOLD:
         raise invalid(f"`threshold` must be in (0, {MAX_THRESHOLD}]")
     return threshold
@@ -58,7 +58,7 @@ async def _verify(
         probe=DetectedFace(
             box=Box(x=box.x, y=box.y, width=box.width, height=box.height), score=result.face.detection.score
         ),
-        model=ctx.services.spec.name,
+        model=ctx.services.model_id,
         searched=searched,
     )
 

@@ -85,11 +85,12 @@ class Query:
 
     @strawberry.field(description="The embedding model in use.")
     def model(self, info: strawberry.Info) -> ModelInfo:
-        spec = info.context.services.spec
+        services = info.context.services
+        spec = services.spec
         return ModelInfo(
-            name=spec.name,
+            name=services.model_id,
             dimension=spec.dimension,
             input_size=spec.input_size,
             metric=spec.metric,
-            default_threshold=spec.default_threshold,
+            default_threshold=services.default_threshold,
         )

@@ -22,7 +22,7 @@ def embeddings(pipeline) -> dict:
 
 
 def test_pivot_accuracy_at_shipped_threshold(pipeline, embeddings):
-    threshold = pipeline.spec.default_threshold
+    threshold = pipeline.default_threshold
     pairs = devdata.read_pairs("pairs-pivot.csv")
     correct = [(np.linalg.norm(embeddings[p.x].vector - embeddings[p.y].vector) <= threshold) == p.same for p in pairs]
     assert len(pairs) == 280
@@ -49,7 +49,7 @@ TIGHT_CROPS = {
 @pytest.mark.parametrize("kind", sorted(TIGHT_CROPS))
 def test_tight_face_crops_embed_like_the_photo(pipeline, embeddings, kind):
     """Clients often send a face crop instead of a photo: it must verify the same."""
-    threshold = pipeline.spec.default_threshold
+    threshold = pipeline.default_threshold
     photos = sorted(embeddings)[:12]
     distances = []
     for photo in photos:

@@ -10,7 +10,7 @@ from tests.conftest import ANGELINA, COUPLE, b64, start_api
 
 
 async def assert_gallery_matches_database(api) -> None:
-    rows = await FaceRow.filter(model=api.services.spec.name).values_list("id", "person_id", "embedding")
+    rows = await FaceRow.filter(model=api.services.model_id).values_list("id", "person_id", "embedding")
     gallery = api.services.gallery
     assert len(gallery) == len(rows)
     for face_id, person_id, embedding in rows:

@@ -9,7 +9,7 @@ async def test_graphiql_health_and_metrics(api):
     page = await api.http.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     health = (await api.http.get("/healthz")).json()
-    assert health["status"] == "ok" and health["model"] == api.services.spec.name
+    assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
 
     await api.http.delete("/metrics")

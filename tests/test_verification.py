@@ -45,7 +45,7 @@ async def test_identifies_each_enrolled_person(api, celebrities):
         assert len(names) == len(set(names)) == 5
         distances = [c["distance"] for c in result["candidates"]]
         assert distances == sorted(distances)
-        assert result["threshold"] == api.services.spec.default_threshold
+        assert result["threshold"] == api.services.default_threshold
 
 
 async def test_unknown_person_does_not_match(api, celebrities):
@@ -103,9 +103,9 @@ async def test_model_info(api):
     data = await api.ok("{ model { name dimension inputSize metric defaultThreshold } }")
     spec = api.services.spec
     assert data["model"] == {
-        "name": spec.name,
+        "name": api.services.model_id,
         "dimension": 512,
         "inputSize": 160,
         "metric": spec.metric,
-        "defaultThreshold": spec.default_threshold,
+        "defaultThreshold": api.services.default_threshold,
     }

@@ -34,8 +34,17 @@ class EmbedderSpec:
     # How a face is cut out for the model (measured in bench/accuracy.py):
     # five-landmark alignment with this margin around the template ...
     align_margin: float
-    # ... or, for detectors without landmarks (Haar), the box grown by this fraction.
+    # ... or, for detectors without landmarks (Haar), the box grown by this fraction,
+    # which moves distances: such embeddings get their own id and threshold.
     box_margin: float
+    box_threshold: float
+
+    def model_id(self, aligned: bool) -> str:
+        """The id stored with an embedding: crops of another geometry are not comparable."""
+        return self.name if aligned else f"{self.name}-boxcrop"
+
+    def threshold(self, aligned: bool) -> float:
+        return self.default_threshold if aligned else self.box_threshold
 
 
 EMBEDDER = EmbedderSpec(
@@ -57,6 +66,7 @@ EMBEDDER = EmbedderSpec(
     default_threshold=0.951,
     align_margin=0.15,
     box_margin=44 / 160,
+    box_threshold=1.1,
 )
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
