@@ -66,7 +66,7 @@ EMBEDDER = EmbedderSpec(
     default_threshold=0.951,
     align_margin=0.15,
     box_margin=44 / 160,
-    box_threshold=1.1,
+    box_threshold=0.946,
 )
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
