@@ -16,10 +16,10 @@ from resolvers.errors import not_found
 from resolvers.ids import parse_id
 from resolvers.images import read_image
 from resolvers.mapping import face_type
-from resolvers.pagination import after_filter, check_page_size, encode_cursor
+from resolvers.pagination import paginate
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
-from schema.types import DeleteResult, Embedding, Face, FaceConnection, FaceEdge, PageInfo
+from schema.types import DeleteResult, Embedding, Face, FaceConnection
 
 
 async def get_face_row(face_id: str) -> FaceRow:
@@ -61,24 +61,7 @@ async def face(face_id: str) -> Face | None:
 
 
 async def faces(ctx: Context, first: int, after: str | None) -> FaceConnection:
-    check_page_size(first, ctx.services.settings.page_size_max)
-    total = await FaceRow.all().count()
-    query = FaceRow.all()
-    cursor_filter = after_filter(after)
-    if cursor_filter is not None:
-        query = query.filter(cursor_filter)
-    rows = await query.order_by("created_at", "id").limit(first + 1)
-    edges = [FaceEdge(node=face_type(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
-    return FaceConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
-    )
+    return await paginate(FaceRow.all(), first, after, ctx.services.settings.page_size_max, face_type)
 
 
 async def faces_by_person(ctx: Context, person_id: str) -> list[Face]:

@@ -1,14 +1,22 @@
-"""Keyset pagination over (created_at, id), with opaque cursors."""
+"""Keyset pagination over (created_at, id), with opaque cursors, as Relay connections."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from resolvers.errors import invalid
+from schema.types import Connection, Edge, PageInfo
+
+Row = TypeVar("Row", bound=Model)
+Node = TypeVar("Node")
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -27,6 +35,29 @@ def after_filter(cursor: str | None) -> Q | None:
     return Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=row_id)
 
 
-def check_page_size(first: int, maximum: int) -> None:
+def _check_page_size(first: int, maximum: int) -> None:
     if not 1 <= first <= maximum:
         raise invalid(f"`first` must be between 1 and {maximum}")
+
+
+async def paginate(
+    query: QuerySet[Row], first: int, after: str | None, maximum: int, to_node: Callable[[Row], Node]
+) -> Connection[Node]:
+    """One page of `query`, oldest first, as a Relay connection."""
+    _check_page_size(first, maximum)
+    total = await query.count()
+    cursor_filter = after_filter(after)
+    if cursor_filter is not None:
+        query = query.filter(cursor_filter)
+    rows = await query.order_by("created_at", "id").limit(first + 1)
+    edges = [Edge(node=to_node(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )

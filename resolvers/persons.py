@@ -16,9 +16,9 @@ from resolvers.context import Context
 from resolvers.errors import ApiError, invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import person_type
-from resolvers.pagination import after_filter, check_page_size, encode_cursor
+from resolvers.pagination import paginate
 from schema.inputs import PersonInput, PersonPatch
-from schema.types import DeleteResult, PageInfo, Person, PersonConnection, PersonEdge
+from schema.types import DeleteResult, Person, PersonConnection
 
 METADATA_MAX_BYTES = 16 * 1024
 
@@ -76,26 +76,10 @@ async def person(person_id: str) -> Person | None:
 
 
 async def persons(ctx: Context, first: int, after: str | None, search: str | None) -> PersonConnection:
-    check_page_size(first, ctx.services.settings.page_size_max)
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))
-    total = await query.count()
-    cursor_filter = after_filter(after)
-    if cursor_filter is not None:
-        query = query.filter(cursor_filter)
-    rows = await query.order_by("created_at", "id").limit(first + 1)
-    edges = [PersonEdge(node=person_type(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
-    return PersonConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
-    )
+    return await paginate(query, first, after, ctx.services.settings.page_size_max, person_type)
 
 
 async def create_person(data: PersonInput) -> Person:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+
+Node = TypeVar("Node")
 
 
 @strawberry.type(description="A face's bounding box in the uploaded photo, in pixels, after EXIF rotation.")
@@ -122,27 +125,18 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
 
 
-@strawberry.type(description="A person in a page of persons.")
-class PersonEdge:
-    node: Person = strawberry.field(description="The person.")
-    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
+@strawberry.type(description="An item in a page, with its cursor.")
+class Edge(Generic[Node]):
+    node: Node = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Opaque cursor of this item; pass it as `after` to read on.")
 
 
-@strawberry.type(description="A page of persons, oldest first.")
-class PersonConnection:
-    edges: list[PersonEdge] = strawberry.field(description="The persons of this page.")
+@strawberry.type(description="A page of items, oldest first (a Relay connection).")
+class Connection(Generic[Node]):
+    edges: list[Edge[Node]] = strawberry.field(description="The items of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many persons match, over all pages.")
+    total_count: int = strawberry.field(description="How many items there are, over all pages.")
 
 
-@strawberry.type(description="A face in a page of faces.")
-class FaceEdge:
-    node: Face = strawberry.field(description="The face.")
-    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
-
-
-@strawberry.type(description="A page of faces, oldest first.")
-class FaceConnection:
-    edges: list[FaceEdge] = strawberry.field(description="The faces of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many faces there are, over all pages.")
+PersonConnection = Connection[Person]
+FaceConnection = Connection[Face]
