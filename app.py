@@ -36,13 +36,22 @@ log = logging.getLogger("faceid")
 
 class FaceGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(services=request.app.state.services, request=request, response=response)
+        return Context(services=ready_services(request), request=request, response=response)
+
+
+def starting() -> JSONResponse:
+    return JSONResponse({"status": "starting"}, status_code=503)
+
+
+def ready_services(request: Request) -> Services | None:
+    """The services once the lifespan has loaded them; None while starting or stopping."""
+    return getattr(request.app.state, "services", None)
 
 
 async def healthz(request: Request) -> JSONResponse:
-    services: Services | None = getattr(request.app.state, "services", None)
+    services = ready_services(request)
     if services is None:
-        return JSONResponse({"status": "starting"}, status_code=503)
+        return starting()
     return JSONResponse(
         {
             "status": "ok",
@@ -58,9 +67,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def metrics(request: Request) -> JSONResponse:
     """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks."""
-    services: Services | None = getattr(request.app.state, "services", None)
+    services = ready_services(request)
     if services is None:
-        return JSONResponse({"status": "starting"}, status_code=503)
+        return starting()
     stats = services.engine.stats
     if request.method == "DELETE":
         stats.reset()

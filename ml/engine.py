@@ -4,8 +4,8 @@ Detection runs in a small thread pool. Crops from concurrent requests queue up f
 the embedder, which takes them as one batch: up to max_batch, waiting at most
 batch_wait_ms for company, and only while other photos are still being detected
 (a lone request never waits). Under load the model then runs at larger batches,
-which cost less per face. At most max_pending photos may be in the pipeline at once: one more fails
-at once with Overloaded instead of waiting without bound.
+which cost less per face. At most max_pending photos may be in the pipeline at
+once: one more fails at once with Overloaded instead of waiting without bound.
 """
 
 from __future__ import annotations

@@ -92,7 +92,6 @@ async def update_face(ctx: Context, face_id: str, person_id: str | None, image: 
     changes: dict = {}
     if person_id is not None:
         changes["person_id"] = (await get_person_row(person_id)).id
-    result = None
     if image is not None:
         data, result = await embed_image(ctx, image)
         changes.update(_face_columns(ctx, data, result))
@@ -105,9 +104,8 @@ async def update_face(ctx: Context, face_id: str, person_id: str | None, image: 
             if not updated:
                 raise not_found("face", face_id)
         row = await get_face_row(face_id)
-    if row.model == ctx.services.model_id:
-        vector = result.vector if result is not None else stored_vector(row)
-        ctx.services.gallery.upsert(str(row.id), str(row.person_id), vector)
+    if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
+        ctx.services.gallery.upsert(str(row.id), str(row.person_id), stored_vector(row))
     return face_type(row)
 
 
