@@ -12,6 +12,12 @@ from pathlib import Path
 
 MB = 1024 * 1024
 
+# Fixed bounds of the API, named in its documentation; not tunable per deployment.
+NAME_MAX = 200  # characters of a person's name
+EXTERNAL_ID_MAX = 200  # characters of a person's externalId
+PAGE_SIZE_MAX = 500  # `first` of persons and faces
+SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -49,8 +55,6 @@ class Settings:
     # Back-pressure: photos waiting for the models beyond this fail at once with BUSY.
     max_pending: int = 64
     detect_workers: int = 2
-    page_size_max: int = 500
-    search_limit_max: int = 100
 
     @property
     def resolved_database_url(self) -> str:

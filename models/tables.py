@@ -7,8 +7,7 @@ import uuid
 from tortoise import fields
 from tortoise.models import Model
 
-NAME_MAX = 200
-EXTERNAL_ID_MAX = 200
+from settings import EXTERNAL_ID_MAX, NAME_MAX
 
 
 class Person(Model):

@@ -20,6 +20,7 @@ from resolvers.pagination import paginate
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
 from schema.types import DeleteResult, Embedding, Face, FaceConnection
+from settings import PAGE_SIZE_MAX
 
 
 async def get_face_row(face_id: str) -> FaceRow:
@@ -61,7 +62,7 @@ async def face(face_id: str) -> Face | None:
 
 
 async def faces(ctx: Context, first: int, after: str | None) -> FaceConnection:
-    return await paginate(FaceRow.all(), first, after, ctx.services.settings.page_size_max, face_type)
+    return await paginate(FaceRow.all(), first, after, PAGE_SIZE_MAX, face_type)
 
 
 async def faces_by_person(ctx: Context, person_id: str) -> list[Face]:

@@ -11,7 +11,6 @@ from tortoise.transactions import in_transaction
 
 from models import Face as FaceRow
 from models import Person as PersonRow
-from models.tables import EXTERNAL_ID_MAX, NAME_MAX
 from resolvers.context import Context
 from resolvers.errors import ApiError, invalid, not_found
 from resolvers.ids import parse_id
@@ -19,6 +18,7 @@ from resolvers.mapping import person_type
 from resolvers.pagination import paginate
 from schema.inputs import PersonInput, PersonPatch
 from schema.types import DeleteResult, Person, PersonConnection
+from settings import EXTERNAL_ID_MAX, NAME_MAX, PAGE_SIZE_MAX
 
 METADATA_MAX_BYTES = 16 * 1024
 
@@ -79,7 +79,7 @@ async def persons(ctx: Context, first: int, after: str | None, search: str | Non
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))
-    return await paginate(query, first, after, ctx.services.settings.page_size_max, person_type)
+    return await paginate(query, first, after, PAGE_SIZE_MAX, person_type)
 
 
 async def create_person(data: PersonInput) -> Person:

@@ -11,6 +11,7 @@ from resolvers.faces import embed_image
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
 from schema.types import Box, Candidate, DetectedFace, Verification
+from settings import SEARCH_LIMIT_MAX
 
 MAX_THRESHOLD = 2.0  # unit vectors are never farther apart than 2
 
@@ -64,13 +65,12 @@ async def _verify(
 
 
 async def verify_linear(ctx: Context, image: ImageInput, threshold: float | None, limit: int) -> Verification:
-    maximum = ctx.services.settings.search_limit_max
-    if not 1 <= limit <= maximum:
-        raise invalid(f"`limit` must be between 1 and {maximum}")
+    if not 1 <= limit <= SEARCH_LIMIT_MAX:
+        raise invalid(f"`limit` must be between 1 and {SEARCH_LIMIT_MAX}")
     return await _verify(ctx, image, threshold, limit, None)
 
 
 async def verify_person(ctx: Context, person_id: str, image: ImageInput, threshold: float | None) -> Verification:
     person = await get_person_row(person_id)
     _threshold(ctx, threshold)  # reject a bad threshold before the models run
-    return await _verify(ctx, image, threshold, ctx.services.settings.search_limit_max, str(person.id))
+    return await _verify(ctx, image, threshold, SEARCH_LIMIT_MAX, str(person.id))

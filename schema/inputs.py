@@ -6,6 +6,8 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
+from settings import EXTERNAL_ID_MAX, NAME_MAX
+
 
 @strawberry.input(
     description="A photo, given exactly one way: `upload` (a multipart request) or `base64`. "
@@ -23,9 +25,9 @@ class ImageInput:
 
 @strawberry.input(description="A new person.")
 class PersonInput:
-    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    name: str = strawberry.field(description=f"Display name, 1 to {NAME_MAX} characters.")
     external_id: str | None = strawberry.field(
-        default=None, description="Your own id for this person, unique, 1 to 200 characters."
+        default=None, description=f"Your own id for this person, unique, 1 to {EXTERNAL_ID_MAX} characters."
     )
     metadata: JSON | None = strawberry.field(default=None, description="A JSON object to store with the person.")
 

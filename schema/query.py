@@ -9,8 +9,9 @@ import strawberry
 from resolvers import faces, persons, verification
 from schema.inputs import ImageInput
 from schema.types import Embedding, Face, FaceConnection, ModelInfo, Person, PersonConnection, Verification
+from settings import PAGE_SIZE_MAX, SEARCH_LIMIT_MAX
 
-PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 500.")]
+PageSize = Annotated[int, strawberry.argument(description=f"Page size, 1 to {PAGE_SIZE_MAX}.")]
 After = Annotated[
     str | None, strawberry.argument(description="Return items after this cursor (a previous page's endCursor).")
 ]
@@ -67,7 +68,9 @@ class Query:
         info: strawberry.Info,
         image: Image,
         threshold: Threshold = None,
-        limit: Annotated[int, strawberry.argument(description="How many candidates to return, 1 to 100.")] = 5,
+        limit: Annotated[
+            int, strawberry.argument(description=f"How many candidates to return, 1 to {SEARCH_LIMIT_MAX}.")
+        ] = 5,
     ) -> Verification:
         return await verification.verify_linear(info.context, image, threshold, limit)
 

@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
+from settings import NAME_MAX
+
 Node = TypeVar("Node")
 
 
@@ -22,7 +24,7 @@ class Box:
 @strawberry.type(description="A person: someone whose face photos are enrolled.")
 class Person:
     id: strawberry.ID = strawberry.field(description="The person's id, a UUID.")
-    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    name: str = strawberry.field(description=f"Display name, 1 to {NAME_MAX} characters.")
     external_id: str | None = strawberry.field(
         description="The client's own id for this person (unique), if one was given."
     )
