@@ -15,6 +15,7 @@ MB = 1024 * 1024
 # Fixed bounds of the API, named in its documentation; not tunable per deployment.
 NAME_MAX = 200  # characters of a person's name
 EXTERNAL_ID_MAX = 200  # characters of a person's externalId
+METADATA_MAX_BYTES = 16 * 1024  # a person's metadata, as JSON
 PAGE_SIZE_MAX = 500  # `first` of persons and faces
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
 

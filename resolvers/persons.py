@@ -18,9 +18,7 @@ from resolvers.mapping import person_type
 from resolvers.pagination import paginate
 from schema.inputs import PersonInput, PersonPatch
 from schema.types import DeleteResult, Person, PersonConnection
-from settings import EXTERNAL_ID_MAX, NAME_MAX, PAGE_SIZE_MAX
-
-METADATA_MAX_BYTES = 16 * 1024
+from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
 
 
 def _clean_name(name: str) -> str:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
-from settings import EXTERNAL_ID_MAX, NAME_MAX
+from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
 
 
 @strawberry.input(
@@ -29,7 +29,9 @@ class PersonInput:
     external_id: str | None = strawberry.field(
         default=None, description=f"Your own id for this person, unique, 1 to {EXTERNAL_ID_MAX} characters."
     )
-    metadata: JSON | None = strawberry.field(default=None, description="A JSON object to store with the person.")
+    metadata: JSON | None = strawberry.field(
+        default=None, description=f"A JSON object to store with the person, at most {METADATA_MAX_BYTES} bytes."
+    )
 
 
 @strawberry.input(description="Changes to a person; fields left out stay as they are, null clears.")
