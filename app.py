@@ -74,7 +74,12 @@ async def metrics(request: Request) -> JSONResponse:
     if request.method == "DELETE":
         stats.reset()
     return JSONResponse(
-        {"stages": stats.snapshot(), "pending": services.engine.pending, "gallery_faces": len(services.gallery)}
+        {
+            "stages": stats.snapshot(),
+            "pending": services.engine.pending,
+            "gallery_faces": len(services.gallery),
+            "gallery_bytes": services.gallery.nbytes,  # the matrix, spare rows included
+        }
     )
 
 
