@@ -220,6 +220,7 @@ def seconds_per_photo(run: Callable[[Path], object], paths: list[Path]) -> float
 
 
 def square_crop(image: np.ndarray, box: Box, size: int, margin: float) -> np.ndarray:
+    """What a mobile SDK sends: a square around the face, black where it leaves the photo."""
     side = round(max(box.width, box.height) * (1 + margin))
     x, y = round(box.x + box.width / 2 - side / 2), round(box.y + box.height / 2 - side / 2)
     padded = cv2.copyMakeBorder(image, side, side, side, side, cv2.BORDER_CONSTANT, value=(0, 0, 0))
@@ -382,7 +383,7 @@ def main() -> None:
     lines += ["## Seconds per photo", ""]
     speed_rows = [["this service (decode, MTCNN, align, FaceNet, batch 1)", f"{ours_seconds:.3f}"]]
     if peer_seconds is not None:
-        speed_rows.append([f"{PEER_NAME} (load, HOG detect, encode)", f"{peer_seconds:.3f}"])
+        speed_rows.append([f"{Peer.name} (load, HOG detect, encode)", f"{peer_seconds:.3f}"])
     lines += table(["system", f"s/photo on the same {len(pair_photos)} photos, one after another"], speed_rows)
     if peer is None:
         lines += ["face_recognition is not installed (the `bench` extra), so its columns are missing.", ""]
@@ -440,8 +441,6 @@ def main() -> None:
     plot_roc(curves, args.out / "roc.png")
     print("\n".join(lines))
 
-
-PEER_NAME = Peer.name
 
 if __name__ == "__main__":
     main()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 import devdata
-from ml.alignment import align_by_landmarks
-from ml.detection import Box
+from bench.accuracy import TIGHT_CROPS  # the same crops the accuracy report measures
 from ml.pipeline import encode_jpeg
 
 # Issue 3's floor: face_recognition reaches 99.3 % here at its best threshold.
@@ -27,23 +25,6 @@ def test_pivot_accuracy_at_shipped_threshold(pipeline, embeddings):
     correct = [(np.linalg.norm(embeddings[p.x].vector - embeddings[p.y].vector) <= threshold) == p.same for p in pairs]
     assert len(pairs) == 280
     assert np.mean(correct) >= PIVOT_FLOOR, f"{np.mean(correct):.4f} at threshold {threshold}"
-
-
-def square_crop(image: np.ndarray, box: Box, size: int, margin: float) -> np.ndarray:
-    """What a mobile SDK sends: a square around the face, black where it leaves the photo."""
-    side = round(max(box.width, box.height) * (1 + margin))
-    x, y = round(box.x + box.width / 2 - side / 2), round(box.y + box.height / 2 - side / 2)
-    padded = cv2.copyMakeBorder(image, side, side, side, side, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    return cv2.resize(
-        padded[y + side : y + 2 * side, x + side : x + 2 * side], (size, size), interpolation=cv2.INTER_AREA
-    )
-
-
-TIGHT_CROPS = {
-    "square 112, no margin": lambda image, face: square_crop(image, face.box, 112, 0.0),
-    "square 160, facenet margin": lambda image, face: square_crop(image, face.box, 160, 44 / 160),
-    "arcface-aligned 112": lambda image, face: align_by_landmarks(image, face.landmarks, 112, 0.0),
-}
 
 
 @pytest.mark.parametrize("kind", sorted(TIGHT_CROPS))
