@@ -18,6 +18,7 @@ class Stats:
         self._lock = threading.Lock()
         self._samples: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=WINDOW))
         self._totals: dict[str, float] = defaultdict(float)
+        self._calls: dict[str, int] = defaultdict(int)
         self._counts: dict[str, int] = defaultdict(int)
 
     def record(self, stage: str, seconds: float, items: int = 1) -> None:
@@ -25,6 +26,7 @@ class Stats:
         with self._lock:
             self._samples[stage].append(seconds)
             self._totals[stage] += seconds
+            self._calls[stage] += 1
             self._counts[stage] += items
 
     def count(self, stage: str, items: int = 1) -> None:
@@ -43,6 +45,7 @@ class Stats:
         with self._lock:
             self._samples.clear()
             self._totals.clear()
+            self._calls.clear()
             self._counts.clear()
 
     def snapshot(self) -> dict[str, dict[str, float]]:
@@ -54,7 +57,7 @@ class Stats:
                 if samples.size:
                     p50, p95, p99 = np.percentile(samples, [50, 95, 99]) * 1000
                     entry |= {
-                        "calls": int(samples.size),
+                        "calls": self._calls[stage],  # all of them; percentiles use the last WINDOW
                         "total_s": self._totals[stage],
                         "p50_ms": p50,
                         "p95_ms": p95,
