@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ml.detection import Box, Detection
+from ml.detection import Box
 
 # Where the five MTCNN landmarks sit in a 112x112 ArcFace-style crop; scaled to the
 # embedder's input size. Used by align_by_landmarks (measured in bench/accuracy.py).
@@ -70,9 +70,3 @@ class CropOptions:
     align_margin: float  # for detections with landmarks
     box_margin: float  # for detections without (Haar)
     use_landmarks: bool = True  # False: always the box plus margin (for comparison)
-
-
-def crop_face(image: np.ndarray, detection: Detection, options: CropOptions) -> np.ndarray:
-    if options.use_landmarks and detection.landmarks is not None:
-        return align_by_landmarks(image, detection.landmarks, options.size, options.align_margin)
-    return crop_with_margin(image, detection.box, options.size, options.box_margin)

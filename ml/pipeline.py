@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ml.alignment import CropOptions, crop_face
+from ml.alignment import CropOptions, align_by_landmarks, crop_with_margin
 from ml.detection import Box, Detection, Detector
 from ml.embedder import FaceNetEmbedder
 from ml.errors import NoFace, TooManyFaces
@@ -112,7 +112,12 @@ class FacePipeline:
         return detect_with_retry(self.detector, image)
 
     def cut(self, image: np.ndarray, detection: Detection) -> LocatedFace:
-        return LocatedFace(detection, crop_face(image, detection, self.crop), self.detector.name)
+        # `aligned` also names the model id and threshold: the crop must follow it.
+        if self.aligned:
+            crop = align_by_landmarks(image, detection.landmarks, self.crop.size, self.crop.align_margin)
+        else:
+            crop = crop_with_margin(image, detection.box, self.crop.size, self.crop.box_margin)
+        return LocatedFace(detection, crop, self.detector.name)
 
     def locate(self, data: bytes, reject_multiple: bool = False) -> LocatedFace:
         """Decode, detect and crop: everything before the embedder."""
