@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format bench-accuracy bench-perf clean
+.PHONY: install run test lint format bench-accuracy bench-perf clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ $(PY):
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m weights.fetch --quiet
 	touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
@@ -32,21 +33,28 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# ARGS=--quick: LFW folds 1-2 only, for iteration (writes accuracy-quick.md).
 bench-accuracy: $(BENCH_STAMP)
-	$(PY) -m bench.accuracy
+	$(PY) -m bench.accuracy $(ARGS)
 
 bench-perf: $(BENCH_STAMP)
 	$(PY) -m bench.perf
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+# The benchmarks' cached detections and embeddings (bench/cache.py).
+clean-bench:
+	rm -rf bench/cache

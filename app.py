@@ -11,39 +11,43 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import uvicorn
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from middleware import BodySizeLimit
 from ml.pipeline import FacePipeline
-from models import database_config
+from models import add_missing_columns, database_config
 from resolvers.context import Context
-from resolvers.services import Services, build_engine, build_pipeline, load_gallery
 from schema.root import schema
-from settings import Settings
+from services import Services, build_engine, build_pipeline, load_gallery
+from settings import Settings, SettingsError
 
 log = logging.getLogger("faceid")
 
 
-class FaceGraphQL(GraphQL):
-    async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(services=ready_services(request), request=request, response=response)
+class FaceGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services = ready_services(request)
+        if services is None:  # the lifespan has not loaded the models yet, or is shutting down
+            raise HTTPException(503, "starting")
+        return Context(services=services, request=request, response=response)
 
 
 def starting() -> JSONResponse:
     return JSONResponse({"status": "starting"}, status_code=503)
 
 
-def ready_services(request: Request) -> Services | None:
+def ready_services(request: Request | WebSocket) -> Services | None:
     """The services once the lifespan has loaded them; None while starting or stopping."""
     return getattr(request.app.state, "services", None)
 
@@ -56,6 +60,7 @@ async def healthz(request: Request) -> JSONResponse:
         {
             "status": "ok",
             "model": services.model_id,
+            "embedder": services.spec.key,
             "dimension": services.spec.dimension,
             "detector": services.engine.pipeline.detector.name,
             "device": services.engine.pipeline.embedder.device,
@@ -92,8 +97,10 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         async with RegisterTortoise(app, config=database_config(settings.resolved_database_url), generate_schemas=True):
+            await add_missing_columns()
             started = time.perf_counter()
-            face_engine = build_engine(settings, pipeline or await asyncio.to_thread(build_pipeline, settings))
+            loaded = pipeline if pipeline is not None else await asyncio.to_thread(build_pipeline, settings)
+            face_engine = build_engine(settings, loaded)
             await face_engine.start()
             models_ready = time.perf_counter()
             try:
@@ -134,9 +141,15 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
     )
 
 
-app = create_app()
+def main() -> None:
+    """`python app.py` (make run); `uvicorn app:create_app --factory` serves the same app."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise SystemExit(f"faceid: {exc}") from None
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    current = Settings.from_env()
-    uvicorn.run(app, host=current.host, port=current.port)
+    main()

@@ -1,14 +1,20 @@
 """Every runtime setting of the service, read once from the environment.
 
-This module is the one place that owns a setting's name, its default and its
-bounds; everything else asks the `Settings` object it is handed.
+This module is the one place that owns a setting's environment name, its default
+and its bounds; everything else asks the `Settings` object it is handed. Values are
+parsed and checked by pydantic: a bad one fails at start-up with its name.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
 
 MB = 1024 * 1024
 
@@ -20,42 +26,61 @@ PAGE_SIZE_MAX = 500  # `first` of persons and faces
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+class SettingsError(ValueError):
+    """One or more environment variables are unusable; the message names each."""
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else float(raw)
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
-def _env_list(name: str, default: str) -> tuple[str, ...]:
-    raw = os.environ.get(name, default)
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = Path("data")
-    database_url: str = ""  # empty: an SQLite file under data_dir
-    cors_origins: tuple[str, ...] = ()
-    detector: str = "mtcnn"  # "mtcnn" or "haar"
-    max_image_bytes: int = 10 * MB
-    max_image_pixels: int = 40_000_000
+class Settings(BaseModel):
+    """Each field's alias is its environment variable (see the README's table)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+    host: str = Field("127.0.0.1", alias="HOST", min_length=1)
+    port: int = Field(8000, alias="PORT", ge=1, le=65535)
+    data_dir: Path = Field(Path("data"), alias="DATA_DIR")
+    database_url: str = Field("", alias="DATABASE_URL")  # empty: an SQLite file under data_dir
+    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
+    # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
+    detector: Annotated[Literal["mtcnn", "haar"], BeforeValidator(_lower)] = Field("mtcnn", alias="FACE_DETECTOR")
+    embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
+    max_image_bytes: int = Field(10 * MB, alias="MAX_IMAGE_BYTES", ge=1024)
+    max_image_pixels: int = Field(40_000_000, alias="MAX_IMAGE_PIXELS", ge=10_000)
     # The detector sees a copy whose longer side is at most this many pixels;
     # boxes are mapped back to the original, so results stay in its coordinates.
-    detect_max_side: int = 640
-    min_face_size: int = 20
+    detect_max_side: int = Field(640, alias="DETECT_MAX_SIDE", ge=64)
+    min_face_size: int = Field(20, alias="MIN_FACE_SIZE", ge=12)  # MTCNN's P-Net sees 12 px at the least
     # Micro-batching of the embedder: concurrent requests share one model call. A face
     # waits for company only while other photos are still in detection (bench/perf.py).
-    max_batch: int = 32
-    batch_wait_ms: float = 100.0
+    max_batch: int = Field(32, alias="EMBED_MAX_BATCH", ge=1, le=1024)
+    batch_wait_ms: float = Field(100.0, alias="EMBED_BATCH_WAIT_MS", ge=0, le=10_000)
     # Back-pressure: photos waiting for the models beyond this fail at once with BUSY.
-    max_pending: int = 64
-    detect_workers: int = 2
+    max_pending: int = Field(64, alias="MAX_PENDING", ge=1)
+    detect_workers: int = Field(2, alias="DETECT_WORKERS", ge=1, le=256)
+    # Enrolment refuses a face below these (LOW_QUALITY) unless the caller allows it;
+    # bench/accuracy.py reports how many LFW faces each rejects and what the rest reach.
+    # Guards against unusable faces, not a passport-photo standard: the small, soft and
+    # turned web photos in five-celebrity (down to 10 px between the eyes) still pass.
+    min_inter_eye_px: float = Field(10.0, alias="MIN_INTER_EYE_PX", ge=0)
+    min_sharpness: float = Field(8.0, alias="MIN_SHARPNESS", ge=0)
+    max_abs_yaw_deg: float = Field(60.0, alias="MAX_ABS_YAW_DEG", ge=0, le=90)
+    min_detection_score: float = Field(0.9, alias="MIN_DETECTION_SCORE", ge=0, le=1)
+
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: str) -> str:
+        if value not in EMBEDDERS:
+            raise ValueError(f"unknown embedder {value!r}; choose one of {', '.join(sorted(EMBEDDERS))}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -64,20 +89,14 @@ class Settings:
         return f"sqlite://{self.data_dir / 'faces.sqlite3'}"
 
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            host=os.environ.get("HOST", cls.host),
-            port=_env_int("PORT", cls.port),
-            data_dir=Path(os.environ.get("DATA_DIR", str(cls.data_dir))),
-            database_url=os.environ.get("DATABASE_URL", ""),
-            cors_origins=_env_list("CORS_ORIGINS", ""),
-            detector=os.environ.get("FACE_DETECTOR", cls.detector).lower(),
-            max_image_bytes=_env_int("MAX_IMAGE_BYTES", cls.max_image_bytes),
-            max_image_pixels=_env_int("MAX_IMAGE_PIXELS", cls.max_image_pixels),
-            detect_max_side=_env_int("DETECT_MAX_SIDE", cls.detect_max_side),
-            min_face_size=_env_int("MIN_FACE_SIZE", cls.min_face_size),
-            max_batch=_env_int("EMBED_MAX_BATCH", cls.max_batch),
-            batch_wait_ms=_env_float("EMBED_BATCH_WAIT_MS", cls.batch_wait_ms),
-            max_pending=_env_int("MAX_PENDING", cls.max_pending),
-            detect_workers=_env_int("DETECT_WORKERS", cls.detect_workers),
-        )
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings the environment gives (unset or empty variables keep their defaults)."""
+        names = {field.alias for field in cls.model_fields.values()}
+        given = {name: value for name, value in environ.items() if name in names and value != ""}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as exc:
+            problems = [
+                f"{error['loc'][0]}={given.get(str(error['loc'][0]), '')!r}: {error['msg']}" for error in exc.errors()
+            ]
+            raise SettingsError("bad setting: " + "; ".join(problems)) from None

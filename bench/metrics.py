@@ -55,3 +55,23 @@ def roc_curve(distances: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.n
     far = np.array([np.mean(distances[~same] <= t) for t in thresholds])
     tar = np.array([np.mean(distances[same] <= t) for t in thresholds])
     return far, tar
+
+
+def kfold(distances: np.ndarray, same: np.ndarray, folds: np.ndarray) -> tuple[float, float, list[float]]:
+    """LFW's protocol: for each fold, the threshold calibrated on the other folds, scored on it.
+
+    Returns the mean and standard deviation of the fold accuracies, and each fold's threshold.
+    """
+    scores, thresholds = [], []
+    for fold in np.unique(folds):
+        train = folds != fold
+        threshold = calibrate(distances[train], same[train])
+        thresholds.append(threshold)
+        scores.append(accuracy(distances[~train], same[~train], threshold))
+    return float(np.mean(scores)), float(np.std(scores)), thresholds
+
+
+def error_rates(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(false non-match rate, false match rate) at the threshold."""
+    accepted = distances <= threshold
+    return float(np.mean(~accepted[same])), float(np.mean(accepted[~same]))

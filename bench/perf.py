@@ -30,9 +30,11 @@ import numpy as np
 import devdata
 from bench.report import RESULTS, header, table
 from settings import Settings
-from weights import EMBEDDER
+from weights import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderSpec
 
 ROOT = Path(__file__).resolve().parent.parent
+EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default settings
+MODEL_ID = EMBEDDER.model_id("mtcnn")
 CEILING_BATCHES = (1, 8, 32)
 CONCURRENCY = (1, 4, 16)
 GALLERY_SIZES = (1_000, 10_000, 100_000)
@@ -162,11 +164,11 @@ def create_person(server: Server, name: str) -> str:
 # ------------------------------------------------------------------ phases
 
 
-def model_ceiling() -> dict[int, list[float]]:
-    """Faces/s of the embedder alone, per batch size, REPEATS+2 timed runs each."""
-    from ml.embedder import FaceNetEmbedder
+def model_ceiling(spec: EmbedderSpec) -> dict[int, list[float]]:
+    """Faces/s of an embedder alone, per batch size, REPEATS+2 timed runs each."""
+    from ml.embedder import load_embedder
 
-    embedder = FaceNetEmbedder(EMBEDDER)
+    embedder = load_embedder(spec)
     rng = np.random.default_rng(0)
     result = {}
     for batch in CEILING_BATCHES:
@@ -210,7 +212,7 @@ async def fill_gallery(database_url: str, target: int) -> float:
     await Tortoise.init(config=database_config(database_url))
     try:
         started = time.perf_counter()
-        missing = target - await Face.filter(model=EMBEDDER.name).count()
+        missing = target - await Face.filter(model=MODEL_ID).count()
         rng = np.random.default_rng(target)
         crop = b"not a photo: synthetic benchmark row"
         for start in range(0, missing, 5000):
@@ -226,7 +228,7 @@ async def fill_gallery(database_url: str, target: int) -> float:
                     id=uuid.uuid4(),
                     person_id=persons[i // FACES_PER_RANDOM_PERSON].id,
                     embedding=vectors[i].tobytes(),
-                    model=EMBEDDER.name,
+                    model=MODEL_ID,
                     box_x=0,
                     box_y=0,
                     box_width=160,
@@ -260,7 +262,8 @@ def main() -> None:
     probe_photos = [path.read_bytes() for path in probe_paths]
 
     print("model ceiling ...", flush=True)
-    ceiling = model_ceiling()
+    ceiling = model_ceiling(EMBEDDER)
+    other_ceilings = {spec.key: model_ceiling(spec) for spec in EMBEDDERS.values() if spec is not EMBEDDER}
     print("peer ...", flush=True)
     peer = peer_photos_per_second(enrol_paths)
 
@@ -351,7 +354,7 @@ def main() -> None:
     gallery_top_mb = GALLERY_SIZES[-1] * EMBEDDER.dimension * 4 / 2**20
 
     lines += [
-        f"Model `{EMBEDDER.name}`, detector {health['detector']}, embedder on {health['device']}. "
+        f"Model `{MODEL_ID}`, detector {health['detector']}, embedder on {health['device']}. "
         f"Enrolment photos: the {len(enrol_photos)} photos of `faces-dev/deepface` (0.3–2 MP), multipart uploads. "
         f"Probes: the {len(probe_photos)} `five-celebrity/val` photos. Latencies are client-side, over HTTP "
         "on loopback, p50 / p95 / p99 in ms; rates are medians of "
@@ -360,7 +363,10 @@ def main() -> None:
         "## 1. Model ceiling (the embedder alone, in this process)",
         "",
     ]
-    lines += table(["batch", "faces/s"], [[str(b), spread(ceiling[b])] for b in CEILING_BATCHES])
+    lines += table(
+        ["batch", f"{EMBEDDER.key} (served) faces/s", *(f"{key} faces/s" for key in other_ceilings)],
+        [[str(b), spread(ceiling[b]), *(spread(c[b]) for c in other_ceilings.values())] for b in CEILING_BATCHES],
+    )
     lines += ["## 2. Enrolment (`createFace`)", ""]
     lines += table(
         [

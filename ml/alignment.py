@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
@@ -62,11 +60,3 @@ def align_by_landmarks(image: np.ndarray, landmarks: np.ndarray, size: int, marg
         image = cv2.resize(image, shrunk, interpolation=cv2.INTER_AREA)
         matrix = _similarity(landmarks * factor, template)
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
-@dataclass(frozen=True)
-class CropOptions:
-    size: int  # the embedder's square input side
-    align_margin: float  # for detections with landmarks
-    box_margin: float  # for detections without (Haar)
-    use_landmarks: bool = True  # False: always the box plus margin (for comparison)

@@ -94,7 +94,8 @@ class HaarDetector:
     def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
         self.max_side = max_side
         self.min_face_size = min_face_size
-        self._path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        cascades: str = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from OpenCV's stubs
+        self._path = cascades + "haarcascade_frontalface_default.xml"
         self._local = threading.local()
         self._cascade()
 

@@ -22,7 +22,8 @@ class Match:
 
 def l2_distances(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Euclidean distances between unit rows and a unit query, via one dot product."""
-    return np.sqrt(np.maximum(2.0 - 2.0 * (matrix @ query), 0.0))
+    distances: np.ndarray = np.sqrt(np.maximum(2.0 - 2.0 * (matrix @ query), 0.0))
+    return distances
 
 
 def similarity(distance: float) -> float:
@@ -60,7 +61,8 @@ class Gallery:
 
     def vector(self, face_id: str) -> np.ndarray:
         with self._lock:
-            return self._matrix[self._row_of[face_id]].copy()
+            row: np.ndarray = self._matrix[self._row_of[face_id]].copy()
+            return row
 
     def reserve(self, capacity: int) -> None:
         """Make room for `capacity` rows, so that a bulk load copies the matrix once."""

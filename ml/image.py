@@ -51,8 +51,7 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise BadImage("the image has no pixels")
     try:
         image.load()
-        image = ImageOps.exif_transpose(image)
-        return _to_rgb(image)
+        return _to_rgb(ImageOps.exif_transpose(image))
     except _DECODE_ERRORS as exc:
         raise BadImage("the image is truncated or corrupt") from exc
 

@@ -117,7 +117,7 @@ class Mtcnn:
     def _scales(self, height: int, width: int) -> list[float]:
         m = 12.0 / self.min_face_size
         side = min(height, width) * m
-        scales = []
+        scales: list[float] = []
         while side >= 12:
             scales.append(m * _SCALE_FACTOR ** len(scales))
             side *= _SCALE_FACTOR

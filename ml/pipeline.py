@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import cv2
 import numpy as np
 
-from ml.alignment import CropOptions, align_by_landmarks, crop_with_margin
+from ml.alignment import align_by_landmarks, crop_with_margin
 from ml.detection import Box, Detection, Detector
-from ml.embedder import FaceNetEmbedder
+from ml.embedder import Embedder
 from ml.errors import NoFace, TooManyFaces
 from ml.image import ImageLimits, decode_image
-from weights import EmbedderSpec
+from ml.quality import FaceQuality, measure
+from weights import CropRecipe, EmbedderSpec
 
 # A face that fills the whole frame (a tight crop from a mobile SDK) can be missed;
 # the detector gets a second look with this much border (a fraction of each side).
@@ -26,6 +28,7 @@ class LocatedFace:
     detection: Detection
     crop: np.ndarray  # (size, size, 3) uint8 RGB, the embedder's input
     detector: str
+    quality: FaceQuality
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,40 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
     return buffer.tobytes()
 
 
-def choose_face(detections: list[Detection], reject_multiple: bool) -> Detection:
-    """The largest face; with reject_multiple, an error unless there is exactly one."""
+class FaceChoice(StrEnum):
+    """Which face of a photo with several is the subject (bench/accuracy.py compares them on LFW)."""
+
+    LARGEST = "largest"
+    CENTRAL = "central"  # the face whose centre is nearest the photo's centre
+    # The largest once a penalty for distance from the centre is taken off
+    # (area - 2 x squared offset, in pixels): davidsandberg/facenet's rule.
+    PROMINENT = "prominent"
+
+
+# Measured on LFW's 6,000 pairs (bench/results/accuracy.md); the one owner of this choice.
+DEFAULT_FACE_CHOICE = FaceChoice.PROMINENT
+
+
+def _offset2(detection: Detection, shape: tuple[int, ...]) -> float:
+    box = detection.box
+    return (box.x + box.width / 2 - shape[1] / 2) ** 2 + (box.y + box.height / 2 - shape[0] / 2) ** 2
+
+
+def choose_face(
+    detections: list[Detection],
+    reject_multiple: bool,
+    shape: tuple[int, ...] = (0, 0),
+    rule: FaceChoice = DEFAULT_FACE_CHOICE,
+) -> Detection:
+    """The subject among the faces of a photo of `shape`; with reject_multiple, an error unless there is one."""
     if not detections:
         raise NoFace("no face was found in the image")
     if reject_multiple and len(detections) > 1:
         raise TooManyFaces(f"{len(detections)} faces were found; exactly one is required")
+    if rule is FaceChoice.CENTRAL:
+        return min(detections, key=lambda d: _offset2(d, shape))
+    if rule is FaceChoice.PROMINENT:
+        return max(detections, key=lambda d: d.box.area - 2.0 * _offset2(d, shape))
     return max(detections, key=lambda d: d.box.area)
 
 
@@ -78,32 +109,32 @@ class FacePipeline:
     def __init__(
         self,
         detector: Detector,
-        embedder: FaceNetEmbedder,
+        embedder: Embedder,
         limits: ImageLimits,
-        crop: CropOptions | None = None,
+        recipe: CropRecipe | None = None,
+        face_choice: FaceChoice = DEFAULT_FACE_CHOICE,
     ) -> None:
+        """`recipe` overrides the manifest's crop for this detector (benchmarks compare them)."""
         self.detector = detector
         self.embedder = embedder
         self.limits = limits
-        spec = embedder.spec
-        self.crop = crop or CropOptions(spec.input_size, spec.align_margin, spec.box_margin)
+        self.recipe = recipe or embedder.spec.recipe(detector.name)
+        self.face_choice = face_choice
+        if self.recipe.landmarks and not detector.gives_landmarks:
+            raise ValueError(f"the {detector.name} detector gives no landmarks to align by")
 
     @property
     def spec(self) -> EmbedderSpec:
         return self.embedder.spec
 
     @property
-    def aligned(self) -> bool:
-        """Whether faces are cut out by their landmarks (else by box and margin)."""
-        return self.crop.use_landmarks and self.detector.gives_landmarks
-
-    @property
     def model_id(self) -> str:
-        return self.spec.model_id(self.aligned)
+        """Stored with every embedding: the model and the crop geometry it saw."""
+        return self.spec.name + self.recipe.id_suffix
 
     @property
     def default_threshold(self) -> float:
-        return self.spec.threshold(self.aligned)
+        return self.recipe.threshold
 
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
@@ -112,17 +143,19 @@ class FacePipeline:
         return detect_with_retry(self.detector, image)
 
     def cut(self, image: np.ndarray, detection: Detection) -> LocatedFace:
-        # `aligned` also names the model id and threshold: the crop must follow it.
-        if self.aligned:
-            crop = align_by_landmarks(image, detection.landmarks, self.crop.size, self.crop.align_margin)
+        # The recipe also names the model id and threshold: the crop must follow it.
+        size = self.spec.input_size
+        if self.recipe.landmarks:
+            assert detection.landmarks is not None
+            crop = align_by_landmarks(image, detection.landmarks, size, self.recipe.margin)
         else:
-            crop = crop_with_margin(image, detection.box, self.crop.size, self.crop.box_margin)
-        return LocatedFace(detection, crop, self.detector.name)
+            crop = crop_with_margin(image, detection.box, size, self.recipe.margin)
+        return LocatedFace(detection, crop, self.detector.name, measure(detection, crop))
 
     def locate(self, data: bytes, reject_multiple: bool = False) -> LocatedFace:
         """Decode, detect and crop: everything before the embedder."""
         image = self.decode(data)
-        return self.cut(image, choose_face(self.detect(image), reject_multiple))
+        return self.cut(image, choose_face(self.detect(image), reject_multiple, image.shape, self.face_choice))
 
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         if not faces:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -14,7 +15,7 @@ class Person(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     name = fields.CharField(max_length=NAME_MAX)
     external_id = fields.CharField(max_length=EXTERNAL_ID_MAX, null=True, unique=True)
-    metadata = fields.JSONField(null=True)
+    metadata: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -38,6 +39,11 @@ class Face(Model):
     box_height = fields.IntField()
     detection_score = fields.FloatField(null=True)
     detector = fields.CharField(max_length=20)
+    # Quality at enrolment (ml.quality); null for faces enrolled before it was measured.
+    inter_eye_px = fields.FloatField(null=True)
+    sharpness = fields.FloatField(null=True)
+    yaw_deg = fields.FloatField(null=True)
+    roll_deg = fields.FloatField(null=True)
     crop_jpeg = fields.BinaryField()  # the aligned crop the embedder saw
     image_sha256 = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,17 +1,25 @@
-"""What every resolver receives as info.context."""
+"""What every resolver receives as info.context, and the typed `Info` that carries it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from resolvers.loaders import Loaders
-from resolvers.services import Services
+from services import Services
 
 
 @dataclass
 class Context:
     services: Services
     loaders: Loaders = field(default_factory=Loaders)
-    request: Any = None
-    response: Any = None
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+
+
+# What schema fields take as `info`: its `.context` is a Context, not Any.
+Info = strawberry.Info[Context, None]

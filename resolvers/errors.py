@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
     NO_FACE = "NO_FACE"
     TOO_MANY_FACES = "TOO_MANY_FACES"
+    LOW_QUALITY = "LOW_QUALITY"
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
     BUSY = "BUSY"
@@ -28,6 +29,9 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.IMAGE_TOO_LARGE: "Over the byte limit or the pixel limit (decompression bombs).",
     ErrorCode.NO_FACE: "No face was found in the image.",
     ErrorCode.TOO_MANY_FACES: "Several faces were found and rejectMultiple asked for exactly one.",
+    ErrorCode.LOW_QUALITY: "The face is below an enrolment minimum; `extensions.reason` names the first "
+    "(TOO_SMALL, BLURRED, POSE, LOW_CONFIDENCE) and `extensions.reasons` all of them. Send a better photo, or "
+    "pass allowLowQuality: true to enrol it anyway.",
     ErrorCode.NOT_FOUND: "A well-formed id names nothing.",
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
     "thresholds, limits, duplicate externalId, both or neither image source).",
@@ -38,10 +42,11 @@ ERROR_DESCRIPTIONS = {
 
 
 class ApiError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, extensions: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.extensions = extensions or {}  # more detail for clients, beside `code`
 
 
 def not_found(what: str, ident: object) -> ApiError:
@@ -50,6 +55,15 @@ def not_found(what: str, ident: object) -> ApiError:
 
 def invalid(message: str) -> ApiError:
     return ApiError(ErrorCode.INVALID_INPUT, message)
+
+
+def low_quality(reasons: list[str]) -> ApiError:
+    return ApiError(
+        ErrorCode.LOW_QUALITY,
+        f"the face is below the enrolment minimums ({', '.join(reasons)}); send a better photo "
+        "or pass allowLowQuality: true",
+        {"reason": reasons[0], "reasons": reasons},
+    )
 
 
 _ML_CODES: dict[type[Exception], ErrorCode] = {

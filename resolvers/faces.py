@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import strawberry
 from tortoise.transactions import in_transaction
 
 from ml.pipeline import FaceEmbedding
+from ml.quality import issues
 from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.context import Context
-from resolvers.errors import not_found
+from resolvers.errors import low_quality, not_found
 from resolvers.ids import parse_id
 from resolvers.images import read_image
 from resolvers.mapping import face_type
@@ -31,12 +33,23 @@ async def get_face_row(face_id: str) -> FaceRow:
 
 
 async def embed_image(ctx: Context, image: ImageInput, reject_multiple: bool = False) -> tuple[bytes, FaceEmbedding]:
-    """The photo's bytes and its largest face's embedding; raises on a bad photo."""
+    """The photo's bytes and its subject's embedding; raises on a bad photo."""
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     return data, await ctx.services.engine.embed_photo(data, reject_multiple)
 
 
-def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict:
+async def embed_for_enrolment(
+    ctx: Context, image: ImageInput, reject_multiple: bool, allow_low_quality: bool
+) -> tuple[bytes, FaceEmbedding]:
+    """As embed_image, and LOW_QUALITY for a face below the enrolment minimums unless allowed."""
+    data, result = await embed_image(ctx, image, reject_multiple)
+    shortfalls = issues(result.face.quality, ctx.services.quality_minimums)
+    if shortfalls and not allow_low_quality:
+        raise low_quality([issue.value for issue in shortfalls])
+    return data, result
+
+
+def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict[str, Any]:
     box = result.face.detection.box
     return {
         "embedding": result.vector.astype("<f4").tobytes(),
@@ -47,6 +60,10 @@ def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict:
         "box_height": box.height,
         "detection_score": result.face.detection.score,
         "detector": result.face.detector,
+        "inter_eye_px": result.face.quality.inter_eye_px,
+        "sharpness": result.face.quality.sharpness,
+        "yaw_deg": result.face.quality.yaw_deg,
+        "roll_deg": result.face.quality.roll_deg,
         "crop_jpeg": result.crop_jpeg,
         "image_sha256": hashlib.sha256(data).hexdigest(),
     }
@@ -76,9 +93,11 @@ async def face_embedding(face_id: str) -> Embedding:
     return Embedding(face_id=strawberry.ID(str(row.id)), model=row.model, dimension=len(vector), vector=vector.tolist())
 
 
-async def create_face(ctx: Context, person_id: str, image: ImageInput, reject_multiple: bool) -> Face:
+async def create_face(
+    ctx: Context, person_id: str, image: ImageInput, reject_multiple: bool, allow_low_quality: bool
+) -> Face:
     person = await get_person_row(person_id)  # fail fast, before the models run
-    data, result = await embed_image(ctx, image, reject_multiple)
+    data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
     async with in_transaction():
         # The person may have been deleted while the models ran.
         if not await PersonRow.filter(id=person.id).exists():
@@ -88,13 +107,15 @@ async def create_face(ctx: Context, person_id: str, image: ImageInput, reject_mu
     return face_type(row)
 
 
-async def update_face(ctx: Context, face_id: str, person_id: str | None, image: ImageInput | None) -> Face:
+async def update_face(
+    ctx: Context, face_id: str, person_id: str | None, image: ImageInput | None, allow_low_quality: bool
+) -> Face:
     row = await get_face_row(face_id)
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if person_id is not None:
         changes["person_id"] = (await get_person_row(person_id)).id
     if image is not None:
-        data, result = await embed_image(ctx, image)
+        data, result = await embed_for_enrolment(ctx, image, False, allow_low_quality)
         changes.update(_face_columns(ctx, data, result))
     if changes:
         async with in_transaction():

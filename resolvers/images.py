@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from ml.errors import ImageTooLarge
 from resolvers.errors import invalid
@@ -16,14 +17,15 @@ _URL_SAFE = str.maketrans("-_", "+/")
 
 
 async def read_image(image: ImageInput, max_bytes: int) -> bytes:
-    has_upload, has_base64 = image.upload is not None, image.base64 is not None
-    if has_upload == has_base64:
+    if (image.upload is None) == (image.base64 is None):
         raise invalid("give the image exactly one way: `upload` or `base64`")
-    if has_upload:
-        data = await image.upload.read(max_bytes + 1)
+    if image.upload is not None:
+        upload: Any = image.upload  # Starlette's UploadFile; Strawberry types it as an opaque scalar
+        data = await upload.read(max_bytes + 1)
         if not isinstance(data, bytes):  # a plain form field, not a file part
             raise invalid("`upload` must be a file part of a multipart request")
     else:
+        assert image.base64 is not None
         data = _decode_base64(image.base64, max_bytes)
     if len(data) > max_bytes:
         raise ImageTooLarge(f"the image is over the limit of {max_bytes} bytes")

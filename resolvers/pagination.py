@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import TypeVar
 
 from tortoise.expressions import Q
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from models import Face as FaceRow
+from models import Person as PersonRow
 from resolvers.errors import invalid
 from schema.types import Connection, Edge, PageInfo
 
-Row = TypeVar("Row", bound=Model)
+Row = TypeVar("Row", PersonRow, FaceRow)  # the tables that pages are made of
 Node = TypeVar("Node")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import strawberry
 from tortoise.exceptions import IntegrityError
@@ -37,7 +38,7 @@ def _clean_external_id(external_id: str | None) -> str | None:
     return external_id
 
 
-def _clean_metadata(metadata: object) -> dict | None:
+def _clean_metadata(metadata: object) -> dict[str, Any] | None:
     if metadata is None:
         return None
     if not isinstance(metadata, dict):

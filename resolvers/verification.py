@@ -8,15 +8,27 @@ from ml.gallery import Match, similarity
 from resolvers.context import Context
 from resolvers.errors import invalid
 from resolvers.faces import embed_image
+from resolvers.mapping import quality_type
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
-from schema.types import Box, Candidate, DetectedFace, Verification
+from schema.types import Box, Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
 from settings import SEARCH_LIMIT_MAX
+from weights.calibration import OPERATING_FMRS
 
 MAX_THRESHOLD = 2.0  # unit vectors are never farther apart than 2
 
 
-def _threshold(ctx: Context, threshold: float | None) -> float:
+def _threshold(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
+    """The cut-off for `match`: given, translated from a false match rate, or the model's default."""
+    if threshold is not None and max_false_match_rate is not None:
+        raise invalid("give `threshold` or `maxFalseMatchRate`, not both")
+    if max_false_match_rate is not None:
+        if not 0.0 < max_false_match_rate < 1.0:
+            raise invalid("`maxFalseMatchRate` must be in (0, 1)")
+        calibration = ctx.services.calibration
+        if calibration is None:
+            raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
+        return calibration.threshold_for(max_false_match_rate)
     if threshold is None:
         return ctx.services.default_threshold
     if not 0.0 < threshold <= MAX_THRESHOLD:
@@ -27,18 +39,22 @@ def _threshold(ctx: Context, threshold: float | None) -> float:
 async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
     faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
     persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
+    calibration = ctx.services.calibration
     return [
-        Candidate(person=person, face=face, distance=m.distance, similarity=similarity(m.distance))
+        Candidate(
+            person=person,
+            face=face,
+            distance=m.distance,
+            similarity=similarity(m.distance),
+            false_match_rate=None if calibration is None else calibration.false_match_rate(m.distance),
+        )
         for m, face, person in zip(matches, faces, persons, strict=True)
         # A face deleted between the search and this read is left out.
         if face is not None and person is not None
     ]
 
 
-async def _verify(
-    ctx: Context, image: ImageInput, threshold: float | None, limit: int, person_id: str | None
-) -> Verification:
-    cutoff = _threshold(ctx, threshold)
+async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None) -> Verification:
     _, result = await embed_image(ctx, image)
     gallery, stats = ctx.services.gallery, ctx.services.engine.stats
 
@@ -57,20 +73,52 @@ async def _verify(
         best=best,
         candidates=candidates,
         probe=DetectedFace(
-            box=Box(x=box.x, y=box.y, width=box.width, height=box.height), score=result.face.detection.score
+            box=Box(x=box.x, y=box.y, width=box.width, height=box.height),
+            score=result.face.detection.score,
+            quality=quality_type(result.face.quality),
         ),
         model=ctx.services.model_id,
         searched=searched,
     )
 
 
-async def verify_linear(ctx: Context, image: ImageInput, threshold: float | None, limit: int) -> Verification:
+async def verify_linear(
+    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int
+) -> Verification:
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
         raise invalid(f"`limit` must be between 1 and {SEARCH_LIMIT_MAX}")
-    return await _verify(ctx, image, threshold, limit, None)
+    cutoff = _threshold(ctx, threshold, max_false_match_rate)
+    return await _verify(ctx, image, cutoff, limit, None)
 
 
-async def verify_person(ctx: Context, person_id: str, image: ImageInput, threshold: float | None) -> Verification:
+async def verify_person(
+    ctx: Context, person_id: str, image: ImageInput, threshold: float | None, max_false_match_rate: float | None
+) -> Verification:
     person = await get_person_row(person_id)
-    _threshold(ctx, threshold)  # reject a bad threshold before the models run
-    return await _verify(ctx, image, threshold, SEARCH_LIMIT_MAX, str(person.id))
+    cutoff = _threshold(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
+    return await _verify(ctx, image, cutoff, SEARCH_LIMIT_MAX, str(person.id))
+
+
+def model_info(ctx: Context) -> ModelInfo:
+    services = ctx.services
+    spec, calibration = services.spec, services.calibration
+    points = []
+    if calibration is not None:
+        for fmr in OPERATING_FMRS:
+            cutoff = calibration.threshold_for(fmr)
+            points.append(
+                OperatingPoint(
+                    false_match_rate=fmr, threshold=cutoff, true_match_rate=calibration.true_match_rate(cutoff)
+                )
+            )
+    return ModelInfo(
+        name=services.model_id,
+        embedder=spec.key,
+        description=spec.description,
+        dimension=spec.dimension,
+        input_size=spec.input_size,
+        metric=spec.metric,
+        default_threshold=services.default_threshold,
+        operating_points=points,
+        calibration=None if calibration is None else calibration.source,
+    )

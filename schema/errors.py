@@ -16,8 +16,9 @@ log = logging.getLogger("faceid.errors")
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     known = as_api_error(original)
+    extra: dict[str, object] = {}
     if known is not None:
-        code, message = known.code, known.message
+        code, message, extra = known.code, known.message, known.extensions
     elif original is None:
         # Parse, validation and variable-coercion errors: the message is graphql-core's.
         code, message = ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message
@@ -30,7 +31,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={**(error.extensions or {}), "code": code.value},
+        extensions={**(error.extensions or {}), **extra, "code": code.value},
     )
 
 

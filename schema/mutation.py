@@ -7,9 +7,18 @@ from typing import Annotated
 import strawberry
 
 from resolvers import faces, persons
+from resolvers.context import Info
 from schema.inputs import ImageInput, PersonInput, PersonPatch
 from schema.query import FaceId, PersonId
 from schema.types import DeleteResult, Face, Person
+
+AllowLowQuality = Annotated[
+    bool,
+    strawberry.argument(
+        description="Enrol the face even when it is below the enrolment minimums (too small, blurred, turned "
+        "away, or an unsure detection) instead of failing with LOW_QUALITY. Such faces match less reliably."
+    ),
+]
 
 
 @strawberry.type(description="Writes.")
@@ -27,28 +36,30 @@ class Mutation:
         return await persons.update_person(id, input)
 
     @strawberry.mutation(description="Delete a person and all of their faces.")
-    async def delete_person(self, info: strawberry.Info, id: PersonId) -> DeleteResult:
+    async def delete_person(self, info: Info, id: PersonId) -> DeleteResult:
         return await persons.delete_person(info.context, id)
 
     @strawberry.mutation(
-        description="Enrol a face photo for a person. The largest face in the photo is used, "
-        "unless rejectMultiple asks for exactly one."
+        description="Enrol a face photo for a person. The photo's subject is used (the largest face, "
+        "less a penalty for distance from the centre), unless rejectMultiple asks for exactly one. A face below "
+        "the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true."
     )
     async def create_face(
         self,
-        info: strawberry.Info,
+        info: Info,
         person_id: PersonId,
         image: Annotated[ImageInput, strawberry.argument(description="The photo to enrol.")],
         reject_multiple: Annotated[
             bool, strawberry.argument(description="Fail with TOO_MANY_FACES when the photo holds several faces.")
         ] = False,
+        allow_low_quality: AllowLowQuality = False,
     ) -> Face:
-        return await faces.create_face(info.context, person_id, image, reject_multiple)
+        return await faces.create_face(info.context, person_id, image, reject_multiple, allow_low_quality)
 
     @strawberry.mutation(description="Move a face to another person, or replace its photo (re-embedded), or both.")
     async def update_face(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: FaceId,
         person_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="The person to move the face to.")
@@ -56,9 +67,10 @@ class Mutation:
         image: Annotated[
             ImageInput | None, strawberry.argument(description="A new photo that replaces the old one.")
         ] = None,
+        allow_low_quality: AllowLowQuality = False,
     ) -> Face:
-        return await faces.update_face(info.context, id, person_id, image)
+        return await faces.update_face(info.context, id, person_id, image, allow_low_quality)
 
     @strawberry.mutation(description="Delete one face.")
-    async def delete_face(self, info: strawberry.Info, id: FaceId) -> DeleteResult:
+    async def delete_face(self, info: Info, id: FaceId) -> DeleteResult:
         return await faces.delete_face(info.context, id)

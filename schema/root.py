@@ -15,7 +15,7 @@ from schema.mutation import Mutation
 from schema.query import Query
 
 # Documents every error code a client can meet, in the schema itself.
-ErrorCodeEnum = strawberry.enum(
+ErrorCodeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from ErrorCode
     Enum(
         "ErrorCode",
         {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in ErrorCode},

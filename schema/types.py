@@ -21,6 +21,32 @@ class Box:
     height: int = strawberry.field(description="Height in pixels.")
 
 
+@strawberry.type(
+    description="How usable a face is for recognition, measured when it was found. The enrolment minimums "
+    "(server settings) apply to these; see ErrorCode LOW_QUALITY."
+)
+class FaceQuality:
+    inter_eye_px: float = strawberry.field(
+        description="Pixels between the eye centres in the photo (for the Haar detector, which gives no "
+        "landmarks, 0.4 x the box width). Below the minimum: TOO_SMALL."
+    )
+    sharpness: float = strawberry.field(
+        description="Variance of the Laplacian of the grey face crop the model sees; low means blurred or "
+        "featureless. Below the minimum: BLURRED."
+    )
+    yaw_deg: float | None = strawberry.field(
+        description="Estimated left/right turn of the head in degrees (0 faces the camera), from the landmarks; "
+        "null without landmarks. Beyond the maximum either way: POSE."
+    )
+    roll_deg: float | None = strawberry.field(
+        description="In-plane tilt of the line through the eyes, in degrees; null without landmarks."
+    )
+    detection_score: float | None = strawberry.field(
+        description="The detector's confidence in [0, 1]; null for the Haar detector. Below the minimum: "
+        "LOW_CONFIDENCE."
+    )
+
+
 @strawberry.type(description="A person: someone whose face photos are enrolled.")
 class Person:
     id: strawberry.ID = strawberry.field(description="The person's id, a UUID.")
@@ -49,6 +75,9 @@ class Face:
         description="The detector's confidence in [0, 1]; null for detectors without one (Haar)."
     )
     detector: str = strawberry.field(description="The detector that found the face: `mtcnn` or `haar`.")
+    quality: FaceQuality | None = strawberry.field(
+        description="The face's quality when it was enrolled; null for faces enrolled before quality was measured."
+    )
     model: str = strawberry.field(description="Id of the embedding model that encoded the face.")
     created_at: datetime = strawberry.field(description="When the face was enrolled (UTC).")
     crop_jpeg_base64: str = strawberry.field(
@@ -72,24 +101,36 @@ class Candidate:
         description="1 - distance^2 / 4, i.e. (1 + cosine) / 2: a monotone map of distance onto [0, 1], "
         "1 for identical embeddings. For display; decisions use distance and threshold."
     )
+    false_match_rate: float | None = strawberry.field(
+        description="How often two photos of different people are at least this close: the share of LFW's "
+        "different-person photo pairs (about 29 million) whose distance is at or below this one, for this "
+        "model. 0.001 means one such pair in a thousand. Null if the model has no calibration."
+    )
 
 
 @strawberry.type(description="The face found in the probe photo.")
 class DetectedFace:
     box: Box = strawberry.field(description="Where the face is in the probe photo.")
     score: float | None = strawberry.field(description="The detector's confidence, if it gives one.")
+    quality: FaceQuality = strawberry.field(description="How usable the probe's face is.")
 
 
 @strawberry.type(description="The answer to a verification or identification request.")
 class Verification:
     match: bool = strawberry.field(description="True when the best candidate's distance <= threshold.")
-    threshold: float = strawberry.field(description="The distance threshold that was applied.")
+    threshold: float = strawberry.field(
+        description="The distance threshold that was applied: the one given, the one a maxFalseMatchRate "
+        "translates to, or the model's default."
+    )
     best: Candidate | None = strawberry.field(description="The nearest candidate; null when nothing was searched.")
     candidates: list[Candidate] = strawberry.field(
         description="Nearest first, whether or not they pass the threshold: for verifyLinear the best face "
         "of each of the nearest persons; for verifyPerson that person's faces."
     )
-    probe: DetectedFace = strawberry.field(description="The face used from the probe photo (the largest).")
+    probe: DetectedFace = strawberry.field(
+        description="The face used from the probe photo: its subject (the largest face, less a penalty for "
+        "distance from the centre)."
+    )
     model: str = strawberry.field(description="Id of the embedding model used; only its faces are compared.")
     searched: int = strawberry.field(description="How many stored faces were compared with the probe.")
 
@@ -102,14 +143,32 @@ class Embedding:
     vector: list[float] = strawberry.field(description="The unit-length embedding.")
 
 
+@strawberry.type(description="A threshold and the error rates it gives, measured on LFW.")
+class OperatingPoint:
+    false_match_rate: float = strawberry.field(
+        description="Share of different-person pairs accepted at this threshold (at most this much)."
+    )
+    threshold: float = strawberry.field(description="The distance threshold that gives it.")
+    true_match_rate: float = strawberry.field(description="Share of same-person pairs accepted at this threshold.")
+
+
 @strawberry.type(description="The embedding model in use and how its distances are read.")
 class ModelInfo:
     name: str = strawberry.field(description="Model id, stored with every embedding.")
+    embedder: str = strawberry.field(description="The server's EMBEDDER setting: `facenet128` or `facenet512`.")
+    description: str = strawberry.field(description="What the model is, how faces are cut out and prepared.")
     dimension: int = strawberry.field(description="Embedding length.")
     input_size: int = strawberry.field(description="Side in pixels of the square face crop the model takes.")
     metric: str = strawberry.field(description="How two embeddings are compared.")
     default_threshold: float = strawberry.field(
-        description="The calibrated distance threshold used when a request gives none."
+        description="The distance threshold used when a request gives none, chosen on LFW's 6,000 pairs."
+    )
+    operating_points: list[OperatingPoint] = strawberry.field(
+        description="Thresholds at false match rates of 1 %, 0.1 % and 0.01 %, for `threshold` or "
+        "`maxFalseMatchRate`; empty if the model has no calibration."
+    )
+    calibration: str | None = strawberry.field(
+        description="Where the false match rates come from; null if the model has no calibration."
     )
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import devdata
-from tests.conftest import b64, start_api
+from tests.helpers import b64, start_api
 
 PHOTOS = [photo for photos in devdata.celebrity_photos("train").values() for photo in photos[:4]]
 CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
@@ -20,8 +19,8 @@ async def enrol_all(api, person: str) -> list[dict]:
 
 
 async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
-    tight = replace(settings, max_pending=2)
-    async for api in start_api(tight, pipeline):
+    tight = settings.model_copy(update={"max_pending": 2})
+    async with start_api(tight, pipeline) as api:
         person = await api.create_person("Load")
         bodies = await enrol_all(api, person)
         codes = [body["errors"][0]["extensions"]["code"] for body in bodies if "errors" in body]
@@ -36,8 +35,8 @@ async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
 
 async def test_concurrent_faces_share_embedder_batches(settings, pipeline):
     # A generous batch window, so that the faces of concurrent requests surely meet.
-    roomy = replace(settings, max_pending=64, batch_wait_ms=250.0)
-    async for api in start_api(roomy, pipeline):
+    roomy = settings.model_copy(update={"max_pending": 64, "batch_wait_ms": 250.0})
+    async with start_api(roomy, pipeline) as api:
         person = await api.create_person("Batch")
         engine = api.services.engine
         bodies = await enrol_all(api, person)

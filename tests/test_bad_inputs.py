@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from models import Face as FaceRow
-from tests.conftest import ANGELINA, b64
+from tests.helpers import ANGELINA, b64
 
 CREATE_FACE = "mutation($p: ID!, $b: String) { createFace(personId: $p, image: {base64: $b}) { id } }"
 

@@ -5,13 +5,11 @@ A module of its own: it starts its own app, which cannot run beside another modu
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from tests.conftest import start_api
+from tests.helpers import start_api
 
 
 async def test_cors_for_configured_origins(settings, pipeline):
-    async for api in start_api(replace(settings, cors_origins=("https://app.example",)), pipeline):
+    async with start_api(settings.model_copy(update={"cors_origins": ("https://app.example",)}), pipeline) as api:
         preflight = await api.http.options(
             "/graphql",
             headers={

@@ -8,7 +8,7 @@ import pytest
 import devdata
 from ml.detection import HaarDetector, make_detector
 from ml.pipeline import FacePipeline
-from tests.conftest import ANGELINA, COUPLE
+from tests.helpers import ANGELINA, COUPLE
 
 
 def overlap(a, b) -> float:
@@ -41,11 +41,10 @@ def test_haar_pipeline_tells_people_apart(haar_pipeline):
     assert np.linalg.norm(same[0] - other) > threshold
 
 
-def test_box_crops_have_their_own_model_id_and_threshold(pipeline, haar_pipeline):
-    """Box crops move distances: their embeddings must never meet aligned ones."""
-    assert pipeline.aligned and not haar_pipeline.aligned
+def test_each_detector_has_its_own_model_id(pipeline, haar_pipeline):
+    """Another detector's boxes are another crop geometry: their embeddings must never meet."""
+    assert pipeline.recipe is pipeline.spec.recipe("mtcnn") and haar_pipeline.recipe is pipeline.spec.recipe("haar")
     assert haar_pipeline.model_id != pipeline.model_id
-    assert haar_pipeline.default_threshold != pipeline.default_threshold
 
 
 def test_unknown_detector_is_refused():

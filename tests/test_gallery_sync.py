@@ -3,10 +3,14 @@ a failed request, and a restart that rebuilds it from the database."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 
 from models import Face as FaceRow
-from tests.conftest import ANGELINA, COUPLE, b64, start_api
+from models.upgrade import ADDED_FACE_COLUMNS
+from settings import Settings
+from tests.helpers import ANGELINA, COUPLE, b64, start_api
 
 
 async def assert_gallery_matches_database(api) -> None:
@@ -19,7 +23,7 @@ async def assert_gallery_matches_database(api) -> None:
 
 
 async def test_gallery_follows_every_change_and_survives_restart(settings, pipeline):
-    async for api in start_api(settings, pipeline):
+    async with start_api(settings, pipeline) as api:
         alice, bob = await api.create_person("Alice"), await api.create_person("Bob")
         faces = [await api.enrol(alice, photo) for photo in ANGELINA]
         await assert_gallery_matches_database(api)
@@ -47,10 +51,30 @@ async def test_gallery_follows_every_change_and_survives_restart(settings, pipel
         remaining = len(api.services.gallery)
         assert remaining == 1
 
-    async for api in start_api(settings, pipeline):  # a restart on the same database
+    async with start_api(settings, pipeline) as api:  # a restart on the same database
         assert len(api.services.gallery) == remaining
         await assert_gallery_matches_database(api)
         result = await api.ok(
             "query($b: String!) { verifyLinear(image: {base64: $b}) { best { person { name } } } }", b=b64(COUPLE)
         )
         assert result["verifyLinear"]["best"]["person"]["name"] == "Alice"
+
+
+async def test_a_database_from_before_quality_is_upgraded_at_start(tmp_path, pipeline):
+    settings = Settings(data_dir=tmp_path)
+    async with start_api(settings, pipeline) as api:
+        face = await api.enrol(await api.create_person("Before"), ANGELINA[0])
+    # The face table as the first release made it: none of the quality columns.
+    with sqlite3.connect(tmp_path / "faces.sqlite3") as db:
+        for column in ADDED_FACE_COLUMNS:
+            db.execute(f"ALTER TABLE face DROP COLUMN {column}")
+    async with start_api(settings, pipeline) as api:
+        read = await api.ok("query($id: ID!) { face(id: $id) { id quality { sharpness } } }", id=face["id"])
+        assert read["face"] == {"id": face["id"], "quality": None}
+        assert len(api.services.gallery) == 1
+        person = (await api.ok("{ persons { edges { node { id } } } }"))["persons"]["edges"][0]["node"]["id"]
+        enrol = (
+            "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { quality { sharpness } } }"
+        )
+        new = await api.ok(enrol, p=person, b=b64(ANGELINA[1]))
+        assert new["createFace"]["quality"]["sharpness"] > 0

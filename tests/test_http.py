@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ANGELINA, b64
+from tests.helpers import ANGELINA, b64
 
 
 async def test_graphiql_health_and_metrics(api):
@@ -15,7 +15,7 @@ async def test_graphiql_health_and_metrics(api):
     await api.http.delete("/metrics")
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
     metrics = (await api.http.get("/metrics")).json()
-    assert metrics["gallery_bytes"] >= metrics["gallery_faces"] * 512 * 4
+    assert metrics["gallery_bytes"] >= metrics["gallery_faces"] * api.services.spec.dimension * 4
     stages = metrics["stages"]
     assert stages["detect"]["items"] == 1 and stages["embed"]["items"] == 1 and stages["search"]["items"] == 1
     assert stages["search"]["p50_ms"] >= 0

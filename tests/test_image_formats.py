@@ -10,7 +10,7 @@ from PIL import Image
 
 from ml.errors import ImageTooLarge
 from ml.image import ImageLimits, decode_image
-from tests.conftest import ANGELINA
+from tests.helpers import ANGELINA
 
 # Same photo, another encoding: far closer than the threshold (about 1.2) between people.
 SAME_PHOTO_DISTANCE = 0.6

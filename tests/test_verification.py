@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import devdata
-from tests.conftest import ANGELINA, b64
+from tests.helpers import ANGELINA, b64
 
 VERIFY_FIELDS = """match threshold searched model
     best { distance similarity person { id name } face { id } }
@@ -104,7 +104,7 @@ async def test_model_info(api):
     spec = api.services.spec
     assert data["model"] == {
         "name": api.services.model_id,
-        "dimension": 512,
+        "dimension": 128,
         "inputSize": 160,
         "metric": spec.metric,
         "defaultThreshold": api.services.default_threshold,

@@ -1,12 +1,27 @@
 """Model weights: what each model is (the manifest) and how to load it safely."""
 
 from weights.loader import WeightsError, weights_path
-from weights.manifest import EMBEDDER, MTCNN_NETS, EmbedderSpec, WeightsFile
+from weights.manifest import (
+    DEFAULT_EMBEDDER,
+    EMBEDDERS,
+    FACENET128,
+    FACENET512,
+    MTCNN_NETS,
+    CropRecipe,
+    EmbedderSpec,
+    Standardisation,
+    WeightsFile,
+)
 
 __all__ = [
-    "EMBEDDER",
+    "DEFAULT_EMBEDDER",
+    "EMBEDDERS",
+    "FACENET128",
+    "FACENET512",
     "MTCNN_NETS",
+    "CropRecipe",
     "EmbedderSpec",
+    "Standardisation",
     "WeightsError",
     "WeightsFile",
     "weights_path",

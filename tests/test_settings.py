@@ -1,0 +1,58 @@
+"""Settings come from the environment, and a bad one names itself before anything starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import pytest
+
+from ml.detection import DETECTORS
+from settings import Settings, SettingsError
+from weights import EMBEDDERS
+
+
+def test_defaults_and_environment():
+    assert Settings.from_env({}) == Settings()
+    settings = Settings.from_env(
+        {"PORT": "9000", "FACE_DETECTOR": "HAAR", "EMBEDDER": "facenet512", "CORS_ORIGINS": "https://a, https://b"}
+    )
+    assert settings.port == 9000 and settings.detector == "haar" and settings.embedder == "facenet512"
+    assert settings.cors_origins == ("https://a", "https://b")
+    assert Settings.from_env({"PORT": ""}).port == 8000  # empty means unset
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"PORT": "abc"}, r"PORT='abc': .*integer"),
+        ({"MAX_PENDING": "0"}, r"MAX_PENDING='0': .*greater than or equal to 1"),
+        ({"DETECT_MAX_SIDE": "-1"}, r"DETECT_MAX_SIDE='-1'"),
+        ({"FACE_DETECTOR": "foo"}, r"FACE_DETECTOR='foo': .*'mtcnn' or 'haar'"),
+        ({"EMBEDDER": "arcface"}, r"EMBEDDER='arcface': .*facenet128, facenet512"),
+        ({"MIN_DETECTION_SCORE": "2"}, r"MIN_DETECTION_SCORE='2'"),
+    ],
+)
+def test_a_bad_setting_names_itself(environ, expected):
+    with pytest.raises(SettingsError, match=expected):
+        Settings.from_env(environ)
+
+
+def test_choices_match_what_the_code_can_build():
+    detector = typing.get_args(Settings.model_fields["detector"].annotation)
+    assert set(detector) == set(DETECTORS)
+    for name in EMBEDDERS:
+        assert Settings(embedder=name).embedder == name
+
+
+def test_the_server_refuses_to_start_with_a_clear_message():
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=root, env={"PORT": "abc"}, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "faceid: bad setting: PORT='abc': Input should be a valid integer, unable to parse string as an integer"
+    )
