@@ -60,6 +60,15 @@ ABLATION = [
     ),
     Config("mirror TTA (embedding + mirrored embedding)", mirror=True),
 ]
+# Issue 7's targets at the one shipped threshold (the first at LFW's own 10-fold protocol).
+TARGETS = {
+    "LFW, 10-fold": 0.994,
+    "LFW": 0.992,
+    "pairs-pivot.csv": 0.993,
+    "pairs-master.csv": 0.997,
+    "kpop-crops": 0.80,
+    "five-celebrity": 0.96,
+}
 QUICK_FOLDS = 2  # --quick: LFW folds 1-2 (1,200 pairs)
 ENROLLED_PER_PERSON = 3  # five-celebrity: the first 3 `train` photos of each person are enrolled
 
@@ -158,9 +167,9 @@ def identify(
     return Identification(accepted / n, top1 / n, n)
 
 
-def cell(distances: np.ndarray, same: np.ndarray, threshold: float) -> str:
+def cell(distances: np.ndarray, same: np.ndarray, threshold: float, digits: int = 1) -> str:
     frr, far = error_rates(distances, same, threshold)
-    return f"{pct(accuracy(distances, same, threshold))} (FRR {pct(frr)}, FAR {pct(far)})"
+    return f"{pct(accuracy(distances, same, threshold), digits)} (FRR {pct(frr, digits)}, FAR {pct(far, digits)})"
 
 
 def calibration_from_lfw(model_id: str, photos: list[Path], vectors: Vectors) -> Calibration:
@@ -272,6 +281,7 @@ class Benchmark:
             "",
         ]
         self.summary(systems)
+        self.targets(results[DEFAULT], DEFAULT.shipped_recipe().threshold)
         self.lfw_details(systems)
         self.thresholds(results)
         self.ablation(results[DEFAULT])
@@ -290,8 +300,8 @@ class Benchmark:
         for _, vectors, threshold in systems:
             d = self.lfw.distances(vectors)
             mean, std, _ = kfold(d, lfw_y, self.lfw_folds)
-            tenfold.append(f"**{pct(mean)}** ± {100 * std:.2f}")
-            at_threshold.append(cell(d, lfw_y, threshold))
+            tenfold.append(f"**{pct(mean, 2)}** ± {100 * std:.2f}")
+            at_threshold.append(cell(d, lfw_y, threshold, 2))
         rows += [tenfold, at_threshold]
         for pair_set in self.others:
             y = pair_set.same
@@ -326,6 +336,44 @@ class Benchmark:
             "Published on LFW's protocol: FaceNet (Schroff et al. 2015) 99.63 %; davidsandberg/facenet "
             "20180408-102900 (our facenet512's weights) 99.65 %, 20170512-110547 (facenet128's) 99.2 %, as "
             "their author reports them with his own alignment; dlib's ResNet (face_recognition) 99.38 %.",
+            "",
+        ]
+
+    def targets(self, shipped: Embedded, threshold: float) -> None:
+        """Issue 7's targets for the default system, met or missed, and by how much."""
+        lfw_d = self.lfw.distances(shipped.vectors)
+        measured = {
+            "LFW, 10-fold": (kfold(lfw_d, self.lfw.same, self.lfw_folds)[0], TARGETS["LFW, 10-fold"]),
+            "LFW, all pairs at the threshold": (accuracy(lfw_d, self.lfw.same, threshold), TARGETS["LFW"]),
+        }
+        for pair_set in self.others:
+            score = accuracy(pair_set.distances(shipped.vectors), pair_set.same, threshold)
+            measured[f"{pair_set.name} at the threshold"] = (score, TARGETS[pair_set.name])
+        celeb = identify(self.celebs, shipped.vectors, threshold).accepted
+        measured["five-celebrity top-1 with `match`"] = (celeb, TARGETS["five-celebrity"])
+        # Targets are stated to one decimal (99.3 % is pivot's 278 of 280): compared at that precision.
+        rows = [
+            [
+                name,
+                pct(score, 2),
+                pct(target),
+                "met" if round(100 * score, 1) >= round(100 * target, 1) else f"**missed by {pct(target - score)}**",
+            ]
+            for name, (score, target) in measured.items()
+        ]
+        self.lines += ["## Targets (issue 7), facenet128 + MTCNN", ""]
+        self.lines += table(["set", "measured", "target", ""], rows)
+        kpop_best, kpop_at = best_accuracy(self.others[2].distances(shipped.vectors), self.others[2].same)
+        lfw_there = accuracy(lfw_d, self.lfw.same, kpop_at)
+        self.lines += [
+            f"kpop-crops is the one set a threshold chosen on LFW does not carry: its best threshold is "
+            f"{kpop_at:.3f} ({pct(kpop_best)}), where LFW falls to {pct(lfw_there, 2)}: different East-Asian "
+            "women in stage make-up and tight crops lie closer together than LFW's strangers. Tried, on LFW's "
+            "6,000 pairs with each variant's own LFW threshold (table below): box margins 0.1 to 0.4, five-landmark "
+            "alignment (kpop 55 %), mirror TTA, the three face choices; and, on kpop alone, padding the crops before "
+            "detection (replicated or black borders: no better at the threshold). None reaches 80 % at an LFW "
+            "threshold; a deployment for such faces should ask for a lower false match rate "
+            f"(`maxFalseMatchRate`) or pass a threshold near {kpop_at:.2f}.",
             "",
         ]
 
@@ -388,7 +436,7 @@ class Benchmark:
             others = [pct(accuracy(s.distances(result.vectors), s.same, threshold)) for s in self.others]
             celeb = identify(self.celebs, result.vectors, threshold)
             rows.append(
-                [config.label, f"{pct(mean)} ± {100 * std:.2f}", f"{threshold:.3f}", *others, pct(celeb.accepted)]
+                [config.label, f"{pct(mean, 2)} ± {100 * std:.2f}", f"{threshold:.3f}", *others, pct(celeb.accepted)]
             )
         self.lines += [
             "## What each pipeline choice is worth (facenet128 + MTCNN)",
@@ -424,7 +472,7 @@ class Benchmark:
         values = {
             "inter-eye distance (px)": [quality[p].inter_eye_px for p in photos],
             "sharpness (Laplacian variance)": [quality[p].sharpness for p in photos],
-            "|yaw| (degrees)": [abs(quality[p].yaw_deg or 0.0) for p in photos],
+            "yaw, either way (degrees)": [abs(quality[p].yaw_deg or 0.0) for p in photos],
             "detection score": [quality[p].detection_score or 0.0 for p in photos],
         }
         rows = [[name, *(f"{np.percentile(v, q):.3g}" for q in (1, 5, 50, 95, 99))] for name, v in values.items()]
@@ -434,17 +482,19 @@ class Benchmark:
         checks: list[tuple[str, set[QualityIssue]]] = [
             (f"inter-eye distance >= {minimums.inter_eye_px:g} px", {QualityIssue.TOO_SMALL}),
             (f"sharpness >= {minimums.sharpness:g}", {QualityIssue.BLURRED}),
-            (f"|yaw| <= {minimums.max_abs_yaw_deg:g} degrees", {QualityIssue.POSE}),
+            (f"yaw within ±{minimums.max_abs_yaw_deg:g} degrees", {QualityIssue.POSE}),
             (f"detection score >= {minimums.detection_score:g}", {QualityIssue.LOW_CONFIDENCE}),
             ("all of them (the enrolment check)", set(QualityIssue)),
         ]
         rows = []
         d, y = self.lfw.distances(shipped.vectors), self.lfw.same
-        rows.append(["none", "0", f"{len(self.lfw.pairs):,}", pct(accuracy(d, y, threshold))])
+        rows.append(["none", "0", f"{len(self.lfw.pairs):,}", pct(accuracy(d, y, threshold), 2)])
         for label, kinds in checks:
             rejected = {p for p in photos if kinds & set(issues(quality[p], minimums))}
             keep = np.asarray([p.x not in rejected and p.y not in rejected for p in self.lfw.pairs])
-            rows.append([label, f"{len(rejected)}", f"{int(keep.sum()):,}", pct(accuracy(d[keep], y[keep], threshold))])
+            rows.append(
+                [label, f"{len(rejected)}", f"{int(keep.sum()):,}", pct(accuracy(d[keep], y[keep], threshold), 2)]
+            )
         self.lines += [
             "Each enrolment minimum (settings.py) applied to LFW's photos: how many it rejects, and the accuracy "
             "at the shipped threshold of the pairs whose photos both pass.",

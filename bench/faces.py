@@ -106,7 +106,8 @@ class Faces:
     def embed(self, config: Config, photos: list[Path]) -> Embedded:
         pipeline = self.pipeline(config)
         found = self.detections(config.detector, photos)
-        name = f"embeddings-{key(config.embedder, config.crop_recipe(), config.mirror)}"
+        recipe = config.crop_recipe()  # its threshold and id do not shape the embeddings
+        name = f"embeddings-{key(config.embedder, recipe.landmarks, recipe.margin, config.mirror)}"
         store = self._embeddings.setdefault(name, Store(name, self.use_cache))
         chosen: dict[Path, Detection | None] = {}
         for path in photos:

@@ -33,8 +33,8 @@ def header(title: str, command: str) -> list[str]:
     ]
 
 
-def pct(value: float) -> str:
-    return f"{100 * value:.1f} %"
+def pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f} %"
 
 
 def table(head: list[str], rows: list[list[str]]) -> list[str]:

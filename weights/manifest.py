@@ -91,8 +91,8 @@ FACENET128 = EmbedderSpec(
     dimension=128,
     standardisation=Standardisation(per_image=True),
     crops={
-        "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.085),
-        "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.1),
+        "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.087),
+        "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.093),
     },
     description="FaceNet Inception-ResNet-v1 trained on MS-Celeb-1M (davidsandberg/facenet 20170512-110547), "
     "128-d; MTCNN box grown by the recipe's margin, resized to 160x160 RGB, per-image standardisation "
@@ -115,7 +115,7 @@ FACENET512 = EmbedderSpec(
     # The ids are those of earlier releases, so their stored faces stay comparable.
     crops={
         "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
-        "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.095),
+        "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.089),
     },
     description="FaceNet Inception-ResNet-v1 trained on VGGFace2 (davidsandberg/facenet 20180408-102900), "
     "512-d; five-landmark similarity alignment, 160x160 RGB, fixed standardisation (x - 127.5) / 128; "
