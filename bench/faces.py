@@ -54,9 +54,6 @@ class Embedded:
     vectors: dict[Path, np.ndarray | None]
     quality: dict[Path, FaceQuality] = field(default_factory=dict)
 
-    def failures(self, photos: list[Path]) -> int:
-        return sum(self.vectors[p] is None for p in photos)
-
 
 class Faces:
     def __init__(self, settings: Settings, use_cache: bool = True) -> None:
@@ -136,7 +133,3 @@ class Faces:
                 store[cache_key] = result.vectors[path] = vector
         store.save()
         return result
-
-    def forget_images(self) -> None:
-        """Drop decoded photos (LFW's take about 1.4 GB) once a set is done."""
-        self._images.clear()
