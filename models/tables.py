@@ -44,7 +44,7 @@ class Face(Model):
     sharpness = fields.FloatField(null=True)
     yaw_deg = fields.FloatField(null=True)
     roll_deg = fields.FloatField(null=True)
-    crop_jpeg = fields.BinaryField()  # the aligned crop the embedder saw
+    crop_jpeg = fields.BinaryField()  # the crop the embedder saw
     image_sha256 = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -81,7 +81,7 @@ class Face:
     model: str = strawberry.field(description="Id of the embedding model that encoded the face.")
     created_at: datetime = strawberry.field(description="When the face was enrolled (UTC).")
     crop_jpeg_base64: str = strawberry.field(
-        description="The aligned face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled."
+        description="The face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled."
     )
     person_id: strawberry.Private[str]
 
