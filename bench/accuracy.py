@@ -30,7 +30,7 @@ from devdata.crops import TIGHT_CROPS
 from ml.errors import NoFace
 from ml.pipeline import FaceChoice, encode_jpeg
 from ml.quality import QualityIssue, issues
-from services import build_pipeline, quality_minimums
+from services import quality_minimums
 from settings import Settings
 from weights import CropRecipe
 from weights.calibration import OPERATING_FMRS, Calibration, write_calibrations
@@ -504,7 +504,7 @@ class Benchmark:
 
     def speed(self, with_peer: bool) -> None:
         photos = self.others[1].photos  # pairs-pivot: full-size photos
-        pipeline = build_pipeline(self.settings)
+        pipeline = self.faces.pipeline(DEFAULT)
         pipeline.run(photos[0].read_bytes())  # warm-up
         rows = [
             [
@@ -522,7 +522,7 @@ class Benchmark:
         )
 
     def tight_crops(self, shipped: Embedded) -> None:
-        pipeline = build_pipeline(self.settings)
+        pipeline = self.faces.pipeline(DEFAULT)
         pivot = self.others[1]
         rows = []
         for kind, make in TIGHT_CROPS.items():

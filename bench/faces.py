@@ -44,7 +44,7 @@ class Config:
 
     @property
     def model_id(self) -> str:
-        return EMBEDDERS[self.embedder].name + self.crop_recipe().id_suffix
+        return EMBEDDERS[self.embedder].model_id(self.detector, self.crop_recipe())
 
 
 @dataclass

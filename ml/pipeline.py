@@ -70,7 +70,7 @@ def _offset2(detection: Detection, shape: tuple[int, ...]) -> float:
 def choose_face(
     detections: list[Detection],
     reject_multiple: bool,
-    shape: tuple[int, ...] = (0, 0),
+    shape: tuple[int, ...],
     rule: FaceChoice = DEFAULT_FACE_CHOICE,
 ) -> Detection:
     """The subject among the faces of a photo of `shape`; with reject_multiple, an error unless there is one."""
@@ -130,7 +130,7 @@ class FacePipeline:
     @property
     def model_id(self) -> str:
         """Stored with every embedding: the model and the crop geometry it saw."""
-        return self.spec.name + self.recipe.id_suffix
+        return self.spec.model_id(self.detector.name, self.recipe)
 
     @property
     def default_threshold(self) -> float:

@@ -57,15 +57,19 @@ def to_json(calibration: Calibration) -> dict[str, Any]:
 
 
 @cache
-def _all() -> dict[str, dict[str, Any]]:
+def _all() -> dict[str, dict[str, Any]]:  # the file, read once
     if not CALIBRATION_FILE.is_file():
         return {}
     entries: dict[str, dict[str, Any]] = json.loads(CALIBRATION_FILE.read_text())
     return entries
 
 
+@cache
 def calibration_of(model_id: str) -> Calibration | None:
-    """The model's calibration, or None if the benchmark has not measured that model id."""
+    """The model's calibration, or None if the benchmark has not measured that model id.
+
+    Cached: every verification asks for it, and its arrays are built from the file once.
+    """
     entry = _all().get(model_id)
     if entry is None:
         return None
@@ -86,3 +90,4 @@ def write_calibrations(calibrations: list[Calibration]) -> None:
     entries.update({c.model_id: to_json(c) for c in calibrations})
     CALIBRATION_FILE.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
     _all.cache_clear()
+    calibration_of.cache_clear()

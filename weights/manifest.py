@@ -72,8 +72,9 @@ class EmbedderSpec:
     def recipe(self, detector: str) -> CropRecipe:
         return self.crops[detector]
 
-    def model_id(self, detector: str) -> str:
-        return self.name + self.recipe(detector).id_suffix
+    def model_id(self, detector: str, recipe: CropRecipe | None = None) -> str:
+        """Stored with every embedding: the model and the crop geometry it saw (`recipe` overrides the shipped)."""
+        return self.name + (recipe or self.recipe(detector)).id_suffix
 
 
 FACENET128 = EmbedderSpec(
