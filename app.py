@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql (GraphiQL on GET) and /healthz.
+"""The Starlette application: GraphQL at /graphql (GraphiQL on GET), /healthz and /metrics.
 
 Run it with `python app.py` (or `make run`); HOST, PORT, DATABASE_URL, DATA_DIR and
 the other settings in settings.py come from the environment.
@@ -7,49 +7,41 @@ the other settings in settings.py come from the environment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from tortoise.contrib.starlette import RegisterTortoise
 
-from middleware import BodySizeLimit
+from auth import audit, keys
+from auth.access import require
+from auth.scopes import ApiScope
+from graphql_http import FaceGraphQL, error_response, ready_services
+from middleware import RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
-from resolvers.context import Context
+from resolvers.errors import ApiError
 from schema.root import schema
 from services import Services, build_engine, build_pipeline, load_gallery
 from settings import Settings, SettingsError
 
 log = logging.getLogger("faceid")
 
-
-class FaceGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        services = ready_services(request)
-        if services is None:  # the lifespan has not loaded the models yet, or is shutting down
-            raise HTTPException(503, "starting")
-        return Context(services=services, request=request, response=response)
+AUDIT_PURGE_INTERVAL_S = 3600.0
 
 
 def starting() -> JSONResponse:
     return JSONResponse({"status": "starting"}, status_code=503)
-
-
-def ready_services(request: Request | WebSocket) -> Services | None:
-    """The services once the lifespan has loaded them; None while starting or stopping."""
-    return getattr(request.app.state, "services", None)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -59,6 +51,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "status": "ok",
+            "auth": services.settings.auth,  # "off" means anyone may read and delete everything
             "model": services.model_id,
             "embedder": services.spec.key,
             "dimension": services.spec.dimension,
@@ -71,10 +64,16 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> JSONResponse:
-    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks."""
+    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks. Scope: ADMIN."""
     services = ready_services(request)
     if services is None:
         return starting()
+    try:
+        require(await keys.authenticate(request.headers, services.settings), ApiScope.ADMIN)
+    except keys.InvalidKey:
+        return error_response(401, "the API key is unknown or revoked")
+    except ApiError as exc:
+        return error_response(401 if exc.code == "UNAUTHENTICATED" else 403, exc.message, exc.code)
     stats = services.engine.stats
     if request.method == "DELETE":
         stats.reset()
@@ -88,6 +87,16 @@ async def metrics(request: Request) -> JSONResponse:
     )
 
 
+async def purge_audit_log(retention_days: int) -> None:
+    """Delete audit entries past their retention now and then every hour, for the server's life."""
+    while True:
+        try:
+            await audit.purge(retention_days)
+        except Exception:
+            log.exception("could not purge the audit log")
+        await asyncio.sleep(AUDIT_PURGE_INTERVAL_S)
+
+
 def create_app(settings: Settings | None = None, pipeline: FacePipeline | None = None) -> Starlette:
     """The application; `pipeline` lets tests and benchmarks reuse loaded models."""
     settings = settings or Settings.from_env()
@@ -98,6 +107,8 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         async with RegisterTortoise(app, config=database_config(settings.resolved_database_url), generate_schemas=True):
             await add_missing_columns()
+            await keys.bootstrap(settings)
+            purger = asyncio.create_task(purge_audit_log(settings.audit_retention_days))
             started = time.perf_counter()
             loaded = pipeline if pipeline is not None else await asyncio.to_thread(build_pipeline, settings)
             face_engine = build_engine(settings, loaded)
@@ -111,15 +122,34 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 }
                 app.state.services = Services(settings, face_engine, gallery)
                 log.info("ready: %s, %d faces", face_engine.pipeline.model_id, len(gallery))
+                if settings.auth == "off":
+                    log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
             finally:
                 app.state.services = None
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
                 await face_engine.close()
 
-    graphql = FaceGraphQL(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+    graphql = FaceGraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,  # a cross-site <img> or link must not run a verification
+        multipart_uploads_enabled=True,
+        max_response_bytes=settings.max_response_bytes,
+    )
     # Room for one image sent as base64 (4/3 of its size) plus the query around it.
     max_body = settings.max_image_bytes * 4 // 3 + 1024 * 1024
-    middleware = [Middleware(BodySizeLimit, max_bytes=max_body)]
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),  # DNS rebinding
+        Middleware(
+            RequestLimits,
+            max_bytes=max_body,
+            body_timeout_s=settings.body_timeout_s,
+            request_timeout_s=settings.request_timeout_s,
+        ),
+    ]
     if settings.cors_origins:
         middleware.insert(
             0,

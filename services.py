@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from auth.rate import RateLimits
 from ml.detection import make_detector
 from ml.embedder import load_embedder
 from ml.engine import EngineLimits, FaceEngine
@@ -27,12 +28,18 @@ from weights.calibration import Calibration, calibration_of
 
 log = logging.getLogger(__name__)
 
+MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOLD's default
+
 
 @dataclass
 class Services:
     settings: Settings
     engine: FaceEngine
     gallery: FaceIndex  # resolvers search and update it through this interface only
+    rate_limits: RateLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings)
 
     @property
     def spec(self) -> EmbedderSpec:
@@ -54,6 +61,16 @@ class Services:
     def calibration(self) -> Calibration | None:
         """The model's false match rates on LFW (weights/calibration.json), if measured."""
         return calibration_of(self.model_id)
+
+    @property
+    def max_threshold(self) -> float:
+        """MAX_THRESHOLD, or the model's threshold at a false match rate of 1 % (its default if uncalibrated)."""
+        if self.settings.max_threshold is not None:
+            return self.settings.max_threshold
+        calibration = self.calibration
+        if calibration is None:
+            return self.default_threshold
+        return max(self.default_threshold, calibration.threshold_for(MAX_THRESHOLD_FMR))
 
 
 def quality_minimums(settings: Settings) -> QualityMinimums:

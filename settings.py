@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
@@ -24,6 +25,10 @@ EXTERNAL_ID_MAX = 200  # characters of a person's externalId
 METADATA_MAX_BYTES = 16 * 1024  # a person's metadata, as JSON
 PAGE_SIZE_MAX = 500  # `first` of persons and faces
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
+FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compares them all)
+API_KEY_NAME_MAX = 100  # characters of an API key's name
+ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
+SECRET_SETTINGS = {"ADMIN_API_KEY"}  # never echoed in error messages
 
 
 class SettingsError(ValueError):
@@ -75,6 +80,31 @@ class Settings(BaseModel):
     max_abs_yaw_deg: float = Field(60.0, alias="MAX_ABS_YAW_DEG", ge=0, le=90)
     min_detection_score: float = Field(0.9, alias="MIN_DETECTION_SCORE", ge=0, le=1)
 
+    # Access control (auth/). AUTH=off grants every caller every scope: local experiments only.
+    auth: Annotated[Literal["on", "off"], BeforeValidator(_lower)] = Field("on", alias="AUTH")
+    # An admin key given by the environment (the way database images take their first password).
+    admin_api_key: str = Field("", alias="ADMIN_API_KEY", repr=False)
+    # Per-key limits on the calls that run the models, in the `limits` notation ("60/minute").
+    rate_limit_verify: str = Field("120/minute", alias="RATE_LIMIT_VERIFY")
+    rate_limit_enrol: str = Field("60/minute", alias="RATE_LIMIT_ENROL")
+    # The farthest distance a caller may ask to match at, and beyond which candidates are only
+    # shown to the biometrics scope. None: the model's threshold at a false match rate of 1 %.
+    max_threshold: float | None = Field(None, alias="MAX_THRESHOLD", gt=0, le=2)
+    store_face_crops: bool = Field(True, alias="STORE_FACE_CROPS")
+    audit_retention_days: int = Field(90, alias="AUDIT_RETENTION_DAYS", ge=1)
+    graphiql: bool = Field(True, alias="GRAPHIQL")
+    introspection: bool = Field(True, alias="INTROSPECTION")
+
+    # Limits at the edge (app.py, middleware.py, schema/limits.py).
+    allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
+        ("localhost", "127.0.0.1", "[::1]"), alias="ALLOWED_HOSTS"
+    )
+    # Cost of one operation: a field costs 1, a face crop 10, lists multiply through nesting.
+    max_query_cost: int = Field(50_000, alias="MAX_QUERY_COST", ge=10)
+    max_response_bytes: int = Field(32 * MB, alias="MAX_RESPONSE_BYTES", ge=64 * 1024)
+    body_timeout_s: float = Field(30.0, alias="BODY_TIMEOUT_S", gt=0)  # to receive the whole body
+    request_timeout_s: float = Field(120.0, alias="REQUEST_TIMEOUT_S", gt=0)  # to answer, body included
+
     @field_validator("embedder")
     @classmethod
     def _known_embedder(cls, value: str) -> str:
@@ -82,11 +112,33 @@ class Settings(BaseModel):
             raise ValueError(f"unknown embedder {value!r}; choose one of {', '.join(sorted(EMBEDDERS))}")
         return value
 
+    @field_validator("admin_api_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < ADMIN_API_KEY_MIN:
+            raise ValueError(f"must be at least {ADMIN_API_KEY_MIN} characters (use a random string)")
+        return value
+
+    @field_validator("rate_limit_verify", "rate_limit_enrol")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '60/minute' or '10/second'") from None
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite://{self.data_dir / 'faces.sqlite3'}"
+        # secure_delete: SQLite overwrites deleted rows (faces, crops) instead of only unlinking them.
+        return f"sqlite://{self.data_dir / 'faces.sqlite3'}?secure_delete=ON"
+
+    @property
+    def admin_key_file(self) -> Path:
+        """Where the first start writes the admin key it creates (mode 0600)."""
+        return self.data_dir / "admin-api-key"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -96,7 +148,10 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(given)
         except ValidationError as exc:
-            problems = [
-                f"{error['loc'][0]}={given.get(str(error['loc'][0]), '')!r}: {error['msg']}" for error in exc.errors()
-            ]
+            problems = [f"{_shown(str(error['loc'][0]), given)}: {error['msg']}" for error in exc.errors()]
             raise SettingsError("bad setting: " + "; ".join(problems)) from None
+
+
+def _shown(name: str, given: Mapping[str, str]) -> str:
+    """NAME='value' for an error message; a secret's value is not shown."""
+    return f"{name}=<hidden>" if name in SECRET_SETTINGS else f"{name}={given.get(name, '')!r}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise import Tortoise
+
 
 def database_config(url: str) -> dict[str, Any]:
     return {
@@ -12,3 +14,15 @@ def database_config(url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def scrub_deleted() -> None:
+    """After a delete, leave no copy of the deleted rows in SQLite's files.
+
+    secure_delete (in the default URL) zeroes freed pages in the database file; the
+    write-ahead log still holds the pages as they were written, so it is checkpointed
+    into the file and truncated. PostgreSQL reclaims dead rows with VACUUM.
+    """
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        await connection.execute_query("PRAGMA wal_checkpoint(TRUNCATE)")

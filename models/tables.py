@@ -8,7 +8,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from settings import EXTERNAL_ID_MAX, NAME_MAX
+from settings import API_KEY_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
 
 
 class Person(Model):
@@ -44,7 +44,7 @@ class Face(Model):
     sharpness = fields.FloatField(null=True)
     yaw_deg = fields.FloatField(null=True)
     roll_deg = fields.FloatField(null=True)
-    crop_jpeg = fields.BinaryField()  # the crop the embedder saw
+    crop_jpeg = fields.BinaryField()  # the crop the embedder saw; empty with STORE_FACE_CROPS=false
     image_sha256 = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -55,3 +55,38 @@ class Face(Model):
         ordering = ("created_at", "id")
         # The start-up gallery load reads one model's faces in id order, in chunks.
         indexes = (("model", "id"),)
+
+
+class ApiKey(Model):
+    """A caller's credential. Only the secret's SHA-256 is stored; the secret is shown once."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = fields.CharField(max_length=API_KEY_NAME_MAX)
+    secret_sha256 = fields.CharField(max_length=64, unique=True)
+    scopes: fields.JSONField[list[str]] = fields.JSONField()
+    # "env": the ADMIN_API_KEY of the environment, replaced when that changes; "stored": all others.
+    origin = fields.CharField(max_length=10, default="stored")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+        ordering = ("created_at", "id")
+
+
+class AuditEntry(Model):
+    """One write or verification: who (key), what (operation, targets), and how it ended."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    key_id = fields.UUIDField(null=True)  # null with AUTH=off
+    key_name = fields.CharField(max_length=API_KEY_NAME_MAX)
+    operation = fields.CharField(max_length=50)
+    targets: fields.JSONField[list[str]] = fields.JSONField()
+    result = fields.CharField(max_length=30)  # OK, or the ErrorCode it failed with
+    detail = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "audit_entry"
+        ordering = ("created_at", "id")

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.scopes import Principal
 from resolvers.loaders import Loaders
 from services import Services
 
@@ -16,6 +17,7 @@ from services import Services
 @dataclass
 class Context:
     services: Services
+    principal: Principal | None = None  # the caller's API key; None when none was sent
     loaders: Loaders = field(default_factory=Loaders)
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None

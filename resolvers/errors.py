@@ -20,6 +20,12 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
     BUSY = "BUSY"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    BAD_REQUEST = "BAD_REQUEST"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL = "INTERNAL"
 
@@ -36,9 +42,45 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
     "thresholds, limits, duplicate externalId, both or neither image source).",
     ErrorCode.BUSY: "The server is at capacity; nothing was done. Retry after a short wait.",
-    ErrorCode.GRAPHQL_VALIDATION_FAILED: "The query does not parse or does not fit the schema.",
+    ErrorCode.UNAUTHENTICATED: "No API key was sent (HTTP 200, on each field that needs one), or the key sent "
+    "is unknown or revoked (HTTP 401). Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+    ErrorCode.FORBIDDEN: "The API key lacks the scope this field needs; `extensions.scope` names it.",
+    ErrorCode.RATE_LIMITED: "This key made too many verification or enrolment calls; nothing was done. "
+    "Retry after `extensions.retryAfter` seconds (also the Retry-After header).",
+    ErrorCode.QUERY_TOO_COMPLEX: "The operation would cost more than the server allows (more than one photo, "
+    "lists multiplied through nesting, too many aliases, too deep) or its response would be too large; "
+    "refused before any work (HTTP 400). Ask for fewer items or split the operation.",
+    ErrorCode.BAD_REQUEST: "The HTTP request is malformed: a body that is not a JSON object, a bad multipart "
+    "`map`, an unsupported content type, batching, a disallowed method, or a cross-site form post without "
+    "an API key or `GraphQL-Require-Preflight` header (HTTP 4xx).",
+    ErrorCode.REQUEST_TIMEOUT: "The request body did not arrive within the body timeout (HTTP 408), or the "
+    "answer took longer than the request timeout (HTTP 504).",
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: "The query does not parse or does not fit the schema, or a variable "
+    "is missing, null or of the wrong type (HTTP 400).",
     ErrorCode.INTERNAL: "An unexpected server error; nothing was written. Details are in the server log.",
 }
+
+
+# The code of an error answered at the HTTP level, before GraphQL runs.
+HTTP_STATUS_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.BAD_REQUEST,
+    408: ErrorCode.REQUEST_TIMEOUT,
+    413: ErrorCode.IMAGE_TOO_LARGE,
+    415: ErrorCode.BAD_REQUEST,
+    503: ErrorCode.BUSY,
+    504: ErrorCode.REQUEST_TIMEOUT,
+}
+
+
+def http_error_body(status: int, message: str, code: ErrorCode | None = None) -> dict[str, object]:
+    """The GraphQL-shaped body of an error answered before GraphQL runs (code: by status if not given)."""
+    if code is None:
+        code = HTTP_STATUS_CODES.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL)
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}
 
 
 class ApiError(Exception):

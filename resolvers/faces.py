@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -13,6 +14,7 @@ from ml.pipeline import FaceEmbedding
 from ml.quality import issues
 from models import Face as FaceRow
 from models import Person as PersonRow
+from models import scrub_deleted
 from resolvers.context import Context
 from resolvers.errors import low_quality, not_found
 from resolvers.ids import parse_id
@@ -20,6 +22,7 @@ from resolvers.images import read_image
 from resolvers.mapping import face_type
 from resolvers.pagination import paginate
 from resolvers.persons import get_person_row
+from resolvers.writes import check_room_for_face, uninterrupted
 from schema.inputs import ImageInput
 from schema.types import DeleteResult, Embedding, Face, FaceConnection
 from settings import PAGE_SIZE_MAX
@@ -38,6 +41,10 @@ async def embed_image(ctx: Context, image: ImageInput, reject_multiple: bool = F
     return data, await ctx.services.engine.embed_photo(data, reject_multiple)
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 async def embed_for_enrolment(
     ctx: Context, image: ImageInput, reject_multiple: bool, allow_low_quality: bool
 ) -> tuple[bytes, FaceEmbedding]:
@@ -49,8 +56,9 @@ async def embed_for_enrolment(
     return data, result
 
 
-def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict[str, Any]:
+async def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict[str, Any]:
     box = result.face.detection.box
+    store_crop = ctx.services.settings.store_face_crops
     return {
         "embedding": result.vector.astype("<f4").tobytes(),
         "model": ctx.services.model_id,
@@ -64,8 +72,8 @@ def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict[str,
         "sharpness": result.face.quality.sharpness,
         "yaw_deg": result.face.quality.yaw_deg,
         "roll_deg": result.face.quality.roll_deg,
-        "crop_jpeg": result.crop_jpeg,
-        "image_sha256": hashlib.sha256(data).hexdigest(),
+        "crop_jpeg": await asyncio.to_thread(lambda: result.crop_jpeg) if store_crop else b"",
+        "image_sha256": await asyncio.to_thread(_sha256, data),  # off the event loop: up to 10 MB
     }
 
 
@@ -98,13 +106,19 @@ async def create_face(
 ) -> Face:
     person = await get_person_row(person_id)  # fail fast, before the models run
     data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
-    async with in_transaction():
-        # The person may have been deleted while the models ran.
-        if not await PersonRow.filter(id=person.id).exists():
-            raise not_found("person", person_id)
-        row = await FaceRow.create(person_id=person.id, **_face_columns(ctx, data, result))
-    ctx.services.gallery.upsert(str(row.id), str(person.id), result.vector)
-    return face_type(row)
+    columns = await _face_columns(ctx, data, result)
+
+    async def store() -> FaceRow:
+        async with in_transaction():
+            # The person may have been deleted while the models ran.
+            if not await PersonRow.filter(id=person.id).exists():
+                raise not_found("person", person_id)
+            await check_room_for_face(person.id)
+            row = await FaceRow.create(person_id=person.id, **columns)
+        ctx.services.gallery.upsert(str(row.id), str(person.id), result.vector)
+        return row
+
+    return face_type(await uninterrupted(store()))
 
 
 async def update_face(
@@ -116,23 +130,34 @@ async def update_face(
         changes["person_id"] = (await get_person_row(person_id)).id
     if image is not None:
         data, result = await embed_for_enrolment(ctx, image, False, allow_low_quality)
-        changes.update(_face_columns(ctx, data, result))
-    if changes:
-        async with in_transaction():
-            target = changes.get("person_id", row.person_id)
-            if not await PersonRow.filter(id=target).exists():
-                raise not_found("person", target)
-            updated = await FaceRow.filter(id=row.id).update(**changes)
-            if not updated:
-                raise not_found("face", face_id)
-        row = await get_face_row(face_id)
-    if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
-        ctx.services.gallery.upsert(str(row.id), str(row.person_id), stored_vector(row))
-    return face_type(row)
+        changes.update(await _face_columns(ctx, data, result))
+
+    async def store(row: FaceRow) -> FaceRow:
+        if changes:
+            async with in_transaction():
+                target = changes.get("person_id", row.person_id)
+                if not await PersonRow.filter(id=target).exists():
+                    raise not_found("person", target)
+                if target != row.person_id:
+                    await check_room_for_face(target)
+                updated = await FaceRow.filter(id=row.id).update(**changes)
+                if not updated:
+                    raise not_found("face", face_id)
+            row = await get_face_row(face_id)
+        if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
+            ctx.services.gallery.upsert(str(row.id), str(row.person_id), stored_vector(row))
+        return row
+
+    return face_type(await uninterrupted(store(row)))
 
 
 async def delete_face(ctx: Context, face_id: str) -> DeleteResult:
     row = await get_face_row(face_id)
-    await FaceRow.filter(id=row.id).delete()
-    ctx.services.gallery.remove(str(row.id))
+
+    async def remove() -> None:
+        await FaceRow.filter(id=row.id).delete()
+        ctx.services.gallery.remove(str(row.id))
+        await scrub_deleted()
+
+    await uninterrupted(remove())
     return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=1)

@@ -8,10 +8,13 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from auth.scopes import ApiScope
 from ml import quality as ml_quality
+from models import ApiKey as ApiKeyRow
+from models import AuditEntry as AuditRow
 from models import Face as FaceRow
 from models import Person as PersonRow
-from schema.types import Box, Face, FaceQuality, Person
+from schema.types import ApiKey, AuditEntry, Box, Face, FaceQuality, Person
 
 
 def person_type(row: PersonRow) -> Person:
@@ -48,6 +51,31 @@ def face_type(row: FaceRow) -> Face:
         ),
         model=row.model,
         created_at=row.created_at,
-        crop_jpeg_base64=base64.b64encode(row.crop_jpeg).decode("ascii"),
+        crop_jpeg_base64=base64.b64encode(row.crop_jpeg).decode("ascii") if row.crop_jpeg else None,
         person_id=str(row.person_id),
+    )
+
+
+def api_key_type(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        id=strawberry.ID(str(row.id)),
+        name=row.name,
+        scopes=[ApiScope(scope) for scope in row.scopes],
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+        from_environment=row.origin == "env",
+    )
+
+
+def audit_entry_type(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=strawberry.ID(str(row.id)),
+        at=row.created_at,
+        key_id=None if row.key_id is None else strawberry.ID(str(row.key_id)),
+        key_name=row.key_name,
+        operation=row.operation,
+        targets=[strawberry.ID(target) for target in row.targets],
+        result=row.result,
+        detail=row.detail or None,
     )

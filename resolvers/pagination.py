@@ -11,12 +11,13 @@ from typing import TypeVar
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from models import AuditEntry as AuditRow
 from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.errors import invalid
 from schema.types import Connection, Edge, PageInfo
 
-Row = TypeVar("Row", PersonRow, FaceRow)  # the tables that pages are made of
+Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)  # the tables that pages are made of
 Node = TypeVar("Node")
 
 

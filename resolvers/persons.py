@@ -12,11 +12,13 @@ from tortoise.transactions import in_transaction
 
 from models import Face as FaceRow
 from models import Person as PersonRow
+from models import scrub_deleted
 from resolvers.context import Context
 from resolvers.errors import ApiError, invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import person_type
 from resolvers.pagination import paginate
+from resolvers.writes import uninterrupted
 from schema.inputs import PersonInput, PersonPatch
 from schema.types import DeleteResult, Person, PersonConnection
 from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
@@ -113,9 +115,15 @@ async def update_person(person_id: str, patch: PersonPatch) -> Person:
 
 async def delete_person(ctx: Context, person_id: str) -> DeleteResult:
     row = await get_person_row(person_id)
-    async with in_transaction():
-        deleted_faces = await FaceRow.filter(person_id=row.id).delete()
-        await row.delete()
-    # Only after the commit: a failed delete leaves the gallery as the database is.
-    ctx.services.gallery.remove_person(str(row.id))
+
+    async def remove() -> int:
+        async with in_transaction():
+            deleted_faces = await FaceRow.filter(person_id=row.id).delete()
+            await row.delete()
+        # Only after the commit: a failed delete leaves the gallery as the database is.
+        ctx.services.gallery.remove_person(str(row.id))
+        await scrub_deleted()
+        return deleted_faces
+
+    deleted_faces = await uninterrupted(remove())
     return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=deleted_faces)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from auth.access import sees_beyond_max_threshold
 from ml.gallery import Match, similarity
 from resolvers.context import Context
 from resolvers.errors import invalid
@@ -15,24 +16,26 @@ from schema.types import Box, Candidate, DetectedFace, ModelInfo, OperatingPoint
 from settings import SEARCH_LIMIT_MAX
 from weights.calibration import OPERATING_FMRS
 
-MAX_THRESHOLD = 2.0  # unit vectors are never farther apart than 2
-
 
 def _threshold(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
-    """The cut-off for `match`: given, translated from a false match rate, or the model's default."""
+    """The cut-off for `match`: given, translated from a false match rate, or the model's default.
+
+    Never beyond the server's maximum: a looser match would name strangers.
+    """
     if threshold is not None and max_false_match_rate is not None:
         raise invalid("give `threshold` or `maxFalseMatchRate`, not both")
+    ceiling = ctx.services.max_threshold
     if max_false_match_rate is not None:
         if not 0.0 < max_false_match_rate < 1.0:
             raise invalid("`maxFalseMatchRate` must be in (0, 1)")
         calibration = ctx.services.calibration
         if calibration is None:
             raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
-        return calibration.threshold_for(max_false_match_rate)
+        return min(calibration.threshold_for(max_false_match_rate), ceiling)
     if threshold is None:
         return ctx.services.default_threshold
-    if not 0.0 < threshold <= MAX_THRESHOLD:
-        raise invalid(f"`threshold` must be in (0, {MAX_THRESHOLD}]")
+    if not 0.0 < threshold <= ceiling:
+        raise invalid(f"`threshold` must be in (0, {ceiling:.4g}] (the server's MAX_THRESHOLD)")
     return threshold
 
 
@@ -63,6 +66,9 @@ async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, pe
             return gallery.search(result.vector, limit, person_id)
 
     matches = await asyncio.to_thread(search)
+    if not sees_beyond_max_threshold(ctx.principal):
+        ceiling = ctx.services.max_threshold
+        matches = [m for m in matches if m.distance <= ceiling]
     searched = len(gallery) if person_id is None else gallery.count_of(person_id)
     candidates = await _candidates(ctx, matches)
     best = candidates[0] if candidates else None

@@ -19,8 +19,11 @@ def with_code(error: GraphQLError) -> GraphQLError:
     extra: dict[str, object] = {}
     if known is not None:
         code, message, extra = known.code, known.message, known.extensions
-    elif original is None:
-        # Parse, validation and variable-coercion errors: the message is graphql-core's.
+    elif error.extensions and "code" in error.extensions:  # a rule of ours that set its code
+        code, message = ErrorCode(str(error.extensions["code"])), error.message
+    elif original is None or error.path is None:
+        # Parse, validation and variable-coercion errors (the last may wrap a scalar's
+        # parse error): the client's mistake, in graphql-core's words.
         code, message = ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)

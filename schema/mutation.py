@@ -6,11 +6,14 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import faces, persons
+from auth.rate import RateKind
+from auth.scopes import ApiScope as Scope
+from resolvers import admin, faces, persons
 from resolvers.context import Info
 from schema.inputs import ImageInput, PersonInput, PersonPatch
 from schema.query import FaceId, PersonId
-from schema.types import DeleteResult, Face, Person
+from schema.scoped import scoped_mutation
+from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
 
 AllowLowQuality = Annotated[
     bool,
@@ -23,26 +26,28 @@ AllowLowQuality = Annotated[
 
 @strawberry.type(description="Writes.")
 class Mutation:
-    @strawberry.mutation(description="Create a person (with no faces yet).")
+    @scoped_mutation(Scope.ENROL, "Create a person (with no faces yet).")
     async def create_person(
         self, input: Annotated[PersonInput, strawberry.argument(description="The new person.")]
     ) -> Person:
         return await persons.create_person(input)
 
-    @strawberry.mutation(description="Change a person's name, externalId or metadata.")
+    @scoped_mutation(Scope.ENROL, "Change a person's name, externalId or metadata.")
     async def update_person(
         self, id: PersonId, input: Annotated[PersonPatch, strawberry.argument(description="The changes.")]
     ) -> Person:
         return await persons.update_person(id, input)
 
-    @strawberry.mutation(description="Delete a person and all of their faces.")
+    @scoped_mutation(Scope.DELETE, "Delete a person and all of their faces, leaving no copy in the database.")
     async def delete_person(self, info: Info, id: PersonId) -> DeleteResult:
         return await persons.delete_person(info.context, id)
 
-    @strawberry.mutation(
-        description="Enrol a face photo for a person. The photo's subject is used (the largest face, "
+    @scoped_mutation(
+        Scope.ENROL,
+        "Enrol a face photo for a person. The photo's subject is used (the largest face, "
         "less a penalty for distance from the centre), unless rejectMultiple asks for exactly one. A face below "
-        "the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true."
+        "the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true.",
+        rate=RateKind.ENROL,
     )
     async def create_face(
         self,
@@ -56,7 +61,11 @@ class Mutation:
     ) -> Face:
         return await faces.create_face(info.context, person_id, image, reject_multiple, allow_low_quality)
 
-    @strawberry.mutation(description="Move a face to another person, or replace its photo (re-embedded), or both.")
+    @scoped_mutation(
+        Scope.ENROL,
+        "Move a face to another person, or replace its photo (re-embedded), or both.",
+        rate=RateKind.ENROL,
+    )
     async def update_face(
         self,
         info: Info,
@@ -71,6 +80,20 @@ class Mutation:
     ) -> Face:
         return await faces.update_face(info.context, id, person_id, image, allow_low_quality)
 
-    @strawberry.mutation(description="Delete one face.")
+    @scoped_mutation(Scope.DELETE, "Delete one face, leaving no copy in the database.")
     async def delete_face(self, info: Info, id: FaceId) -> DeleteResult:
         return await faces.delete_face(info.context, id)
+
+    @scoped_mutation(Scope.ADMIN, "Create an API key with the given scopes; its secret is in the answer, only there.")
+    async def create_api_key(
+        self,
+        name: Annotated[str, strawberry.argument(description="What the key is for, 1 to 100 characters.")],
+        scopes: Annotated[list[ApiScope], strawberry.argument(description="What the key may do (at least one).")],
+    ) -> NewApiKey:
+        return await admin.create_api_key(name, [Scope(scope.value) for scope in scopes])
+
+    @scoped_mutation(Scope.ADMIN, "Revoke an API key: it stops working at once. Revoking twice is harmless.")
+    async def revoke_api_key(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")]
+    ) -> ApiKey:
+        return await admin.revoke_api_key(id)

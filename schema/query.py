@@ -6,10 +6,23 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import faces, persons, verification
+from auth.rate import RateKind
+from auth.scopes import ApiScope as Scope
+from resolvers import admin, faces, persons, verification
 from resolvers.context import Info
 from schema.inputs import ImageInput
-from schema.types import Embedding, Face, FaceConnection, ModelInfo, Person, PersonConnection, Verification
+from schema.scoped import scoped_field
+from schema.types import (
+    ApiKey,
+    AuditEntryConnection,
+    Embedding,
+    Face,
+    FaceConnection,
+    ModelInfo,
+    Person,
+    PersonConnection,
+    Verification,
+)
 from settings import PAGE_SIZE_MAX, SEARCH_LIMIT_MAX
 
 PageSize = Annotated[int, strawberry.argument(description=f"Page size, 1 to {PAGE_SIZE_MAX}.")]
@@ -44,7 +57,7 @@ FaceId = Annotated[strawberry.ID, strawberry.argument(description="The face's id
 
 @strawberry.type(description="Reads and verification.")
 class Query:
-    @strawberry.field(description="Persons, oldest first, as a Relay connection.")
+    @scoped_field(Scope.READ, "Persons, oldest first, as a Relay connection.")
     async def persons(
         self,
         info: Info,
@@ -59,25 +72,27 @@ class Query:
     ) -> PersonConnection:
         return await persons.persons(info.context, first, after, search)
 
-    @strawberry.field(description="One person, or null if the id names none.")
+    @scoped_field(Scope.READ, "One person, or null if the id names none.")
     async def person(self, id: PersonId) -> Person | None:
         return await persons.person(id)
 
-    @strawberry.field(description="All enrolled faces, oldest first, as a Relay connection.")
+    @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.")
     async def faces(self, info: Info, first: PageSize = 50, after: After = None) -> FaceConnection:
         return await faces.faces(info.context, first, after)
 
-    @strawberry.field(description="One face, or null if the id names none.")
+    @scoped_field(Scope.READ, "One face, or null if the id names none.")
     async def face(self, id: FaceId) -> Face | None:
         return await faces.face(id)
 
-    @strawberry.field(description="A person's faces, oldest first; NOT_FOUND if the person does not exist.")
+    @scoped_field(Scope.READ, "A person's faces, oldest first; NOT_FOUND if the person does not exist.")
     async def faces_by_person(self, info: Info, person_id: PersonId) -> list[Face]:
         return await faces.faces_by_person(info.context, person_id)
 
-    @strawberry.field(
-        description="Who is this? (1:K) Compares the probe's face with every stored face (exact search) "
-        "and returns the nearest persons. Writes nothing."
+    @scoped_field(
+        Scope.VERIFY,
+        "Who is this? (1:K) Compares the probe's face with every stored face (exact search) "
+        "and returns the nearest persons. Writes nothing.",
+        rate=RateKind.VERIFY,
     )
     async def verify_linear(
         self,
@@ -91,8 +106,10 @@ class Query:
     ) -> Verification:
         return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit)
 
-    @strawberry.field(
-        description="Is this person X? (1:1) Compares the probe's face with that person's faces only. Writes nothing."
+    @scoped_field(
+        Scope.VERIFY,
+        "Is this person X? (1:1) Compares the probe's face with that person's faces only. Writes nothing.",
+        rate=RateKind.VERIFY,
     )
     async def verify_person(
         self,
@@ -104,10 +121,35 @@ class Query:
     ) -> Verification:
         return await verification.verify_person(info.context, person_id, image, threshold, max_false_match_rate)
 
-    @strawberry.field(description="A stored face's embedding vector and the model that made it.")
+    @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
     async def face_embedding(self, face_id: FaceId) -> Embedding:
         return await faces.face_embedding(face_id)
 
-    @strawberry.field(description="The embedding model in use, its threshold and operating points.")
+    @scoped_field(Scope.READ, "The embedding model in use, its threshold and operating points.")
     def model(self, info: Info) -> ModelInfo:
         return verification.model_info(info.context)
+
+    @scoped_field(Scope.ADMIN, "API keys (never their secrets), oldest first.")
+    async def api_keys(
+        self,
+        include_revoked: Annotated[bool, strawberry.argument(description="Also list revoked keys.")] = False,
+    ) -> list[ApiKey]:
+        return await admin.api_keys(include_revoked)
+
+    @scoped_field(
+        Scope.ADMIN,
+        "The audit log: every write and every verification, oldest first; entries older than "
+        "AUDIT_RETENTION_DAYS are deleted.",
+    )
+    async def audit_log(
+        self,
+        first: PageSize = 50,
+        after: After = None,
+        operation: Annotated[
+            str | None, strawberry.argument(description="Only this operation, e.g. `deletePerson`.")
+        ] = None,
+        key_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only calls made with this key.")
+        ] = None,
+    ) -> AuditEntryConnection:
+        return await admin.audit_log(first, after, operation, key_id)

@@ -6,11 +6,13 @@ from enum import Enum
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ERROR_DESCRIPTIONS, ErrorCode
+from schema.audit import AuditTrail
 from schema.errors import ErrorCodes
+from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -33,5 +35,5 @@ schema = FaceSchema(
     query=Query,
     mutation=Mutation,
     types=[ErrorCodeEnum],
-    extensions=[ErrorCodes, lambda: QueryDepthLimiter(max_depth=10), lambda: MaxTokensLimiter(max_token_count=2000)],
+    extensions=[ErrorCodes, OperationLimits, AuditTrail, lambda: MaxTokensLimiter(max_token_count=2000)],
 )

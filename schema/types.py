@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
+from auth.permissions import needs
+from auth.scopes import SCOPE_DESCRIPTIONS
+from auth.scopes import ApiScope as Scope
 from settings import NAME_MAX
 
 Node = TypeVar("Node")
@@ -80,8 +84,10 @@ class Face:
     )
     model: str = strawberry.field(description="Id of the embedding model that encoded the face.")
     created_at: datetime = strawberry.field(description="When the face was enrolled (UTC).")
-    crop_jpeg_base64: str = strawberry.field(
-        description="The face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled."
+    crop_jpeg_base64: str | None = strawberry.field(
+        description="The face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled; "
+        "null when the server keeps no crops (STORE_FACE_CROPS=false). Scope: BIOMETRICS.",
+        extensions=needs(Scope.BIOMETRICS),
     )
     person_id: strawberry.Private[str]
 
@@ -199,5 +205,56 @@ class Connection(Generic[Node]):
     total_count: int = strawberry.field(description="How many items there are, over all pages.")
 
 
+ApiScope = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's ApiScope
+    Enum(
+        "ApiScope",
+        {scope.name: strawberry.enum_value(scope.value, description=SCOPE_DESCRIPTIONS[scope]) for scope in Scope},
+    ),
+    description="What an API key may do. Each field's description names the scope it needs.",
+)
+
+
+@strawberry.type(description="An API key, without its secret (which is shown only when it is created).")
+class ApiKey:
+    id: strawberry.ID = strawberry.field(description="The key's id, a UUID (audit entries name it).")
+    name: str = strawberry.field(description="What the key is for, e.g. the service that uses it.")
+    scopes: list[ApiScope] = strawberry.field(description="What the key may do.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="When the key was created (UTC).")
+    last_used_at: datetime | None = strawberry.field(
+        description="When the key last authenticated a request (UTC, to the minute); null if never."
+    )
+    revoked_at: datetime | None = strawberry.field(description="When the key was revoked; null while it works.")
+    from_environment: bool = strawberry.field(
+        description="True for the server's ADMIN_API_KEY, which is replaced when that setting changes."
+    )
+
+
+@strawberry.type(description="A key just created: the secret is shown this once and never stored.")
+class NewApiKey:
+    secret: str = strawberry.field(
+        description="The key to send as `Authorization: Bearer <secret>` or `X-API-Key: <secret>`. Keep it "
+        "safe: the server keeps only its hash and cannot show it again."
+    )
+    api_key: ApiKey = strawberry.field(description="The key's id, name and scopes.")
+
+
+@strawberry.type(description="One audited operation: every write and every verification.")
+class AuditEntry:
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    at: datetime = strawberry.field(description="When the operation ended (UTC).")
+    key_id: strawberry.ID | None = strawberry.field(
+        description="The API key that made the call; null with AUTH=off or without a key."
+    )
+    key_name: str = strawberry.field(description="That key's name when the call was made.")
+    operation: str = strawberry.field(description="The GraphQL field, e.g. `createFace` or `verifyLinear`.")
+    targets: list[strawberry.ID] = strawberry.field(
+        description="Ids the operation named or produced: persons, faces, keys; for a verification the best "
+        "candidate's person."
+    )
+    result: str = strawberry.field(description="`OK`, or the ErrorCode the operation failed with.")
+    detail: str | None = strawberry.field(description="For verifications: `match` or `no match`.")
+
+
 PersonConnection = Connection[Person]
 FaceConnection = Connection[Face]
+AuditEntryConnection = Connection[AuditEntry]

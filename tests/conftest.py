@@ -16,7 +16,7 @@ import devdata
 from ml.pipeline import FacePipeline
 from services import build_pipeline
 from settings import Settings
-from tests.helpers import Api, start_api
+from tests.helpers import Api, server_settings, start_api
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -34,7 +34,7 @@ def pipeline() -> FacePipeline:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("data"))
+    return server_settings(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")

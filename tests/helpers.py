@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from settings import Settings
 
 ANGELINA = [devdata.DEEPFACE / f"img{i}.jpg" for i in (1, 2, 4)]  # same person (pairs-master)
 COUPLE = devdata.DEEPFACE / "couple.jpg"
+ADMIN_KEY = "fid_tests-admin-key-0123456789abcdef"  # the ADMIN_API_KEY of the tests' servers
 
 
 def b64(path: Path) -> str:
@@ -34,13 +35,27 @@ class Api:
 
     http: httpx.AsyncClient
     app: Starlette
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_key(self, secret: str | None) -> Api:
+        """The same client, sending this API key (None: no key)."""
+        return replace(self, headers={} if secret is None else {"Authorization": f"Bearer {secret}"})
+
+    async def new_key(self, *scopes: str, name: str = "test key") -> str:
+        """A new API key's secret, with these scopes (created with this client's key)."""
+        data = await self.ok(
+            "mutation($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { secret } }",
+            n=name,
+            s=list(scopes),
+        )
+        return data["createApiKey"]["secret"]
 
     @property
     def services(self) -> Services:
         return self.app.state.services
 
     async def raw(self, query: str, **variables: Any) -> dict:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
         return response.json()
 
     async def ok(self, query: str, **variables: Any) -> dict:
@@ -62,7 +77,10 @@ class Api:
             str(i): (filename, data, "application/octet-stream") for i, (filename, data) in enumerate(files.values())
         }
         response = await self.http.post(
-            "/graphql", data={"operations": json.dumps(operations), "map": json.dumps(mapping)}, files=parts
+            "/graphql",
+            data={"operations": json.dumps(operations), "map": json.dumps(mapping)},
+            files=parts,
+            headers=self.headers,
         )
         return response.json()
 
@@ -88,11 +106,16 @@ class Api:
         return data["persons"]["totalCount"], data["faces"]["totalCount"]
 
 
+def server_settings(data_dir: Path, **changes: Any) -> Settings:
+    """Settings for a test server: its own data directory and the tests' admin key."""
+    return Settings(data_dir=data_dir, admin_api_key=ADMIN_KEY, **changes)
+
+
 @asynccontextmanager
-async def start_api(settings: Settings, pipeline: FacePipeline) -> AsyncIterator[Api]:
-    """The app on `settings`, its lifespan running, and a client for it; stopped on exit."""
+async def start_api(settings: Settings, pipeline: FacePipeline, key: str | None = ADMIN_KEY) -> AsyncIterator[Api]:
+    """The app on `settings`, its lifespan running, and a client for it (sending `key`); stopped on exit."""
     app = create_app(settings, pipeline=pipeline)
     async with LifespanManager(app, startup_timeout=120) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=120) as http:
-            yield Api(http, app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120) as http:
+            yield Api(http, app).as_key(key)

@@ -99,7 +99,9 @@ async def test_upload_over_byte_limit(api, person):
 async def test_request_body_over_limit_is_refused_before_parsing(api, person):
     limit = api.services.settings.max_image_bytes
     huge = "A" * (limit * 2)
-    response = await api.http.post("/graphql", json={"query": CREATE_FACE, "variables": {"p": person, "b": huge}})
+    response = await api.http.post(
+        "/graphql", json={"query": CREATE_FACE, "variables": {"p": person, "b": huge}}, headers=api.headers
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "IMAGE_TOO_LARGE"
 

@@ -21,6 +21,6 @@ async def test_cors_for_configured_origins(settings, pipeline):
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == "https://app.example"
         other = await api.http.post(
-            "/graphql", json={"query": "{ model { name } }"}, headers={"origin": "https://evil.example"}
+            "/graphql", json={"query": "{ model { name } }"}, headers={**api.headers, "origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in other.headers

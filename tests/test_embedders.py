@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from services import build_pipeline
-from settings import Settings
-from tests.helpers import ANGELINA, b64, start_api
+from tests.helpers import ANGELINA, b64, server_settings, start_api
 
 VERIFY = "query($b: String!) { verifyLinear(image: {base64: $b}) { match searched model best { distance } } }"
 
@@ -19,7 +18,7 @@ def data_dir(tmp_path_factory):
 
 
 async def test_each_embedder_searches_only_its_own_faces(pipeline, data_dir, caplog):
-    default = Settings(data_dir=data_dir)
+    default = server_settings(data_dir)
     async with start_api(default, pipeline) as api:
         person = await api.create_person("Angelina")
         await api.enrol(person, ANGELINA[0])
@@ -27,7 +26,7 @@ async def test_each_embedder_searches_only_its_own_faces(pipeline, data_dir, cap
         assert result["match"] and result["searched"] == 1
         assert result["model"] == "facenet128-msceleb-20170512-mtcnn-box0.2"
 
-    older = Settings(data_dir=data_dir, embedder="facenet512")
+    older = server_settings(data_dir, embedder="facenet512")
     with caplog.at_level(logging.WARNING):
         async with start_api(older, build_pipeline(older)) as api:
             model = (await api.ok("{ model { name embedder dimension defaultThreshold } }"))["model"]

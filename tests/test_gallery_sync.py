@@ -9,8 +9,7 @@ import numpy as np
 
 from models import Face as FaceRow
 from models.upgrade import ADDED_FACE_COLUMNS
-from settings import Settings
-from tests.helpers import ANGELINA, COUPLE, b64, start_api
+from tests.helpers import ANGELINA, COUPLE, b64, server_settings, start_api
 
 
 async def assert_gallery_matches_database(api) -> None:
@@ -61,7 +60,7 @@ async def test_gallery_follows_every_change_and_survives_restart(settings, pipel
 
 
 async def test_a_database_from_before_quality_is_upgraded_at_start(tmp_path, pipeline):
-    settings = Settings(data_dir=tmp_path)
+    settings = server_settings(tmp_path)
     async with start_api(settings, pipeline) as api:
         face = await api.enrol(await api.create_person("Before"), ANGELINA[0])
     # The face table as the first release made it: none of the quality columns.

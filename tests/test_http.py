@@ -12,9 +12,9 @@ async def test_graphiql_health_and_metrics(api):
     assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
 
-    await api.http.delete("/metrics")
+    await api.http.delete("/metrics", headers=api.headers)
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
-    metrics = (await api.http.get("/metrics")).json()
+    metrics = (await api.http.get("/metrics", headers=api.headers)).json()
     assert metrics["gallery_bytes"] >= metrics["gallery_faces"] * api.services.spec.dimension * 4
     stages = metrics["stages"]
     assert stages["detect"]["items"] == 1 and stages["embed"]["items"] == 1 and stages["search"]["items"] == 1

@@ -79,7 +79,7 @@ async def test_verify_person_accepts_same_and_rejects_other(api, celebrities):
 
 async def test_explicit_threshold_decides_match(api, celebrities):
     photo = devdata.celebrity_photos("val")["jerry_seinfeld"][0]
-    loose = await verify_linear(api, photo, threshold=2.0)
+    loose = await verify_linear(api, photo, threshold=api.services.max_threshold)
     strict = await verify_linear(api, photo, threshold=0.01)
     assert loose["match"] is True and strict["match"] is False
     assert loose["best"]["distance"] == pytest.approx(strict["best"]["distance"])
@@ -88,7 +88,8 @@ async def test_explicit_threshold_decides_match(api, celebrities):
 
 async def test_threshold_and_limit_are_checked(api, celebrities):
     photo = b64(ANGELINA[0])
-    for threshold, limit in ((0.0, 5), (2.5, 5), (-1.0, 5), (1.0, 0), (1.0, 101)):
+    beyond = api.services.max_threshold + 0.01  # looser than the server allows (MAX_THRESHOLD)
+    for threshold, limit in ((0.0, 5), (2.5, 5), (beyond, 5), (-1.0, 5), (1.0, 0), (1.0, 101)):
         error = await api.error(
             "query($b: String!, $t: Float, $l: Int!) "
             "{ verifyLinear(image: {base64: $b}, threshold: $t, limit: $l) { match } }",

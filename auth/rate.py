@@ -1,0 +1,46 @@
+"""Per-key rate limits on the calls that run the models (moving window, in memory).
+
+Each server process counts for itself: with N replicas a key gets up to N times the
+rate, which still bounds what one key can cost a replica.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from enum import StrEnum
+
+import limits
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from auth.scopes import Principal
+from resolvers.errors import ApiError, ErrorCode
+from settings import Settings
+
+
+class RateKind(StrEnum):
+    VERIFY = "verify"
+    ENROL = "enrol"
+
+
+class RateLimits:
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._items = {
+            RateKind.VERIFY: limits.parse(settings.rate_limit_verify),
+            RateKind.ENROL: limits.parse(settings.rate_limit_enrol),
+        }
+
+    def hit(self, kind: RateKind, principal: Principal) -> None:
+        """Count one call; RATE_LIMITED (with retryAfter seconds) when the key is over its rate."""
+        item, who = self._items[kind], principal.key_id or "anonymous"
+        if self._limiter.hit(item, kind.value, who):
+            return
+        reset_at = self._limiter.get_window_stats(item, kind.value, who).reset_time
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise ApiError(
+            ErrorCode.RATE_LIMITED,
+            f"over the rate of {item} for {kind.value} calls on this key; retry in {retry_after} s",
+            {"retryAfter": retry_after, "limit": str(item)},
+        )

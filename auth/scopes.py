@@ -1,0 +1,42 @@
+"""Scopes, and the principal a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ApiScope(StrEnum):
+    READ = "READ"
+    VERIFY = "VERIFY"
+    ENROL = "ENROL"
+    DELETE = "DELETE"
+    BIOMETRICS = "BIOMETRICS"
+    ADMIN = "ADMIN"
+
+
+SCOPE_DESCRIPTIONS = {
+    ApiScope.READ: "Read persons, faces (without crops or embeddings) and the model.",
+    ApiScope.VERIFY: "Run verifyLinear and verifyPerson (rate-limited).",
+    ApiScope.ENROL: "Create and update persons and faces (photo uploads are rate-limited).",
+    ApiScope.DELETE: "Delete persons and faces.",
+    ApiScope.BIOMETRICS: "Read raw embeddings and face crops, and see candidates beyond the server's "
+    "maximum threshold.",
+    ApiScope.ADMIN: "Manage API keys, read the audit log and /metrics; implies every other scope.",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an API key's id, name and scopes (key_id is None with AUTH=off)."""
+
+    key_id: str | None
+    name: str
+    scopes: frozenset[ApiScope]
+
+    def has(self, scope: ApiScope) -> bool:
+        return ApiScope.ADMIN in self.scopes or scope in self.scopes
+
+
+# With AUTH=off every caller acts as this.
+UNAUTHENTICATED_ADMIN = Principal(None, "anonymous (AUTH=off)", frozenset({ApiScope.ADMIN}))

@@ -1,0 +1,108 @@
+"""The GraphQL endpoint over HTTP: who is calling, and a typed 4xx for every malformed request.
+
+Strawberry's view answers a malformed request with plain text or, for some, a 500;
+here every such answer is a GraphQL-shaped JSON body with `extensions.code`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET
+
+from auth.keys import InvalidKey, authenticate
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, http_error_body
+from services import Services
+
+# A cross-site page can send these content types without a CORS preflight; such a
+# request must carry a header that a page cannot set without one.
+SIMPLE_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain")
+PREFLIGHT_HEADERS = ("authorization", "x-api-key", "graphql-require-preflight", "apollo-require-preflight")
+
+
+def ready_services(request: Request | WebSocket) -> Services | None:
+    """The services once the lifespan has loaded them; None while starting or stopping."""
+    return getattr(request.app.state, "services", None)
+
+
+def error_response(status: int, message: str, code: ErrorCode | None = None) -> JSONResponse:
+    return JSONResponse(http_error_body(status, message, code), status_code=status)
+
+
+def _is_request_error(body: GraphQLHTTPResponse) -> bool:
+    """No field ran: the document, its variables or its cost were refused as a whole."""
+    errors: list[dict[str, Any]] = list(body.get("errors") or [])  # type: ignore[arg-type]
+    return body.get("data") is None and bool(errors) and all(not error.get("path") for error in errors)
+
+
+class FaceGraphQL(GraphQL[Context, None]):
+    def __init__(self, *args: Any, max_response_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_response_bytes = max_response_bytes
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services = ready_services(request)
+        if services is None:  # the lifespan has not loaded the models yet, or is shutting down
+            raise HTTPException(503, "the server is starting")
+        try:
+            principal = await authenticate(request.headers, services.settings)
+        except InvalidKey:
+            raise HTTPException(401, "the API key is unknown or revoked") from None
+        return Context(services=services, principal=principal, request=request, response=response)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            if isinstance(request, Request):
+                self._refuse_cross_site_form(request)
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return error_response(exc.status_code, exc.reason)
+
+    @staticmethod
+    def _refuse_cross_site_form(request: Request) -> None:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        simple = request.method == "POST" and content_type in SIMPLE_CONTENT_TYPES
+        if simple and not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+            raise HTTPException(
+                400,
+                f"a {content_type} request needs an API key or a `GraphQL-Require-Preflight: 1` header "
+                "(cross-site request protection)",
+            )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return parsed
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        try:
+            return await super().parse_multipart(request)
+        except HTTPException:
+            raise
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+            raise HTTPException(
+                400, "the multipart `operations` or `map` is malformed (see the GraphQL multipart request spec)"
+            ) from None
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if len(response.body) > self.max_response_bytes:
+            # The cost limit keeps almost every answer far below this; the cap is the backstop.
+            return error_response(
+                400,
+                f"the response would be over {self.max_response_bytes} bytes; ask for fewer items",
+                ErrorCode.QUERY_TOO_COMPLEX,
+            )
+        if isinstance(response_data, dict) and _is_request_error(response_data) and response.status_code == 200:
+            response.status_code = 400
+        return response

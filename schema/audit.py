@@ -1,0 +1,61 @@
+"""Records every write and every verification in the audit log (auth.audit), with how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
+
+from auth import audit
+from resolvers.errors import ErrorCode, as_api_error
+from schema.types import ApiKey, NewApiKey, Verification
+
+AUDITED_QUERIES = {"verifyLinear", "verifyPerson"}
+ID_ARGUMENTS = ("id", "person_id", "personId")
+
+
+def _audited(info: Any) -> bool:
+    if info.path.prev is not None:  # only the operation's root fields
+        return False
+    return info.parent_type.name == "Mutation" or info.field_name in AUDITED_QUERIES
+
+
+def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
+    targets = [str(kwargs[name]) for name in ID_ARGUMENTS if kwargs.get(name) is not None]
+    if isinstance(result, NewApiKey):
+        result = result.api_key
+    if isinstance(result, Verification):
+        if result.best is not None:
+            targets.append(str(result.best.person.id))
+    elif isinstance(result, ApiKey) or hasattr(result, "id"):
+        targets.append(str(result.id))
+    return targets
+
+
+def _detail(result: object) -> str:
+    if isinstance(result, Verification):
+        return "match" if result.match else "no match"
+    return ""
+
+
+class AuditTrail(SchemaExtension):
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> AwaitableOrValue[object]:
+        if not _audited(info):
+            return _next(root, info, *args, **kwargs)
+        return self._recorded(_next, root, info, *args, **kwargs)
+
+    async def _recorded(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> object:
+        principal = info.context.principal
+        try:
+            result = await await_maybe(_next(root, info, *args, **kwargs))
+        except Exception as exc:
+            known = as_api_error(exc)
+            code, message = (ErrorCode.INTERNAL, "") if known is None else (known.code, known.message)
+            await audit.record(principal, info.field_name, _targets(kwargs, None), code.value, message)
+            raise
+        await audit.record(principal, info.field_name, _targets(kwargs, result), "OK", _detail(result))
+        return result

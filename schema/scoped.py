@@ -1,0 +1,26 @@
+"""Fields that declare the scope they need: the check (auth.permissions) and its documentation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from auth.permissions import needs
+from auth.rate import RateKind
+from auth.scopes import ApiScope
+
+
+def _documented(description: str, scope: ApiScope, rate: RateKind | None) -> str:
+    limited = f", rate-limited per key (RATE_LIMIT_{rate.name})" if rate is not None else ""
+    return f"{description} Scope: {scope.value}{limited}."
+
+
+def scoped_field(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
+    """`@strawberry.field` for a field that needs `scope` (its description says so)."""
+    return strawberry.field(description=_documented(description, scope, rate), extensions=needs(scope, rate))
+
+
+def scoped_mutation(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
+    """`@strawberry.mutation` for a mutation that needs `scope` (its description says so)."""
+    return strawberry.mutation(description=_documented(description, scope, rate), extensions=needs(scope, rate))
