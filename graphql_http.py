@@ -77,7 +77,10 @@ class FaceGraphQL(GraphQL[Context, None]):
             )
 
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:
+            parsed = super().parse_json(data)
+        except (UnicodeDecodeError, RecursionError):  # not UTF-8; nested deeper than the parser goes
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")
         return parsed

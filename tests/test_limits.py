@@ -112,6 +112,8 @@ async def test_rates_are_per_key_and_say_when_to_retry(api, person):
         ("[]", "application/json"),
         ('[{"query": "{ model { name } }"}]', "application/json"),  # batching is off
         ("{not json", "application/json"),
+        (b"\x80\xff", "application/json"),  # not UTF-8
+        ("[" * 100_000, "application/json"),  # nested deeper than the parser goes
         ('{"query": 5}', "application/json"),
         ('{"query": "{ model { name } }", "variables": []}', "application/json"),
         ("{ model { name } }", "application/graphql"),

@@ -1,0 +1,91 @@
+"""The `faceid` command: `faceid keys create|list|revoke`."""
+
+from __future__ import annotations
+
+import click
+
+from cli.client import DEFAULT_URL, Client, GraphQLFailure, default_api_key
+
+SCOPES = ("READ", "VERIFY", "ENROL", "DELETE", "BIOMETRICS", "ADMIN")  # the API's enum ApiScope
+KEY_FIELDS = "id name scopes createdAt lastUsedAt revokedAt fromEnvironment"
+
+
+@click.group()
+@click.option("--url", envvar="FACEID_URL", default=DEFAULT_URL, show_default=True, help="The server.")
+@click.option(
+    "--api-key",
+    envvar="FACEID_API_KEY",
+    default=None,
+    help="An API key [default: $FACEID_API_KEY, else $DATA_DIR/admin-api-key].",
+)
+@click.pass_context
+def cli(context: click.Context, url: str, api_key: str | None) -> None:
+    """Manage a running faceid server through its GraphQL API."""
+    context.obj = Client(url, api_key or default_api_key())
+
+
+@cli.group()
+def keys() -> None:
+    """API keys (needs an ADMIN key)."""
+
+
+def _run(client: Client, query: str, **variables: object) -> dict[str, object]:
+    try:
+        return client.execute(query, **variables)
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(SCOPES, case_sensitive=False),
+    help="A scope; repeat for several.",
+)
+@click.pass_obj
+def create_key(client: Client, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key; prints its secret (shown this once) on stdout."""
+    data = _run(
+        client,
+        f"mutation($n: String!, $s: [ApiScope!]!) {{ createApiKey(name: $n, scopes: $s) "
+        f"{{ secret apiKey {{ {KEY_FIELDS} }} }} }}",
+        n=name,
+        s=[scope.upper() for scope in scopes],
+    )
+    created = data["createApiKey"]
+    assert isinstance(created, dict)
+    key = created["apiKey"]
+    click.echo(f"created key {key['id']} ({key['name']}: {', '.join(key['scopes'])}); its secret:", err=True)
+    click.echo(created["secret"])
+
+
+@keys.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Also list revoked keys.")
+@click.pass_obj
+def list_keys(client: Client, include_revoked: bool) -> None:
+    """List keys (never their secrets)."""
+    data = _run(client, f"query($r: Boolean!) {{ apiKeys(includeRevoked: $r) {{ {KEY_FIELDS} }} }}", r=include_revoked)
+    rows = data["apiKeys"]
+    assert isinstance(rows, list)
+    for key in rows:
+        state = f"revoked {key['revokedAt']}" if key["revokedAt"] else f"last used {key['lastUsedAt'] or 'never'}"
+        click.echo(f"{key['id']}  {key['name']:<30}  {','.join(key['scopes']):<30}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def revoke_key(client: Client, key_id: str) -> None:
+    """Revoke a key by id: it stops working at once."""
+    data = _run(client, "mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }", id=key_id)
+    revoked = data["revokeApiKey"]
+    assert isinstance(revoked, dict)
+    click.echo(f"revoked {revoked['id']} at {revoked['revokedAt']}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,142 @@
+"""Policy and privacy: how far a match may reach, what a delete leaves behind, and the audit log."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from tortoise import Tortoise
+
+import devdata
+from auth import audit
+from models import AuditEntry
+from tests.helpers import ANGELINA, COUPLE, b64
+
+VERIFY = """query($b: String!) { verifyLinear(image: {base64: $b}, limit: 10) {
+    match best { distance } candidates { distance person { name } } } }"""
+CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
+
+
+@pytest.fixture(scope="module")
+async def celebrities(api) -> dict[str, str]:
+    ids = {}
+    for name, photos in devdata.celebrity_photos("train").items():
+        ids[name] = await api.create_person(name)
+        for photo in photos[:2]:
+            await api.enrol(ids[name], photo)
+    return ids
+
+
+async def test_strangers_beyond_max_threshold_are_not_shown_without_biometrics(api, celebrities):
+    ceiling = api.services.max_threshold
+    calibration = api.services.calibration
+    assert calibration is not None and calibration.false_match_rate(ceiling) <= 0.0101  # FAR 1 %
+    stranger = ANGELINA[0]  # not enrolled here
+
+    everyone = (await api.ok(VERIFY, b=b64(stranger)))["verifyLinear"]  # admin: BIOMETRICS
+    assert any(c["distance"] > ceiling for c in everyone["candidates"])
+
+    gate = api.as_key(await api.new_key("VERIFY"))
+    limited = (await gate.ok(VERIFY, b=b64(stranger)))["verifyLinear"]
+    assert all(c["distance"] <= ceiling for c in limited["candidates"])
+    assert limited["match"] is False
+    assert len(limited["candidates"]) < len(everyone["candidates"])
+
+    # An enrolled person is still found by the same key.
+    photo = devdata.celebrity_photos("val")["madonna"][0]
+    found = (await gate.ok(VERIFY, b=b64(photo)))["verifyLinear"]
+    assert found["match"] is True and found["candidates"][0]["person"]["name"] == "madonna"
+
+
+async def test_a_false_match_rate_looser_than_the_ceiling_is_capped(api, celebrities):
+    data = await api.ok(
+        "query($b: String!) { verifyLinear(image: {base64: $b}, maxFalseMatchRate: 0.5) { threshold } }",
+        b=b64(ANGELINA[1]),
+    )
+    assert data["verifyLinear"]["threshold"] == pytest.approx(api.services.max_threshold)
+
+
+def chunks(data: bytes, size: int = 48) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data) - size + 1, size)]
+
+
+def database_bytes(api) -> bytes:
+    path = api.services.settings.data_dir / "faces.sqlite3"
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_deleting_a_person_leaves_no_copy_in_the_database_file(api, celebrities):
+    marker = "Unmistakable Name 7f3a9c"
+    person = await api.create_person(marker)
+    face = await api.enrol(person, ANGELINA[1])
+    stored = await api.ok(
+        "query($id: ID!) { face(id: $id) { cropJpegBase64 } faceEmbedding(faceId: $id) { vector } }", id=face["id"]
+    )
+    embedding = np.asarray(stored["faceEmbedding"]["vector"], dtype="<f4").tobytes()
+    crop = base64.b64decode(stored["face"]["cropJpegBase64"])
+    with sqlite3.connect(api.services.settings.data_dir / "faces.sqlite3") as connection:
+        connection.execute("PRAGMA wal_checkpoint(FULL)")
+    present = database_bytes(api)
+    # A row larger than a page spills onto overflow pages: look for pieces, not the whole.
+    # Every JPEG of the same quality shares its first few hundred bytes (headers, tables): skip them.
+    pieces = [marker.encode(), *chunks(embedding), *chunks(crop[1000:])]
+    assert sum(piece in present for piece in pieces) > len(pieces) // 2
+
+    # Set by the server, not left to how SQLite was built (Debian's zeroes by default; others do not).
+    pragma = await Tortoise.get_connection("default").execute_query_dict("PRAGMA secure_delete")
+    assert pragma == [{"secure_delete": 1}]
+    await api.ok("mutation($id: ID!) { deletePerson(id: $id) { deletedFaces } }", id=person)
+    assert face["id"] not in api.services.gallery and api.services.gallery.count_of(person) == 0
+    left = database_bytes(api)
+    assert [piece for piece in pieces if piece in left] == []
+
+
+async def test_the_audit_log_records_writes_and_verifications(api, celebrities):
+    worker = await api.new_key("ENROL", "VERIFY", name="audited worker")
+    client = api.as_key(worker)
+    person = await client.create_person("Audited")
+    face = (await client.ok(CREATE_FACE, p=person, b=b64(ANGELINA[1])))["createFace"]["id"]
+    failed = await client.error(CREATE_FACE, p=person, b=b64(COUPLE)[:100])  # a truncated photo
+    await client.ok(VERIFY, b=b64(ANGELINA[2]))
+    denied = await client.error("mutation($id: ID!) { deletePerson(id: $id) { id } }", id=person)
+    assert denied["extensions"]["code"] == "FORBIDDEN"
+
+    keys = {k["name"]: k["id"] for k in (await api.ok("{ apiKeys { id name } }"))["apiKeys"]}
+    log = await api.ok(
+        """query($k: ID!) { auditLog(keyId: $k, first: 10) {
+             totalCount edges { node { keyId keyName operation targets result detail at } } } }""",
+        k=keys["audited worker"],
+    )
+    entries = [edge["node"] for edge in log["auditLog"]["edges"]]
+    assert [(e["operation"], e["result"]) for e in entries] == [
+        ("createPerson", "OK"),
+        ("createFace", "OK"),
+        ("createFace", failed["extensions"]["code"]),
+        ("verifyLinear", "OK"),
+        ("deletePerson", "FORBIDDEN"),
+    ]
+    assert all(e["keyName"] == "audited worker" and e["keyId"] == keys["audited worker"] for e in entries)
+    assert entries[0]["targets"] == [person]
+    assert entries[1]["targets"] == [person, face]
+    assert entries[3]["targets"] == [person] and entries[3]["detail"] == "match"
+
+    # Paged, and filtered by operation.
+    page = await api.ok("{ auditLog(first: 2) { edges { cursor } pageInfo { hasNextPage endCursor } } }")
+    assert page["auditLog"]["pageInfo"]["hasNextPage"] is True
+    creates = await api.ok('{ auditLog(operation: "createFace", first: 100) { edges { node { operation } } } }')
+    assert {e["node"]["operation"] for e in creates["auditLog"]["edges"]} == {"createFace"}
+    # Reads are not audited; only ADMIN reads the log.
+    assert (await client.error("{ auditLog { totalCount } }"))["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_audit_entries_past_retention_are_purged(api):
+    old = await AuditEntry.create(key_name="old", operation="deletePerson", targets=[], result="OK")
+    await AuditEntry.filter(id=old.id).update(created_at=datetime.now(UTC) - timedelta(days=91))
+    recent = await AuditEntry.create(key_name="recent", operation="deletePerson", targets=[], result="OK")
+    assert await audit.purge(api.services.settings.audit_retention_days) >= 1
+    assert not await AuditEntry.filter(id=old.id).exists()
+    assert await AuditEntry.filter(id=recent.id).exists()

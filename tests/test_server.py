@@ -1,0 +1,240 @@
+"""The real server, as `python app.py` runs it: first start, slow clients, load, kill -9, and the CLI.
+
+Each server here is its own process on a free port, with its own data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+import devdata
+from tests.helpers import ANGELINA
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 240
+CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    key: str = ""
+
+    def graphql(self, query: str, key: str | None = None, **variables: object) -> dict:
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {key or self.key}"},
+            timeout=120,
+        )
+        return response.json()
+
+
+@contextmanager
+def running_server(data_dir: Path, **env: str) -> Iterator[Server]:
+    """`python app.py` on a free port; stopped (or found killed) on exit."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RATE_LIMIT_ENROL": "100000/minute",
+        **env,
+    }
+    environment.pop("ADMIN_API_KEY", None)
+    log = open(data_dir / f"server-{port}.log", "wb")  # noqa: SIM115  # closed below
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=log, stderr=log)
+    server = Server(f"http://127.0.0.1:{port}", port, data_dir, process)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, (data_dir / f"server-{port}.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.5)
+        server.key = (data_dir / "admin-api-key").read_text().strip()
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[Server]:
+    with running_server(data_dir, BODY_TIMEOUT_S="1") as server:
+        yield server
+
+
+def test_first_start_wrote_a_private_admin_key(server):
+    assert oct((server.data_dir / "admin-api-key").stat().st_mode & 0o777) == "0o600"
+    log = next(server.data_dir.glob(f"server-{server.port}.log")).read_text()
+    assert server.key in log  # printed once at first start
+    assert server.graphql("{ model { name } }")["data"]["model"]["name"]
+
+
+def test_a_slow_body_is_cut_off(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100000\r\n\r\n{"query": '
+        )
+        started = time.monotonic()
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"REQUEST_TIMEOUT" in answer
+    assert time.monotonic() - started < 5
+
+
+def test_healthz_stays_quick_while_large_photos_arrive(server):
+    """Base64 decoding and hashing run off the event loop, in slices: /healthz answers within 100 ms."""
+    verifier = server.graphql('mutation { createApiKey(name: "load", scopes: [VERIFY]) { secret } }')
+    headers = {
+        "Authorization": f"Bearer {verifier['data']['createApiKey']['secret']}",
+        "content-type": "application/json",
+    }
+    # A real photo padded to 7 MB (JPEG decoders ignore what follows the image): 9.3 MB of base64,
+    # encoded once here so that the client's own work does not slow the probe.
+    photo = base64.b64encode(ANGELINA[0].read_bytes() + bytes(7 * 1024 * 1024)).decode()
+    body = json.dumps(
+        {"query": "query($b: String!) { verifyLinear(image: {base64: $b}) { match } }", "variables": {"b": photo}}
+    )
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                assert client.get(f"{server.url}/healthz").status_code == 200
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.01)
+
+    def verify(_: int) -> int:
+        return httpx.post(f"{server.url}/graphql", content=body, headers=headers, timeout=120).status_code
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(verify, range(8)))
+    finally:
+        stop.set()
+        prober.join()
+    assert statuses == [200] * 8
+    latencies.sort()
+    assert len(latencies) > 20
+    assert latencies[int(len(latencies) * 0.95)] < 0.1, latencies[-10:]
+
+
+def test_the_command_line_manages_keys(server):
+    env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(server.data_dir)}
+    env.pop("FACEID_API_KEY", None)  # the CLI finds the admin key under DATA_DIR
+
+    def faceid(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    created = faceid("keys", "create", "kiosk", "--scope", "verify", "--scope", "read")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("fid_") and "kiosk" in created.stderr
+    assert server.graphql("{ model { name } }", key=secret)["data"]["model"]["name"]
+
+    listed = faceid("keys", "list")
+    line = next(line for line in listed.stdout.splitlines() if "kiosk" in line)
+    assert "READ,VERIFY" in line and secret not in listed.stdout
+    key_id = line.split()[0]
+    assert faceid("keys", "revoke", key_id).returncode == 0
+    assert "errors" in server.graphql("{ model { name } }", key=secret)
+
+    refused = faceid("--api-key", secret, "keys", "list")
+    assert refused.returncode != 0 and "UNAUTHENTICATED" in refused.stderr
+
+
+def test_kill_9_during_enrolment_leaves_database_and_gallery_agreeing(tmp_path):
+    photos = [photo for photos in devdata.celebrity_photos("train").values() for photo in photos]
+    acknowledged: list[str] = []
+    with running_server(tmp_path) as server:
+        person = server.graphql('mutation { createPerson(input: {name: "stream"}) { id } }')["data"]
+        person_id = person["createPerson"]["id"]
+
+        def enrol(photo: Path) -> None:
+            try:
+                body = server.graphql(CREATE_FACE, p=person_id, b=base64.b64encode(photo.read_bytes()).decode())
+            except httpx.HTTPError:
+                return  # the server died under this request
+            if body.get("data") and body["data"].get("createFace"):
+                acknowledged.append(body["data"]["createFace"]["id"])
+
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(enrol, photo) for photo in photos]
+            while len(acknowledged) < 6:
+                time.sleep(0.05)
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait(30)
+            for future in futures:
+                future.result()
+
+    database = tmp_path / "faces.sqlite3"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with running_server(tmp_path) as server:
+        health = httpx.get(f"{server.url}/healthz").json()
+        faces = server.graphql("{ faces(first: 500) { totalCount edges { node { id } } } }")["data"]["faces"]
+        stored = [edge["node"]["id"] for edge in faces["edges"]]
+        assert health["faces"] == faces["totalCount"] == len(stored)
+        assert set(acknowledged) <= set(stored)  # every answered enrolment survived
+        assert len(stored) < len(photos)  # the kill did interrupt the stream
+        for face_id in stored:
+            embedding = server.graphql(
+                "query($id: ID!) { faceEmbedding(faceId: $id) { dimension vector } }", id=face_id
+            )["data"]["faceEmbedding"]
+            assert embedding["dimension"] == len(embedding["vector"]) == 128
+        probe = devdata.celebrity_photos("train")["ben_afflek"][0]
+        found = server.graphql(
+            "query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }",
+            b=base64.b64encode(probe.read_bytes()).decode(),
+        )
+        assert found["data"]["verifyLinear"]["searched"] == len(stored)
