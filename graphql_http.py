@@ -6,11 +6,12 @@ here every such answer is a GraphQL-shaped JSON body with `extensions.code`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -42,10 +43,44 @@ def _is_request_error(body: GraphQLHTTPResponse) -> bool:
     return body.get("data") is None and bool(errors) and all(not error.get("path") for error in errors)
 
 
+# GraphiQL's opening text, and its headers pane filled in until the user saves their own.
+GRAPHIQL_WELCOME = """# faceid: face verification and recognition.
+#
+# Every field needs an API key. Open the Headers pane (below) and put
+#
+#     {"Authorization": "Bearer <your key>"}
+#
+# The first start printed an admin key and wrote it to DATA_DIR/admin-api-key;
+# create narrower keys with the createApiKey mutation. The Docs pane
+# describes every type and field, and the scope each field needs.
+#
+# Run a query with Ctrl-Enter, e.g.
+#
+# { model { name defaultThreshold } persons(first: 5) { totalCount } }
+"""
+GRAPHIQL_HEADERS = '{"Authorization": "Bearer <your key>"}'
+
+
+def graphiql_page(template: str) -> str:
+    """Strawberry's GraphiQL page with our welcome text and the key's header in its headers pane."""
+    start = template.index("const EXAMPLE_QUERY = `") + len("const EXAMPLE_QUERY = `")
+    end = template.index("`;", start)
+    page = template[:start] + GRAPHIQL_WELCOME + template[end:]
+    stored = 'localStorage.getItem("graphiql:headers")'
+    return page.replace(
+        "React.useState(parameters.headers)",
+        f"React.useState(parameters.headers || ({stored} ? undefined : {json.dumps(GRAPHIQL_HEADERS)}))",
+    )
+
+
 class FaceGraphQL(GraphQL[Context, None]):
     def __init__(self, *args: Any, max_response_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_response_bytes = max_response_bytes
+        self.ide_page = graphiql_page(self.graphql_ide_html) if self.graphql_ide else ""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(self.ide_page)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services = ready_services(request)
