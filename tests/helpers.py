@@ -100,6 +100,15 @@ class Api:
         )
         return data["createFace"]
 
+    async def enrol_celebrities(self, photos_each: int) -> dict[str, str]:
+        """The five celebrities of five-celebrity, with their first training photos: name -> person id."""
+        ids = {}
+        for name, photos in devdata.celebrity_photos("train").items():
+            ids[name] = await self.create_person(name)
+            for photo in photos[:photos_each]:
+                await self.enrol(ids[name], photo)
+        return ids
+
     async def counts(self) -> tuple[int, int]:
         """(persons, faces) in the database, through the API."""
         data = await self.ok("{ persons { totalCount } faces { totalCount } }")

@@ -22,12 +22,7 @@ CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: 
 
 @pytest.fixture(scope="module")
 async def celebrities(api) -> dict[str, str]:
-    ids = {}
-    for name, photos in devdata.celebrity_photos("train").items():
-        ids[name] = await api.create_person(name)
-        for photo in photos[:2]:
-            await api.enrol(ids[name], photo)
-    return ids
+    return await api.enrol_celebrities(2)
 
 
 async def test_strangers_beyond_max_threshold_are_not_shown_without_biometrics(api, celebrities):

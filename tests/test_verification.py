@@ -16,12 +16,7 @@ VERIFY_FIELDS = """match threshold searched model
 @pytest.fixture(scope="module")
 async def celebrities(api) -> dict[str, str]:
     """The five celebrities, five training photos each: name -> person id."""
-    ids = {}
-    for name, photos in devdata.celebrity_photos("train").items():
-        ids[name] = await api.create_person(name)
-        for photo in photos[:5]:
-            await api.enrol(ids[name], photo)
-    return ids
+    return await api.enrol_celebrities(5)
 
 
 async def verify_linear(api, photo, **args) -> dict:
