@@ -10,7 +10,7 @@ from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
 
 from auth import audit
 from resolvers.errors import ErrorCode, as_api_error
-from schema.types import ApiKey, NewApiKey, Verification
+from schema.types import NewApiKey, Verification
 
 AUDITED_QUERIES = {"verifyLinear", "verifyPerson"}
 ID_ARGUMENTS = ("id", "person_id", "personId")
@@ -29,7 +29,7 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
     if isinstance(result, Verification):
         if result.best is not None:
             targets.append(str(result.best.person.id))
-    elif isinstance(result, ApiKey) or hasattr(result, "id"):
+    elif hasattr(result, "id"):  # a person, face, key or delete result
         targets.append(str(result.id))
     return targets
 

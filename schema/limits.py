@@ -49,8 +49,9 @@ PHOTO_FIELDS = {
     ("Mutation", "createFace"): "image",
     ("Mutation", "updateFace"): "image",
 }
-# List fields and the argument that bounds their length (None: a fixed bound).
+# Connections, as long as their `first` argument.
 PAGED = {("Query", "persons"), ("Query", "faces"), ("Query", "auditLog")}
+# Lists with a fixed bound.
 FIXED_LENGTHS = {
     ("Query", "facesByPerson"): FACES_PER_PERSON_MAX,
     ("Person", "faces"): FACES_PER_PERSON_MAX,

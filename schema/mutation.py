@@ -14,6 +14,7 @@ from schema.inputs import ImageInput, PersonInput, PersonPatch
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
 from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
+from settings import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX
 
 AllowLowQuality = Annotated[
     bool,
@@ -46,7 +47,8 @@ class Mutation:
         Scope.ENROL,
         "Enrol a face photo for a person. The photo's subject is used (the largest face, "
         "less a penalty for distance from the centre), unless rejectMultiple asks for exactly one. A face below "
-        "the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true.",
+        f"the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true. A person has at most "
+        f"{FACES_PER_PERSON_MAX} faces.",
         rate=RateKind.ENROL,
     )
     async def create_face(
@@ -87,7 +89,9 @@ class Mutation:
     @scoped_mutation(Scope.ADMIN, "Create an API key with the given scopes; its secret is in the answer, only there.")
     async def create_api_key(
         self,
-        name: Annotated[str, strawberry.argument(description="What the key is for, 1 to 100 characters.")],
+        name: Annotated[
+            str, strawberry.argument(description=f"What the key is for, 1 to {API_KEY_NAME_MAX} characters.")
+        ],
         scopes: Annotated[list[ApiScope], strawberry.argument(description="What the key may do (at least one).")],
     ) -> NewApiKey:
         return await admin.create_api_key(name, [Scope(scope.value) for scope in scopes])

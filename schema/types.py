@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from auth.permissions import needs
 from auth.scopes import SCOPE_DESCRIPTIONS
 from auth.scopes import ApiScope as Scope
-from settings import NAME_MAX
+from settings import FACES_PER_PERSON_MAX, NAME_MAX
 
 Node = TypeVar("Node")
 
@@ -66,7 +66,7 @@ class Person:
     async def face_count(self, info: strawberry.Info) -> int:
         return await info.context.loaders.face_count.load(self.id)
 
-    @strawberry.field(description="The person's enrolled faces, oldest first.")
+    @strawberry.field(description=f"The person's enrolled faces, oldest first (at most {FACES_PER_PERSON_MAX}).")
     async def faces(self, info: strawberry.Info) -> list[Face]:
         return await info.context.loaders.faces_by_person.load(self.id)
 

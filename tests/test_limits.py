@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from settings import Settings
+from models import Face as FaceRow
+from settings import FACES_PER_PERSON_MAX, Settings
 from tests.helpers import ANGELINA, b64, server_settings
 
 VERIFY = "query($b: String!) { verifyLinear(image: {base64: $b}) { match } }"
@@ -207,3 +208,14 @@ async def test_unknown_host_names_are_refused(api):
     )
     assert response.status_code == 400
     assert (await api.http.get("/healthz")).status_code == 200
+
+
+async def test_a_person_has_at_most_a_hundred_faces(api, person):
+    template = await FaceRow.filter(person_id=person).first()
+    person = await api.create_person("Crowded")
+    columns = {name: getattr(template, name) for name in template._meta.db_fields if name not in ("id", "person_id")}
+    await FaceRow.bulk_create([FaceRow(person_id=person, **columns) for _ in range(FACES_PER_PERSON_MAX)])
+    enroller = api.as_key(await api.new_key("ENROL"))
+    error = (await enroller.raw(CREATE_FACE, p=person, b=b64(ANGELINA[1])))["errors"][0]
+    assert error["extensions"]["code"] == "INVALID_INPUT" and str(FACES_PER_PERSON_MAX) in error["message"]
+    assert await FaceRow.filter(person_id=person).count() == FACES_PER_PERSON_MAX
