@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format bench-accuracy bench-perf clean clean-bench
+.PHONY: install run test lint format schema bench-accuracy bench-perf clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+# The committed schema.graphql, for client codegen; tests/test_schema_file.py fails when it is stale.
+schema: $(STAMP)
+	$(PY) -m schema.export
 
 format: $(STAMP)
 	$(PY) -m ruff format .

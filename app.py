@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
         )
     return Starlette(
         routes=[
+            Route("/", lambda request: RedirectResponse("/graphql")),  # where a browser should go
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/metrics", metrics, methods=["GET", "DELETE"]),

@@ -37,6 +37,14 @@ def error_response(status: int, message: str, code: ErrorCode | None = None) -> 
     return JSONResponse(http_error_body(status, message, code), status_code=status)
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json; charset=utf-8"
+
+
+def _wants_graphql_response(request: Request) -> bool:
+    """Whether the client accepts the GraphQL over HTTP media type (it then gets it)."""
+    return "application/graphql-response+json" in request.headers.get("accept", "")
+
+
 def _is_request_error(body: GraphQLHTTPResponse) -> bool:
     """No field ran: the document, its variables or its cost were refused as a whole."""
     errors: list[dict[str, Any]] = list(body.get("errors") or [])  # type: ignore[arg-type]
@@ -96,9 +104,16 @@ class FaceGraphQL(GraphQL[Context, None]):
         try:
             if isinstance(request, Request):
                 self._refuse_cross_site_form(request)
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except HTTPException as exc:
-            return error_response(exc.status_code, exc.reason)
+            response = error_response(exc.status_code, exc.reason)
+        is_json = isinstance(response, Response) and response.headers.get("content-type", "").startswith(
+            "application/json"
+        )
+        if is_json and isinstance(request, Request) and _wants_graphql_response(request):
+            # The GraphQL over HTTP media type; the status codes are already the spec's.
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+        return response
 
     @staticmethod
     def _refuse_cross_site_form(request: Request) -> None:

@@ -20,6 +20,7 @@ from ml.gallery import Gallery
 from ml.image import ImageLimits
 from ml.pipeline import FacePipeline
 from ml.quality import QualityMinimums
+from ml.quiet import native_logs_filtered
 from ml.search import FaceIndex
 from models import Face
 from settings import Settings
@@ -82,11 +83,12 @@ def quality_minimums(settings: Settings) -> QualityMinimums:
 
 def build_pipeline(settings: Settings) -> FacePipeline:
     """Load the models (checksums first) for the settings' detector."""
-    return FacePipeline(
-        make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
-        load_embedder(EMBEDDERS[settings.embedder]),
-        ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
-    )
+    with native_logs_filtered():
+        return FacePipeline(
+            make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
+            load_embedder(EMBEDDERS[settings.embedder]),
+            ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
+        )
 
 
 def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:

@@ -36,7 +36,9 @@ async def api_keys(include_revoked: bool) -> list[ApiKey]:
     return [api_key_type(row) for row in await rows.order_by("created_at", "id")]
 
 
-async def audit_log(first: int, after: str | None, operation: str | None, key_id: str | None) -> AuditEntryConnection:
+async def audit_log(
+    first: int | None, after: str | None, operation: str | None, key_id: str | None
+) -> AuditEntryConnection:
     query = AuditRow.all()
     if operation is not None:
         query = query.filter(operation=operation)

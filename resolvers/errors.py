@@ -40,7 +40,7 @@ ERROR_DESCRIPTIONS = {
     "pass allowLowQuality: true to enrol it anyway.",
     ErrorCode.NOT_FOUND: "A well-formed id names nothing.",
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
-    "thresholds, limits, duplicate externalId, both or neither image source, a person's face limit).",
+    "thresholds, limits, duplicate externalId, a person's face limit).",
     ErrorCode.BUSY: "The server is at capacity; nothing was done. Retry after a short wait.",
     ErrorCode.UNAUTHENTICATED: "No API key was sent (HTTP 200, on each field that needs one), or the key sent "
     "is unknown or revoked (HTTP 401). Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",

@@ -86,7 +86,7 @@ async def face(face_id: str) -> Face | None:
     return None if row is None else face_type(row)
 
 
-async def faces(ctx: Context, first: int, after: str | None) -> FaceConnection:
+async def faces(ctx: Context, first: int | None, after: str | None) -> FaceConnection:
     return await paginate(FaceRow.all(), first, after, PAGE_SIZE_MAX, face_type)
 
 

@@ -11,6 +11,8 @@ import binascii
 import re
 from typing import Any
 
+import strawberry
+
 from ml.errors import ImageTooLarge
 from resolvers.errors import invalid
 from schema.inputs import ImageInput
@@ -22,16 +24,18 @@ _SLICE = 256 * 1024  # a multiple of 4: base64 decodes slice by slice
 
 
 async def read_image(image: ImageInput, max_bytes: int) -> bytes:
-    if (image.upload is None) == (image.base64 is None):
+    # @oneOf makes GraphQL itself refuse neither or both; this holds for any other caller.
+    upload: Any = None if image.upload is strawberry.UNSET else image.upload  # Starlette's UploadFile
+    encoded = None if image.base64 is strawberry.UNSET else image.base64
+    if (upload is None) == (encoded is None):
         raise invalid("give the image exactly one way: `upload` or `base64`")
-    if image.upload is not None:
-        upload: Any = image.upload  # Starlette's UploadFile; Strawberry types it as an opaque scalar
+    if upload is not None:
         data: bytes = await upload.read(max_bytes + 1)
         if not isinstance(data, bytes):  # a plain form field, not a file part
             raise invalid("`upload` must be a file part of a multipart request")
     else:
-        assert image.base64 is not None
-        data = await asyncio.to_thread(_decode_base64, image.base64, max_bytes)
+        assert encoded is not None
+        data = await asyncio.to_thread(_decode_base64, encoded, max_bytes)
     if len(data) > max_bytes:
         raise ImageTooLarge(f"the image is over the limit of {max_bytes} bytes")
     return data

@@ -16,6 +16,7 @@ from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.errors import invalid
 from schema.types import Connection, Edge, PageInfo
+from settings import PAGE_SIZE_DEFAULT
 
 Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)  # the tables that pages are made of
 Node = TypeVar("Node")
@@ -43,9 +44,10 @@ def _check_page_size(first: int, maximum: int) -> None:
 
 
 async def paginate(
-    query: QuerySet[Row], first: int, after: str | None, maximum: int, to_node: Callable[[Row], Node]
+    query: QuerySet[Row], first: int | None, after: str | None, maximum: int, to_node: Callable[[Row], Node]
 ) -> Connection[Node]:
-    """One page of `query`, oldest first, as a Relay connection."""
+    """One page of `query`, oldest first, as a Relay connection (`first` None: the default size)."""
+    first = PAGE_SIZE_DEFAULT if first is None else first
     _check_page_size(first, maximum)
     total = await query.count()
     cursor_filter = after_filter(after)

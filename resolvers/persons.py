@@ -76,7 +76,7 @@ async def person(person_id: str) -> Person | None:
     return None if row is None else person_type(row)
 
 
-async def persons(ctx: Context, first: int, after: str | None, search: str | None) -> PersonConnection:
+async def persons(ctx: Context, first: int | None, after: str | None, search: str | None) -> PersonConnection:
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))

@@ -13,7 +13,7 @@ from resolvers.mapping import quality_type
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
 from schema.types import Box, Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
-from settings import SEARCH_LIMIT_MAX
+from settings import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 from weights.calibration import OPERATING_FMRS
 
 
@@ -89,8 +89,9 @@ async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, pe
 
 
 async def verify_linear(
-    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int
+    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int | None
 ) -> Verification:
+    limit = SEARCH_LIMIT_DEFAULT if limit is None else limit
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
         raise invalid(f"`limit` must be between 1 and {SEARCH_LIMIT_MAX}")
     cutoff = _threshold(ctx, threshold, max_false_match_rate)

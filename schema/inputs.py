@@ -10,15 +10,16 @@ from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
 
 
 @strawberry.input(
-    description="A photo, given exactly one way: `upload` (a multipart request) or `base64`. "
-    "JPEG, PNG (8 or 16 bit), WEBP, BMP, GIF or TIFF; EXIF orientation is honoured."
+    one_of=True,
+    description="A photo, given exactly one way (a @oneOf input): `upload` (a multipart request) or `base64`. "
+    "JPEG, PNG (8 or 16 bit), WEBP, BMP, GIF or TIFF; EXIF orientation is honoured.",
 )
 class ImageInput:
     upload: Upload | None = strawberry.field(
-        default=None, description="The file, sent by the GraphQL multipart request spec."
+        default=strawberry.UNSET, description="The file, sent by the GraphQL multipart request spec."
     )
     base64: str | None = strawberry.field(
-        default=None,
+        default=strawberry.UNSET,
         description="The file's bytes in base64, bare or as a `data:image/...;base64,` URL.",
     )
 

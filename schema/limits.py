@@ -34,7 +34,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ErrorCode
-from settings import FACES_PER_PERSON_MAX, PAGE_SIZE_MAX, SEARCH_LIMIT_MAX
+from settings import FACES_PER_PERSON_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 MAX_DEPTH = 10
 PHOTOS_PER_OPERATION = 1
@@ -87,7 +87,7 @@ def _length(type_name: str, node: FieldNode, walk: _Walk, candidates: int) -> in
     """The most items the field can hold, for the multiplication."""
     key = (type_name, node.name.value)
     if key in PAGED:
-        return _int(_argument(node, "first", walk.variables), 50, PAGE_SIZE_MAX)
+        return _int(_argument(node, "first", walk.variables), PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
     if key in FIXED_LENGTHS:
         return FIXED_LENGTHS[key]
     if key == ("Verification", "candidates"):
@@ -98,7 +98,7 @@ def _length(type_name: str, node: FieldNode, walk: _Walk, candidates: int) -> in
 def _candidates(type_name: str, node: FieldNode, walk: _Walk, inherited: int) -> int:
     """How many candidates the verification under this field returns."""
     if (type_name, node.name.value) == ("Query", "verifyLinear"):
-        return _int(_argument(node, "limit", walk.variables), 5, SEARCH_LIMIT_MAX)
+        return _int(_argument(node, "limit", walk.variables), SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
     if (type_name, node.name.value) == ("Query", "verifyPerson"):
         return SEARCH_LIMIT_MAX
     return inherited

@@ -10,12 +10,14 @@ from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
 from resolvers import admin, faces, persons, verification
 from resolvers.context import Info
+from resolvers.errors import ERROR_DESCRIPTIONS
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
 from schema.types import (
     ApiKey,
     AuditEntryConnection,
     Embedding,
+    ErrorDescription,
     Face,
     FaceConnection,
     ModelInfo,
@@ -23,9 +25,12 @@ from schema.types import (
     PersonConnection,
     Verification,
 )
-from settings import PAGE_SIZE_MAX, SEARCH_LIMIT_MAX
+from settings import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
-PageSize = Annotated[int, strawberry.argument(description=f"Page size, 1 to {PAGE_SIZE_MAX}.")]
+PageSize = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size, 1 to {PAGE_SIZE_MAX}; null or left out: {PAGE_SIZE_DEFAULT}."),
+]
 After = Annotated[
     str | None, strawberry.argument(description="Return items after this cursor (a previous page's endCursor).")
 ]
@@ -61,7 +66,7 @@ class Query:
     async def persons(
         self,
         info: Info,
-        first: PageSize = 50,
+        first: PageSize = PAGE_SIZE_DEFAULT,
         after: After = None,
         search: Annotated[
             str | None,
@@ -77,7 +82,7 @@ class Query:
         return await persons.person(id)
 
     @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.")
-    async def faces(self, info: Info, first: PageSize = 50, after: After = None) -> FaceConnection:
+    async def faces(self, info: Info, first: PageSize = PAGE_SIZE_DEFAULT, after: After = None) -> FaceConnection:
         return await faces.faces(info.context, first, after)
 
     @scoped_field(Scope.READ, "One face, or null if the id names none.")
@@ -100,8 +105,12 @@ class Query:
         image: Image,
         threshold: Threshold = None,
         limit: Annotated[
-            int, strawberry.argument(description=f"How many candidates to return, 1 to {SEARCH_LIMIT_MAX}.")
-        ] = 5,
+            int | None,
+            strawberry.argument(
+                description=f"How many candidates to return, 1 to {SEARCH_LIMIT_MAX}; null or left out: "
+                f"{SEARCH_LIMIT_DEFAULT}."
+            ),
+        ] = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
     ) -> Verification:
         return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit)
@@ -143,7 +152,7 @@ class Query:
     )
     async def audit_log(
         self,
-        first: PageSize = 50,
+        first: PageSize = PAGE_SIZE_DEFAULT,
         after: After = None,
         operation: Annotated[
             str | None, strawberry.argument(description="Only this operation, e.g. `deletePerson`.")
@@ -153,3 +162,11 @@ class Query:
         ] = None,
     ) -> AuditEntryConnection:
         return await admin.audit_log(first, after, operation, key_id)
+
+    @scoped_field(
+        Scope.READ,
+        "Every value of `extensions.code` with its meaning: the same as `enum ErrorCode`, reachable from an "
+        "operation so that operation-based codegen emits the enum.",
+    )
+    def error_codes(self) -> list[ErrorDescription]:
+        return [ErrorDescription(code=code, description=text) for code, text in ERROR_DESCRIPTIONS.items()]

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import ERROR_DESCRIPTIONS, ErrorCode
 from schema.audit import AuditTrail
 from schema.errors import ErrorCodes
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
-
-# Documents every error code a client can meet, in the schema itself.
-ErrorCodeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from ErrorCode
-    Enum(
-        "ErrorCode",
-        {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in ErrorCode},
-    ),
-    description="The values of `extensions.code` on errors.",
-)
+from schema.scalars import SCALAR_OVERRIDES
 
 
 class FaceSchema(strawberry.Schema):
@@ -34,6 +23,6 @@ class FaceSchema(strawberry.Schema):
 schema = FaceSchema(
     query=Query,
     mutation=Mutation,
-    types=[ErrorCodeEnum],
+    scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]  # definitions, as Strawberry's own are
     extensions=[ErrorCodes, OperationLimits, AuditTrail, lambda: MaxTokensLimiter(max_token_count=2000)],
 )

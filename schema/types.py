@@ -12,6 +12,8 @@ from strawberry.scalars import JSON
 from auth.permissions import needs
 from auth.scopes import SCOPE_DESCRIPTIONS
 from auth.scopes import ApiScope as Scope
+from resolvers.errors import ERROR_DESCRIPTIONS
+from resolvers.errors import ErrorCode as Code
 from settings import FACES_PER_PERSON_MAX, NAME_MAX
 
 Node = TypeVar("Node")
@@ -253,6 +255,22 @@ class AuditEntry:
     )
     result: str = strawberry.field(description="`OK`, or the ErrorCode the operation failed with.")
     detail: str | None = strawberry.field(description="For verifications: `match` or `no match`.")
+
+
+# Documents every error code a client can meet, in the schema itself.
+ErrorCode = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from resolvers' ErrorCode
+    Enum(
+        "ErrorCode",
+        {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in Code},
+    ),
+    description="The values of `extensions.code` on errors.",
+)
+
+
+@strawberry.type(description="One error code and when it happens (the `errorCodes` query).")
+class ErrorDescription:
+    code: ErrorCode = strawberry.field(description="The value of `extensions.code`.")  # type: ignore[valid-type]
+    description: str = strawberry.field(description="When a client meets it, and what to do.")
 
 
 PersonConnection = Connection[Person]

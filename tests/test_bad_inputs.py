@@ -13,7 +13,7 @@ from PIL import Image
 from models import Face as FaceRow
 from tests.helpers import ANGELINA, b64
 
-CREATE_FACE = "mutation($p: ID!, $b: String) { createFace(personId: $p, image: {base64: $b}) { id } }"
+CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -70,9 +70,10 @@ async def test_bad_probe_for_verification(api, person):
 
 
 async def test_both_or_neither_image_source(api, person):
+    """ImageInput is @oneOf: GraphQL refuses neither or both before anything runs."""
     before = await api.counts()
     neither = await api.error("mutation($p: ID!) { createFace(personId: $p, image: {}) { id } }", p=person)
-    assert neither["extensions"]["code"] == "INVALID_INPUT"
+    assert neither["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     both = await api.upload(
         "mutation($p: ID!, $f: Upload!, $b: String!) "
         "{ createFace(personId: $p, image: {upload: $f, base64: $b}) { id } }",
@@ -80,7 +81,13 @@ async def test_both_or_neither_image_source(api, person):
         p=person,
         b="aGVsbG8=",
     )
-    assert both["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert both["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    by_variables = await api.error(
+        "mutation($p: ID!, $i: ImageInput!) { createFace(personId: $p, image: $i) { id } }",
+        p=person,
+        i={"base64": "aGVsbG8=", "upload": None},
+    )
+    assert by_variables["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert await api.counts() == before
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from tests.helpers import ANGELINA, b64
 
 
+async def test_root_redirects_to_graphql(api):
+    response = await api.http.get("/")
+    assert response.status_code in (302, 307) and response.headers["location"] == "/graphql"
+
+
 async def test_graphiql_health_and_metrics(api):
     page = await api.http.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()

@@ -110,6 +110,8 @@ def test_first_start_wrote_a_private_admin_key(server):
     assert oct((server.data_dir / "admin-api-key").stat().st_mode & 0o777) == "0o600"
     log = next(server.data_dir.glob(f"server-{server.port}.log")).read_text()
     assert server.key in log  # printed once at first start
+    # A quiet start: none of TensorFlow's native INFO lines or CUDA probing.
+    assert "I0000" not in log and "cuInit" not in log and "cpu_feature_guard" not in log, log[:2000]
     assert server.graphql("{ model { name } }")["data"]["model"]["name"]
 
 
