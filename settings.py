@@ -27,6 +27,7 @@ PAGE_SIZE_MAX = 500  # `first` of persons and faces
 PAGE_SIZE_DEFAULT = 50  # `first` when left out or null
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
 SEARCH_LIMIT_DEFAULT = 5  # `limit` when left out or null
+FACES_PER_PHOTO_MAX = 32  # faces detectFaces and recognizeFaces return (the largest), one embedder call
 FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compares them all)
 API_KEY_NAME_MAX = 100  # characters of an API key's name
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY

@@ -13,14 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from ml.errors import Overloaded
 from ml.pipeline import FaceEmbedding, FacePipeline, LocatedFace
 from ml.stats import Stats
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,24 +70,48 @@ class FaceEngine:
         self._embed_pool.shutdown(wait=True, cancel_futures=True)
 
     async def embed_photo(self, data: bytes, reject_multiple: bool = False) -> FaceEmbedding:
-        """Decode, detect, crop and embed one photo. Raises ml.errors on a bad photo."""
+        """Decode, detect, crop and embed one photo's subject. Raises ml.errors on a bad photo."""
+        async with self._admitted():
+            face = await self._in_detection(self._locate, data, reject_multiple)
+            future: asyncio.Future[FaceEmbedding] = asyncio.get_running_loop().create_future()
+            assert self._queue is not None, "FaceEngine.start() was not awaited"
+            self._queue.put_nowait((face, future))
+            return await future
+
+    async def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
+        """Every face of one photo (the `most` largest), cropped but not embedded."""
+        async with self._admitted():
+            return await self._in_detection(self._locate_all, data, most)
+
+    async def embed_all(self, data: bytes, most: int) -> list[FaceEmbedding]:
+        """Every face of one photo (the `most` largest), embedded together in one embedder call."""
+        async with self._admitted():
+            faces = await self._in_detection(self._locate_all, data, most)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._embed_pool, self._embed, faces)
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self) -> AsyncIterator[None]:
+        """One photo in the pipeline; BUSY (Overloaded) beyond max_pending."""
         if self._pending >= self.limits.max_pending:
             self.stats.count("busy")
             raise Overloaded(f"{self._pending} photos are already being processed; try again shortly")
         self._pending += 1
         try:
-            loop = asyncio.get_running_loop()
-            self._detecting += 1
-            try:
-                face = await loop.run_in_executor(self._detect_pool, self._locate, data, reject_multiple)
-            finally:
-                self._detecting -= 1
-            future: asyncio.Future[FaceEmbedding] = loop.create_future()
-            assert self._queue is not None, "FaceEngine.start() was not awaited"
-            self._queue.put_nowait((face, future))
-            return await future
+            yield
         finally:
             self._pending -= 1
+
+    async def _in_detection(self, work: Callable[..., T], *args: object) -> T:
+        self._detecting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._detect_pool, work, *args)
+        finally:
+            self._detecting -= 1
+
+    def _locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
+        with self.stats.timed("detect"):
+            return self.pipeline.locate_all(data, most)
 
     def _locate(self, data: bytes, reject_multiple: bool) -> LocatedFace:
         with self.stats.timed("detect"):

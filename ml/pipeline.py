@@ -157,6 +157,12 @@ class FacePipeline:
         image = self.decode(data)
         return self.cut(image, choose_face(self.detect(image), reject_multiple, image.shape, self.face_choice))
 
+    def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
+        """Decode, detect and crop every face (the `most` largest), left to right."""
+        image = self.decode(data)
+        detections = sorted(self.detect(image), key=lambda d: d.box.width * d.box.height, reverse=True)[:most]
+        return [self.cut(image, detection) for detection in sorted(detections, key=lambda d: (d.box.x, d.box.y))]
+
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         if not faces:
             return []

@@ -10,11 +10,12 @@ from strawberry.scalars import JSON
 
 from auth.scopes import ApiScope
 from ml import quality as ml_quality
+from ml.pipeline import LocatedFace
 from models import ApiKey as ApiKeyRow
 from models import AuditEntry as AuditRow
 from models import Face as FaceRow
 from models import Person as PersonRow
-from schema.types import ApiKey, AuditEntry, Box, Face, FaceQuality, Person
+from schema.types import ApiKey, AuditEntry, Box, DetectedFace, Face, FaceQuality, Person, Point
 
 
 def person_type(row: PersonRow) -> Person:
@@ -78,4 +79,16 @@ def audit_entry_type(row: AuditRow) -> AuditEntry:
         targets=[strawberry.ID(target) for target in row.targets],
         result=row.result,
         detail=row.detail or None,
+    )
+
+
+def detected_face_type(face: LocatedFace) -> DetectedFace:
+    detection = face.detection
+    box = detection.box
+    landmarks = detection.landmarks
+    return DetectedFace(
+        box=Box(x=box.x, y=box.y, width=box.width, height=box.height),
+        score=detection.score,
+        landmarks=None if landmarks is None else [Point(x=float(x), y=float(y)) for x, y in landmarks],
+        quality=quality_type(face.quality),
     )

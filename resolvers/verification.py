@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+
 from auth.access import sees_beyond_max_threshold
 from ml.gallery import Match, similarity
 from resolvers.context import Context
 from resolvers.errors import invalid
 from resolvers.faces import embed_image
-from resolvers.mapping import quality_type
+from resolvers.mapping import detected_face_type
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
-from schema.types import Box, Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
+from schema.types import Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
 from settings import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 from weights.calibration import OPERATING_FMRS
 
 
-def _threshold(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
+def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
     """The cut-off for `match`: given, translated from a false match rate, or the model's default.
 
     Never beyond the server's maximum: a looser match would name strangers.
@@ -57,13 +59,15 @@ async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
     ]
 
 
-async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None) -> Verification:
-    _, result = await embed_image(ctx, image)
+async def answer(
+    ctx: Context, vector: np.ndarray, cutoff: float, limit: int, person_id: str | None, probe: DetectedFace | None
+) -> Verification:
+    """Search the gallery for `vector`: the nearest persons (or one person's faces) and the decision."""
     gallery, stats = ctx.services.gallery, ctx.services.engine.stats
 
     def search() -> list[Match]:
         with stats.timed("search"):
-            return gallery.search(result.vector, limit, person_id)
+            return gallery.search(vector, limit, person_id)
 
     matches = await asyncio.to_thread(search)
     if not sees_beyond_max_threshold(ctx.principal):
@@ -72,29 +76,35 @@ async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, pe
     searched = len(gallery) if person_id is None else gallery.count_of(person_id)
     candidates = await _candidates(ctx, matches)
     best = candidates[0] if candidates else None
-    box = result.face.detection.box
     return Verification(
         match=best is not None and best.distance <= cutoff,
         threshold=cutoff,
         best=best,
         candidates=candidates,
-        probe=DetectedFace(
-            box=Box(x=box.x, y=box.y, width=box.width, height=box.height),
-            score=result.face.detection.score,
-            quality=quality_type(result.face.quality),
-        ),
+        probe=probe,
         model=ctx.services.model_id,
         searched=searched,
     )
 
 
-async def verify_linear(
-    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int | None
-) -> Verification:
+async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None) -> Verification:
+    _, result = await embed_image(ctx, image)
+    return await answer(ctx, result.vector, cutoff, limit, person_id, detected_face_type(result.face))
+
+
+def check_limit(limit: int | None) -> int:
+    """`limit` of a 1:K search, its default when null; INVALID_INPUT out of range."""
     limit = SEARCH_LIMIT_DEFAULT if limit is None else limit
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
         raise invalid(f"`limit` must be between 1 and {SEARCH_LIMIT_MAX}")
-    cutoff = _threshold(ctx, threshold, max_false_match_rate)
+    return limit
+
+
+async def verify_linear(
+    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int | None
+) -> Verification:
+    limit = check_limit(limit)
+    cutoff = threshold_of(ctx, threshold, max_false_match_rate)
     return await _verify(ctx, image, cutoff, limit, None)
 
 
@@ -102,7 +112,7 @@ async def verify_person(
     ctx: Context, person_id: str, image: ImageInput, threshold: float | None, max_false_match_rate: float | None
 ) -> Verification:
     person = await get_person_row(person_id)
-    cutoff = _threshold(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
+    cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
     return await _verify(ctx, image, cutoff, SEARCH_LIMIT_MAX, str(person.id))
 
 

@@ -12,7 +12,7 @@ from auth import audit
 from resolvers.errors import ErrorCode, as_api_error
 from schema.types import NewApiKey, Verification
 
-AUDITED_QUERIES = {"verifyLinear", "verifyPerson"}
+AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding"}
 ID_ARGUMENTS = ("id", "person_id", "personId")
 
 
@@ -26,9 +26,11 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
     targets = [str(kwargs[name]) for name in ID_ARGUMENTS if kwargs.get(name) is not None]
     if isinstance(result, NewApiKey):
         result = result.api_key
-    if isinstance(result, Verification):
-        if result.best is not None:
-            targets.append(str(result.best.person.id))
+    answers = [
+        answer for answer in (result if isinstance(result, list) else [result]) if isinstance(answer, Verification)
+    ]
+    if answers:  # verifications: the best candidate of each
+        targets += [str(answer.best.person.id) for answer in answers if answer.best is not None]
     elif hasattr(result, "id"):  # a person, face, key or delete result
         targets.append(str(result.id))
     return targets
@@ -37,6 +39,8 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
 def _detail(result: object) -> str:
     if isinstance(result, Verification):
         return "match" if result.match else "no match"
+    if isinstance(result, list):  # recognizeFaces: one answer per face
+        return f"{sum(answer.match for answer in result)} of {len(result)} faces matched"
     return ""
 
 

@@ -34,7 +34,14 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ErrorCode
-from settings import FACES_PER_PERSON_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from settings import (
+    FACES_PER_PERSON_MAX,
+    FACES_PER_PHOTO_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    SEARCH_LIMIT_DEFAULT,
+    SEARCH_LIMIT_MAX,
+)
 
 MAX_DEPTH = 10
 PHOTOS_PER_OPERATION = 1
@@ -46,6 +53,8 @@ FIELD_COSTS = {("Face", "cropJpegBase64"): CROP_COST}
 PHOTO_FIELDS = {
     ("Query", "verifyLinear"): "image",
     ("Query", "verifyPerson"): "image",
+    ("Query", "detectFaces"): "image",
+    ("Query", "recognizeFaces"): "image",
     ("Mutation", "createFace"): "image",
     ("Mutation", "updateFace"): "image",
 }
@@ -56,6 +65,8 @@ FIXED_LENGTHS = {
     ("Query", "facesByPerson"): FACES_PER_PERSON_MAX,
     ("Person", "faces"): FACES_PER_PERSON_MAX,
     ("Query", "apiKeys"): PAGE_SIZE_MAX,
+    ("Query", "detectFaces"): FACES_PER_PHOTO_MAX,
+    ("Query", "recognizeFaces"): FACES_PER_PHOTO_MAX,
 }
 
 
@@ -97,7 +108,11 @@ def _length(type_name: str, node: FieldNode, walk: _Walk, candidates: int) -> in
 
 def _candidates(type_name: str, node: FieldNode, walk: _Walk, inherited: int) -> int:
     """How many candidates the verification under this field returns."""
-    if (type_name, node.name.value) == ("Query", "verifyLinear"):
+    if (type_name, node.name.value) in {
+        ("Query", "verifyLinear"),
+        ("Query", "recognizeFaces"),
+        ("Query", "searchByEmbedding"),
+    }:
         return _int(_argument(node, "limit", walk.variables), SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
     if (type_name, node.name.value) == ("Query", "verifyPerson"):
         return SEARCH_LIMIT_MAX

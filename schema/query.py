@@ -8,7 +8,7 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
-from resolvers import admin, faces, persons, verification
+from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
 from resolvers.errors import ERROR_DESCRIPTIONS
 from schema.inputs import ImageInput
@@ -16,6 +16,7 @@ from schema.scoped import scoped_field
 from schema.types import (
     ApiKey,
     AuditEntryConnection,
+    DetectedFace,
     Embedding,
     ErrorDescription,
     Face,
@@ -25,7 +26,7 @@ from schema.types import (
     PersonConnection,
     Verification,
 )
-from settings import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from settings import FACES_PER_PHOTO_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 PageSize = Annotated[
     int | None,
@@ -54,6 +55,12 @@ MaxFalseMatchRate = Annotated[
         description="Instead of `threshold`: the highest acceptable false match rate in (0, 1), e.g. 0.001; "
         "the threshold applied is the largest whose rate on LFW is at most this (see `model.operatingPoints`). "
         "Both given: INVALID_INPUT."
+    ),
+]
+Limit = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many candidates to return, 1 to {SEARCH_LIMIT_MAX}; null or left out: {SEARCH_LIMIT_DEFAULT}."
     ),
 ]
 PersonId = Annotated[strawberry.ID, strawberry.argument(description="The person's id.")]
@@ -104,13 +111,7 @@ class Query:
         info: Info,
         image: Image,
         threshold: Threshold = None,
-        limit: Annotated[
-            int | None,
-            strawberry.argument(
-                description=f"How many candidates to return, 1 to {SEARCH_LIMIT_MAX}; null or left out: "
-                f"{SEARCH_LIMIT_DEFAULT}."
-            ),
-        ] = SEARCH_LIMIT_DEFAULT,
+        limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
     ) -> Verification:
         return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit)
@@ -129,6 +130,54 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
     ) -> Verification:
         return await verification.verify_person(info.context, person_id, image, threshold, max_false_match_rate)
+
+    @scoped_field(
+        Scope.VERIFY,
+        f"Every face in the photo (the {FACES_PER_PHOTO_MAX} largest), left to right: box, landmarks, score and "
+        "quality. An empty list when there is none. Stores and searches nothing.",
+        rate=RateKind.VERIFY,
+    )
+    async def detect_faces(
+        self, info: Info, image: Annotated[ImageInput, strawberry.argument(description="The photo.")]
+    ) -> list[DetectedFace]:
+        return await recognition.detect_faces(info.context, image)
+
+    @scoped_field(
+        Scope.VERIFY,
+        f"Who is each of these? (1:K for every face in the photo, the {FACES_PER_PHOTO_MAX} largest, left to right.) "
+        "One entry per face, as verifyLinear answers for one; `probe` is the face. All faces are embedded in one "
+        "model call. Writes nothing.",
+        rate=RateKind.VERIFY,
+    )
+    async def recognize_faces(
+        self,
+        info: Info,
+        image: Annotated[ImageInput, strawberry.argument(description="The photo, e.g. a group photo.")],
+        threshold: Threshold = None,
+        limit: Limit = SEARCH_LIMIT_DEFAULT,
+        max_false_match_rate: MaxFalseMatchRate = None,
+    ) -> list[Verification]:
+        return await recognition.recognize_faces(info.context, image, threshold, max_false_match_rate, limit)
+
+    @scoped_field(
+        Scope.VERIFY,
+        "Who is this, from an embedding computed elsewhere with the same model (`model.name`)? Answers as "
+        "verifyLinear, with a null probe. The vector is normalised to unit length; another model or length: "
+        "INVALID_INPUT.",
+        rate=RateKind.VERIFY,
+    )
+    async def search_by_embedding(
+        self,
+        info: Info,
+        vector: Annotated[list[float], strawberry.argument(description="The embedding (`model.dimension` numbers).")],
+        model: Annotated[str, strawberry.argument(description="The id of the model that made it (`model.name`).")],
+        threshold: Threshold = None,
+        limit: Limit = SEARCH_LIMIT_DEFAULT,
+        max_false_match_rate: MaxFalseMatchRate = None,
+    ) -> Verification:
+        return await recognition.search_by_embedding(
+            info.context, vector, model, threshold, max_false_match_rate, limit
+        )
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
     async def face_embedding(self, face_id: FaceId) -> Embedding:

@@ -116,11 +116,21 @@ class Candidate:
     )
 
 
-@strawberry.type(description="The face found in the probe photo.")
+@strawberry.type(description="A point in the photo, in pixels (after EXIF rotation).")
+class Point:
+    x: float = strawberry.field(description="Pixels from the photo's left side.")
+    y: float = strawberry.field(description="Pixels from the photo's top.")
+
+
+@strawberry.type(description="A face found in a photo.")
 class DetectedFace:
-    box: Box = strawberry.field(description="Where the face is in the probe photo.")
+    box: Box = strawberry.field(description="Where the face is in the photo.")
     score: float | None = strawberry.field(description="The detector's confidence, if it gives one.")
-    quality: FaceQuality = strawberry.field(description="How usable the probe's face is.")
+    landmarks: list[Point] | None = strawberry.field(
+        description="Five landmarks: the eye on the photo's left, the other eye, the nose, the mouth corner on the "
+        "photo's left, the other corner. Null for the Haar detector, which finds none."
+    )
+    quality: FaceQuality = strawberry.field(description="How usable the face is.")
 
 
 @strawberry.type(description="The answer to a verification or identification request.")
@@ -135,9 +145,10 @@ class Verification:
         description="Nearest first, whether or not they pass the threshold: for verifyLinear the best face "
         "of each of the nearest persons; for verifyPerson that person's faces."
     )
-    probe: DetectedFace = strawberry.field(
+    probe: DetectedFace | None = strawberry.field(
         description="The face used from the probe photo: its subject (the largest face, less a penalty for "
-        "distance from the centre)."
+        "distance from the centre), or for recognizeFaces the face this entry is about. Null for "
+        "searchByEmbedding, which has no photo."
     )
     model: str = strawberry.field(description="Id of the embedding model used; only its faces are compared.")
     searched: int = strawberry.field(description="How many stored faces were compared with the probe.")
