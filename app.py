@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql (GraphiQL on GET), /healthz and /metrics.
+"""The Starlette application: GraphQL at /graphql (GraphiQL on GET), and the endpoints beside it.
 
 Run it with `python app.py` (or `make run`); HOST, PORT, DATABASE_URL, DATA_DIR and
 the other settings in settings.py come from the environment.
@@ -18,19 +18,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+import endpoints
 from auth import audit, keys
-from auth.access import require
-from auth.scopes import ApiScope
-from graphql_http import FaceGraphQL, error_response, ready_services
+from graphql_http import FaceGraphQL
 from middleware import RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
-from resolvers.errors import ApiError
 from schema.root import schema
 from services import Services, build_engine, build_pipeline, load_gallery
 from settings import Settings, SettingsError
@@ -38,53 +35,6 @@ from settings import Settings, SettingsError
 log = logging.getLogger("faceid")
 
 AUDIT_PURGE_INTERVAL_S = 3600.0
-
-
-def starting() -> JSONResponse:
-    return JSONResponse({"status": "starting"}, status_code=503)
-
-
-async def healthz(request: Request) -> JSONResponse:
-    services = ready_services(request)
-    if services is None:
-        return starting()
-    return JSONResponse(
-        {
-            "status": "ok",
-            "auth": services.settings.auth,  # "off" means anyone may read and delete everything
-            "model": services.model_id,
-            "embedder": services.spec.key,
-            "dimension": services.spec.dimension,
-            "detector": services.engine.pipeline.detector.name,
-            "device": services.engine.pipeline.embedder.device,
-            "faces": len(services.gallery),
-            "startup_s": request.app.state.startup_s,
-        }
-    )
-
-
-async def metrics(request: Request) -> JSONResponse:
-    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks. Scope: ADMIN."""
-    services = ready_services(request)
-    if services is None:
-        return starting()
-    try:
-        require(await keys.authenticate(request.headers, services.settings), ApiScope.ADMIN)
-    except keys.InvalidKey:
-        return error_response(401, "the API key is unknown or revoked")
-    except ApiError as exc:
-        return error_response(401 if exc.code == "UNAUTHENTICATED" else 403, exc.message, exc.code)
-    stats = services.engine.stats
-    if request.method == "DELETE":
-        stats.reset()
-    return JSONResponse(
-        {
-            "stages": stats.snapshot(),
-            "pending": services.engine.pending,
-            "gallery_faces": len(services.gallery),
-            "gallery_bytes": services.gallery.nbytes,  # the matrix, spare rows included
-        }
-    )
 
 
 async def purge_audit_log(retention_days: int) -> None:
@@ -164,8 +114,9 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
         routes=[
             Route("/", lambda request: RedirectResponse("/graphql")),  # where a browser should go
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/metrics", metrics, methods=["GET", "DELETE"]),
+            Route("/healthz", endpoints.healthz),
+            Route("/metrics", endpoints.metrics, methods=["GET", "DELETE"]),
+            Route("/faces/{face_id}/crop.jpg", endpoints.crop, name="face_crop"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -81,6 +81,14 @@ def stored_vector(row: FaceRow) -> np.ndarray:
     return np.frombuffer(row.embedding, dtype="<f4")
 
 
+async def face_crop(face_id: str) -> tuple[bytes, str] | None:
+    """A face's stored crop and a tag that changes with it; None if there is none (or no such face)."""
+    row = await FaceRow.get_or_none(id=parse_id(face_id, "face")).only("crop_jpeg", "image_sha256", "model")
+    if row is None or not row.crop_jpeg:
+        return None
+    return row.crop_jpeg, f"{row.image_sha256[:32]}-{row.model}"
+
+
 async def face(face_id: str) -> Face | None:
     row = await FaceRow.get_or_none(id=parse_id(face_id, "face"))
     return None if row is None else face_type(row)

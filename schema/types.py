@@ -93,6 +93,15 @@ class Face:
     )
     person_id: strawberry.Private[str]
 
+    @strawberry.field(
+        description="Where to GET the crop as a JPEG (`/faces/{id}/crop.jpg`, with an ETag and Cache-Control), "
+        "with the same key header; the key needs BIOMETRICS, as for cropJpegBase64. Null when no crop is kept."
+    )
+    def crop_url(self, info: strawberry.Info) -> str | None:
+        if self.crop_jpeg_base64 is None:
+            return None
+        return str(info.context.request.url_for("face_crop", face_id=self.id))
+
     @strawberry.field(description="The person this face belongs to.")
     async def person(self, info: strawberry.Info) -> Person:
         return await info.context.loaders.person.load(self.person_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import uuid
 
 import numpy as np
 from PIL import Image
@@ -133,3 +134,26 @@ async def test_delete_face_and_cascade_delete_person(api):
     assert deleted["deletePerson"]["deletedFaces"] == 1
     assert (await api.ok("query($id: ID!) { face(id: $id) { id } }", id=faces[1]["id"]))["face"] is None
     assert faces[1]["id"] not in api.services.gallery
+
+
+async def test_crop_by_url(api):
+    person = await api.create_person("Crop by URL")
+    face = await api.enrol(person, ANGELINA[1])
+    data = await api.ok("query($id: ID!) { face(id: $id) { cropUrl cropJpegBase64 } }", id=face["id"])
+    url = data["face"]["cropUrl"]
+    assert url == f"http://localhost/faces/{face['id']}/crop.jpg"
+
+    response = await api.http.get(url, headers=api.headers)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content == base64.b64decode(data["face"]["cropJpegBase64"])
+    assert "max-age" in response.headers["cache-control"]
+    again = await api.http.get(url, headers={**api.headers, "if-none-match": response.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+    reader = await api.new_key("READ")
+    assert (await api.http.get(url, headers={"Authorization": f"Bearer {reader}"})).status_code == 403
+    assert (await api.http.get(url)).status_code == 401
+    missing = await api.http.get(f"/faces/{uuid.uuid4()}/crop.jpg", headers=api.headers)
+    assert missing.status_code == 404 and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    malformed = await api.http.get("/faces/not-a-uuid/crop.jpg", headers=api.headers)
+    assert malformed.status_code == 400 and malformed.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

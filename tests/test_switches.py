@@ -21,8 +21,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 async def test_without_stored_crops_only_the_embedding_is_kept(api):
     person = await api.create_person("No crop")
     face = await api.enrol(person, ANGELINA[0])
-    data = await api.ok("query($id: ID!) { face(id: $id) { cropJpegBase64 model } }", id=face["id"])
-    assert data["face"] == {"cropJpegBase64": None, "model": api.services.model_id}
+    data = await api.ok("query($id: ID!) { face(id: $id) { cropJpegBase64 cropUrl model } }", id=face["id"])
+    assert data["face"] == {"cropJpegBase64": None, "cropUrl": None, "model": api.services.model_id}
+    response = await api.http.get(f"/faces/{face['id']}/crop.jpg", headers=api.headers)
+    assert response.status_code == 404
     with sqlite3.connect(api.services.settings.data_dir / "faces.sqlite3") as connection:
         crops = connection.execute("SELECT length(crop_jpeg) FROM face").fetchall()
     assert crops == [(0,)]

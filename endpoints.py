@@ -1,0 +1,91 @@
+"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics and face crops by URL."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from auth import keys
+from auth.access import require
+from auth.scopes import ApiScope
+from graphql_http import error_response, ready_services
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.faces import face_crop
+
+CROP_CACHE = "private, max-age=3600"  # a crop changes only when updateFace replaces the photo (new ETag)
+
+
+def starting() -> JSONResponse:
+    return JSONResponse({"status": "starting"}, status_code=503)
+
+
+async def _refusal(request: Request, scope: ApiScope) -> JSONResponse | None:
+    """None if the request's key holds `scope`; else the 401 or 403 to answer."""
+    services = ready_services(request)
+    assert services is not None
+    try:
+        require(await keys.authenticate(request.headers, services.settings), scope)
+    except keys.InvalidKey:
+        return error_response(401, "the API key is unknown or revoked")
+    except ApiError as exc:
+        status = 401 if exc.code == ErrorCode.UNAUTHENTICATED else 403
+        return error_response(status, exc.message, exc.code)
+    return None
+
+
+async def healthz(request: Request) -> JSONResponse:
+    services = ready_services(request)
+    if services is None:
+        return starting()
+    return JSONResponse(
+        {
+            "status": "ok",
+            "auth": services.settings.auth,  # "off" means anyone may read and delete everything
+            "model": services.model_id,
+            "embedder": services.spec.key,
+            "dimension": services.spec.dimension,
+            "detector": services.engine.pipeline.detector.name,
+            "device": services.engine.pipeline.embedder.device,
+            "faces": len(services.gallery),
+            "startup_s": request.app.state.startup_s,
+        }
+    )
+
+
+async def metrics(request: Request) -> JSONResponse:
+    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks. Scope: ADMIN."""
+    services = ready_services(request)
+    if services is None:
+        return starting()
+    if (refused := await _refusal(request, ApiScope.ADMIN)) is not None:
+        return refused
+    stats = services.engine.stats
+    if request.method == "DELETE":
+        stats.reset()
+    return JSONResponse(
+        {
+            "stages": stats.snapshot(),
+            "pending": services.engine.pending,
+            "gallery_faces": len(services.gallery),
+            "gallery_bytes": services.gallery.nbytes,  # the matrix, spare rows included
+        }
+    )
+
+
+async def crop(request: Request) -> Response:
+    """GET /faces/{id}/crop.jpg: the face crop as a JPEG, with an ETag. Scope: BIOMETRICS (as cropJpegBase64)."""
+    if ready_services(request) is None:
+        return starting()
+    if (refused := await _refusal(request, ApiScope.BIOMETRICS)) is not None:
+        return refused
+    try:
+        found = await face_crop(request.path_params["face_id"])
+    except ApiError as exc:
+        return error_response(400, exc.message, exc.code)
+    if found is None:
+        return error_response(404, "no stored crop for this face")
+    jpeg, etag = found
+    headers = {"ETag": f'"{etag}"', "Cache-Control": CROP_CACHE}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
