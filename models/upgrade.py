@@ -34,9 +34,15 @@ async def _face_columns() -> set[str]:
     return {row["column_name"] for row in rows}
 
 
+# Indexes added after the first release: name -> (table, column).
+ADDED_INDEXES = {"face_image_sha256": ("face", "image_sha256")}  # SAME_IMAGE_ENROLLED looks photos up by hash
+
+
 async def add_missing_columns() -> list[str]:
-    """Add the columns an older `face` table lacks; the names added."""
+    """Add the columns an older `face` table lacks, and the later indexes; the column names added."""
     connection = Tortoise.get_connection("default")
+    for name, (table, column) in ADDED_INDEXES.items():
+        await connection.execute_script(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
     missing = [name for name in ADDED_FACE_COLUMNS if name not in await _face_columns()]
     for name in missing:
         await connection.execute_script(f"ALTER TABLE face ADD COLUMN {name} {ADDED_FACE_COLUMNS[name]} NULL")

@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     NO_FACE = "NO_FACE"
     TOO_MANY_FACES = "TOO_MANY_FACES"
     LOW_QUALITY = "LOW_QUALITY"
+    MATCHES_OTHER_PERSON = "MATCHES_OTHER_PERSON"
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
     BUSY = "BUSY"
@@ -38,6 +39,8 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.LOW_QUALITY: "The face is below an enrolment minimum; `extensions.reason` names the first "
     "(TOO_SMALL, BLURRED, POSE, LOW_CONFIDENCE) and `extensions.reasons` all of them. Send a better photo, or "
     "pass allowLowQuality: true to enrol it anyway.",
+    ErrorCode.MATCHES_OTHER_PERSON: "createFace with rejectIfMatchesOther: the face matches another person at the "
+    "shipped threshold (`extensions.personId`, `faceId`, `distance`); nothing was enrolled.",
     ErrorCode.NOT_FOUND: "A well-formed id names nothing.",
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
     "thresholds, limits, duplicate externalId, a person's face limit).",

@@ -15,6 +15,7 @@ from ml.quality import issues
 from models import Face as FaceRow
 from models import Person as PersonRow
 from models import scrub_deleted
+from resolvers import enrolment
 from resolvers.context import Context
 from resolvers.errors import low_quality, not_found
 from resolvers.ids import parse_id
@@ -110,11 +111,24 @@ async def face_embedding(face_id: str) -> Embedding:
 
 
 async def create_face(
-    ctx: Context, person_id: str, image: ImageInput, reject_multiple: bool, allow_low_quality: bool
+    ctx: Context,
+    person_id: str,
+    image: ImageInput,
+    reject_multiple: bool,
+    allow_low_quality: bool,
+    reject_if_matches_other: bool,
 ) -> Face:
     person = await get_person_row(person_id)  # fail fast, before the models run
     data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
     columns = await _face_columns(ctx, data, result)
+    warnings = [
+        warning
+        for warning in (
+            await enrolment.same_image(columns["image_sha256"]),
+            await enrolment.other_person_matched(ctx, str(person.id), result.vector, reject_if_matches_other),
+        )
+        if warning is not None
+    ]
 
     async def store() -> FaceRow:
         async with in_transaction():
@@ -126,7 +140,9 @@ async def create_face(
         ctx.services.gallery.upsert(str(row.id), str(person.id), result.vector)
         return row
 
-    return face_type(await uninterrupted(store()))
+    created = face_type(await uninterrupted(store()))
+    created.warnings = warnings
+    return created
 
 
 async def update_face(

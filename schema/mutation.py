@@ -60,8 +60,17 @@ class Mutation:
             bool, strawberry.argument(description="Fail with TOO_MANY_FACES when the photo holds several faces.")
         ] = False,
         allow_low_quality: AllowLowQuality = False,
+        reject_if_matches_other: Annotated[
+            bool,
+            strawberry.argument(
+                description="Fail with MATCHES_OTHER_PERSON, enrolling nothing, when the face matches another "
+                "person at the shipped threshold (otherwise that is a warning in `warnings`)."
+            ),
+        ] = False,
     ) -> Face:
-        return await faces.create_face(info.context, person_id, image, reject_multiple, allow_low_quality)
+        return await faces.create_face(
+            info.context, person_id, image, reject_multiple, allow_low_quality, reject_if_matches_other
+        )
 
     @scoped_mutation(
         Scope.ENROL,

@@ -73,6 +73,28 @@ class Person:
         return await info.context.loaders.faces_by_person.load(self.id)
 
 
+@strawberry.enum(description="What may be wrong with a face just enrolled.")
+class EnrolmentWarningCode(Enum):
+    SAME_IMAGE_ENROLLED = strawberry.enum_value(
+        "SAME_IMAGE_ENROLLED", description="The same image bytes are already a face (`faceId`, `personId`)."
+    )
+    MATCHES_OTHER_PERSON = strawberry.enum_value(
+        "MATCHES_OTHER_PERSON",
+        description="The face matches another person at the shipped threshold (`personId`, `faceId`, "
+        "`distance`): perhaps the wrong person, or the same person twice. `rejectIfMatchesOther: true` makes "
+        "it an error.",
+    )
+
+
+@strawberry.type(description="A warning about a face just enrolled; the face was enrolled all the same.")
+class EnrolmentWarning:
+    code: EnrolmentWarningCode = strawberry.field(description="What the warning is about.")
+    message: str = strawberry.field(description="The warning, in words.")
+    face_id: strawberry.ID | None = strawberry.field(description="The earlier or matching face.")
+    person_id: strawberry.ID | None = strawberry.field(description="That face's person.")
+    distance: float | None = strawberry.field(description="For MATCHES_OTHER_PERSON: the distance to that face.")
+
+
 @strawberry.type(description="An enrolled face: one photo of a person, reduced to an embedding.")
 class Face:
     id: strawberry.ID = strawberry.field(description="The face's id, a UUID.")
@@ -92,6 +114,11 @@ class Face:
         extensions=needs(Scope.BIOMETRICS),
     )
     person_id: strawberry.Private[str]
+    warnings: list[EnrolmentWarning] = strawberry.field(
+        default_factory=list,
+        description="Warnings from the createFace call that returned this face (SAME_IMAGE_ENROLLED, "
+        "MATCHES_OTHER_PERSON); always empty when the face is read later.",
+    )
 
     @strawberry.field(
         description="Where to GET the crop as a JPEG (`/faces/{id}/crop.jpg`, with an ETag and Cache-Control), "
