@@ -14,10 +14,18 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml changes.
-$(STAMP): pyproject.toml | $(PY)
+GRAPHIQL := graphiql/node_modules/.package-lock.json
+
+# Reinstall only when pyproject.toml (or GraphiQL's lock file) changes.
+$(STAMP): pyproject.toml $(GRAPHIQL) | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m weights.fetch --quiet
+	touch $@
+
+# GraphiQL's browser files, served by the app itself (no CDN): npm, with Node.js 18 or newer.
+$(GRAPHIQL): graphiql/package.json graphiql/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix graphiql --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)

@@ -24,7 +24,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import endpoints
 from auth import audit, keys
-from graphql_http import FaceGraphQL
+from graphql_http import FaceGraphQL, graphiql_missing
 from middleware import RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 }
                 app.state.services = Services(settings, face_engine, gallery)
                 log.info("ready: %s, %d faces", face_engine.pipeline.model_id, len(gallery))
+                if settings.graphiql and (missing := graphiql_missing()):
+                    log.warning("GraphiQL's files are not installed (%s): run `make install`", ", ".join(missing))
                 if settings.auth == "off":
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             Route("/healthz", endpoints.healthz),
             Route("/metrics", endpoints.metrics, methods=["GET", "DELETE"]),
             Route("/faces/{face_id}/crop.jpg", endpoints.crop, name="face_crop"),
+            Route("/graphiql/{name}", endpoints.graphiql_file),
         ],
         middleware=middleware,
         lifespan=lifespan,

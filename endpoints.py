@@ -1,14 +1,14 @@
-"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics and face crops by URL."""
+"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, face crops by URL, GraphiQL's files."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from auth import keys
 from auth.access import require
 from auth.scopes import ApiScope
-from graphql_http import error_response, ready_services
+from graphql_http import error_response, graphiql_asset, ready_services
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.faces import face_crop
 
@@ -89,3 +89,11 @@ async def crop(request: Request) -> Response:
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
     return Response(jpeg, media_type="image/jpeg", headers=headers)
+
+
+async def graphiql_file(request: Request) -> Response:
+    """GET /graphiql/<name>: one of the files GraphiQL's page loads (React, GraphiQL, the explorer)."""
+    path = graphiql_asset(request.path_params["name"])
+    if path is None:
+        return error_response(404, "no such GraphiQL file (is GraphiQL installed? run `make install`)")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})

@@ -6,7 +6,7 @@ here every such answer is a GraphQL-shaped JSON body with `extensions.code`.
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -51,41 +51,37 @@ def _is_request_error(body: GraphQLHTTPResponse) -> bool:
     return body.get("data") is None and bool(errors) and all(not error.get("path") for error in errors)
 
 
-# GraphiQL's opening text, and its headers pane filled in until the user saves their own.
-GRAPHIQL_WELCOME = """# faceid: face verification and recognition.
-#
-# Every field needs an API key. Open the Headers pane (below) and put
-#
-#     {"Authorization": "Bearer <your key>"}
-#
-# The first start printed an admin key and wrote it to DATA_DIR/admin-api-key;
-# create narrower keys with the createApiKey mutation. The Docs pane
-# describes every type and field, and the scope each field needs.
-#
-# Run a query with Ctrl-Enter, e.g.
-#
-# { model { name defaultThreshold } persons(first: 5) { totalCount } }
-"""
-GRAPHIQL_HEADERS = '{"Authorization": "Bearer <your key>"}'
+GRAPHIQL_DIR = Path(__file__).resolve().parent / "graphiql"  # index.html, and node_modules from `npm ci`
+# The files GraphiQL's page loads, by the name it asks for: served from this server, never a CDN.
+GRAPHIQL_ASSETS = {
+    "react.production.min.js": "react/umd/react.production.min.js",
+    "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
+    "graphiql.min.js": "graphiql/graphiql.min.js",
+    "graphiql.min.css": "graphiql/graphiql.min.css",
+    "explorer.umd.js": "@graphiql/plugin-explorer/dist/index.umd.js",
+    "explorer.css": "@graphiql/plugin-explorer/dist/style.css",
+}
 
 
-def graphiql_page(template: str) -> str:
-    """Strawberry's GraphiQL page with our welcome text and the key's header in its headers pane."""
-    start = template.index("const EXAMPLE_QUERY = `") + len("const EXAMPLE_QUERY = `")
-    end = template.index("`;", start)
-    page = template[:start] + GRAPHIQL_WELCOME + template[end:]
-    stored = 'localStorage.getItem("graphiql:headers")'
-    return page.replace(
-        "React.useState(parameters.headers)",
-        f"React.useState(parameters.headers || ({stored} ? undefined : {json.dumps(GRAPHIQL_HEADERS)}))",
-    )
+def graphiql_asset(name: str) -> Path | None:
+    """The file behind /graphiql/<name>, if it is one of GraphiQL's and installed."""
+    relative = GRAPHIQL_ASSETS.get(name)
+    if relative is None:
+        return None
+    path = GRAPHIQL_DIR / "node_modules" / relative
+    return path if path.is_file() else None
+
+
+def graphiql_missing() -> list[str]:
+    """GraphiQL's files that are not installed (run `make install`)."""
+    return [name for name in GRAPHIQL_ASSETS if graphiql_asset(name) is None]
 
 
 class FaceGraphQL(GraphQL[Context, None]):
     def __init__(self, *args: Any, max_response_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_response_bytes = max_response_bytes
-        self.ide_page = graphiql_page(self.graphql_ide_html) if self.graphql_ide else ""
+        self.ide_page = (GRAPHIQL_DIR / "index.html").read_text() if self.graphql_ide else ""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page)

@@ -136,6 +136,7 @@ def model_info(ctx: Context) -> ModelInfo:
         input_size=spec.input_size,
         metric=spec.metric,
         default_threshold=services.default_threshold,
+        max_threshold=services.max_threshold,
         operating_points=points,
         calibration=None if calibration is None else calibration.source,
     )

@@ -45,8 +45,8 @@ Image = Annotated[
 Threshold = Annotated[
     float | None,
     strawberry.argument(
-        description="Distance threshold in (0, 2] for `match`; defaults to the model's, chosen on LFW. "
-        "Not with maxFalseMatchRate."
+        description="Distance threshold for `match`, in (0, model.maxThreshold]; defaults to the model's, chosen "
+        "on LFW. Not with maxFalseMatchRate."
     ),
 ]
 MaxFalseMatchRate = Annotated[

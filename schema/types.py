@@ -218,6 +218,10 @@ class ModelInfo:
     default_threshold: float = strawberry.field(
         description="The distance threshold used when a request gives none, chosen on LFW's 6,000 pairs."
     )
+    max_threshold: float = strawberry.field(
+        description="The loosest threshold this server accepts (MAX_THRESHOLD, by default the threshold at a "
+        "false match rate of 1 %); farther candidates are shown only to keys with BIOMETRICS."
+    )
     operating_points: list[OperatingPoint] = strawberry.field(
         description="Thresholds at false match rates of 1 %, 0.1 % and 0.01 %, for `threshold` or "
         "`maxFalseMatchRate`; empty if the model has no calibration."

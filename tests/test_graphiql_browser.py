@@ -1,0 +1,79 @@
+"""GraphiQL in a real browser (Debian's chromium), with every request to anywhere but the server blocked."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Route, sync_playwright
+
+from tests.server import ROOT, Server, running_server
+
+SCREENSHOT = ROOT / "test-output" / "graphiql.png"
+QUERY = "{ model { name defaultThreshold } }"
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("the browser test needs Chromium: `apt-get install chromium` (Debian), or run .ci/run as root")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("graphiql")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def test_graphiql_works_offline(server: Server, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    blocked: list[str] = []
+
+    def only_the_server(route: Route) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_server)
+    # What a user would type in the Headers and query panes (GraphiQL keeps both in localStorage).
+    context.add_init_script(
+        f"localStorage.setItem('graphiql:headers', JSON.stringify({{Authorization: 'Bearer {server.key}'}}));"
+        f"localStorage.setItem('graphiql:query', {QUERY!r});"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.url}/graphql")
+    page.wait_for_selector(".graphiql-container", timeout=30_000)
+
+    page.click(".graphiql-execute-button")
+    result = page.locator(".result-window")
+    result.get_by_text("defaultThreshold").wait_for(timeout=30_000)
+    assert "facenet128" in result.inner_text()
+
+    page.click('[aria-label="Show Documentation Explorer"]')
+    page.get_by_text("Query", exact=True).first.click()
+    docs = page.locator(".graphiql-doc-explorer")
+    docs.get_by_text("verifyLinear").first.wait_for(timeout=10_000)
+    docs.get_by_text("verifyLinear").first.click()
+    docs.get_by_text("Who is this?").first.wait_for(timeout=10_000)
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    context.close()
+    assert blocked == [], f"the page asked for files elsewhere: {blocked}"
+    assert errors == []
+    assert Path(SCREENSHOT).stat().st_size > 10_000
