@@ -20,6 +20,11 @@ def require(principal: Principal | None, scope: ApiScope) -> Principal:
     return principal
 
 
+def is_rate_limited(principal: Principal) -> bool:
+    """Whether the per-key rates apply: not to ADMIN keys, which may already do anything (bulk imports)."""
+    return ApiScope.ADMIN not in principal.scopes
+
+
 def sees_beyond_max_threshold(principal: Principal | None) -> bool:
     """Whether candidates farther than MAX_THRESHOLD may be shown (they reveal who is merely similar)."""
     return principal is not None and principal.has(ApiScope.BIOMETRICS)

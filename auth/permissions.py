@@ -8,7 +8,7 @@ from starlette.responses import Response
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from auth.access import require
+from auth.access import is_rate_limited, require
 from auth.rate import RateKind
 from auth.scopes import ApiScope
 from resolvers.errors import ApiError
@@ -27,7 +27,7 @@ class RequireScope(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         principal = require(context.principal, self.scope)
-        if self.rate is not None:
+        if self.rate is not None and is_rate_limited(principal):
             try:
                 context.services.rate_limits.hit(self.rate, principal)
             except ApiError as exc:

@@ -1,9 +1,13 @@
-"""The `faceid` command: `faceid keys create|list|revoke`."""
+"""The `faceid` command: import, export, restore, keys, serve."""
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
 
+import click
+from rich.console import Console
+
+from cli import transfer
 from cli.client import DEFAULT_URL, Client, GraphQLFailure, default_api_key
 
 SCOPES = ("READ", "VERIFY", "ENROL", "DELETE", "BIOMETRICS", "ADMIN")  # the API's enum ApiScope
@@ -85,6 +89,63 @@ def revoke_key(client: Client, key_id: str) -> None:
     revoked = data["revokeApiKey"]
     assert isinstance(revoked, dict)
     click.echo(f"revoked {revoked['id']} at {revoked['revokedAt']}")
+
+
+@cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--workers", default=8, show_default=True, help="Photos uploaded at once.")
+@click.option("--allow-low-quality", is_flag=True, help="Enrol faces below the enrolment minimums too.")
+@click.pass_obj
+def import_command(client: Client, folder: Path, workers: int, allow_low_quality: bool) -> None:
+    """Enrol FOLDER/<person>/<photos>: one person per sub-folder (its name is the externalId; created if
+    missing). Photos already enrolled for that person (same bytes) are skipped, so a stopped import resumes."""
+    console = Console(stderr=True)
+    try:
+        report = transfer.import_folder(client, folder, workers, allow_low_quality, console)
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    rate = report.enrolled / report.seconds if report.seconds else 0.0
+    click.echo(
+        f"enrolled {report.enrolled} photos in {report.seconds:.1f} s ({rate:.2f} photos/s); "
+        f"{report.persons_created} persons created; {report.skipped} already enrolled; "
+        f"{sum(report.failures.values())} failed"
+    )
+    for code, count in report.failures.most_common():
+        click.echo(f"  {code}: {count} (e.g. {report.examples[code]})")
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_command(client: Client, file: Path) -> None:
+    """Write every person and face (embeddings and crops included) to FILE, as JSON lines. Needs READ and
+    BIOMETRICS."""
+    try:
+        persons, faces = transfer.export_gallery(client, file)
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"exported {persons} persons and {faces} faces to {file}")
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def restore_command(client: Client, file: Path) -> None:
+    """Put back what `faceid export` wrote, ids and times included (needs ADMIN). Rows already there are
+    left alone, so it can be run again after an interruption."""
+    try:
+        persons, faces = transfer.restore_gallery(client, file, Console(stderr=True))
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {persons} persons and {faces} faces from {file}")
+
+
+@cli.command("serve")
+def serve_command() -> None:
+    """Run the server here (as `make run` does), configured by the environment (see the README)."""
+    from app import main  # the one command that runs the server rather than talking to it
+
+    main()
 
 
 if __name__ == "__main__":

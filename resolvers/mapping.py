@@ -53,7 +53,9 @@ def face_type(row: FaceRow) -> Face:
         model=row.model,
         created_at=row.created_at,
         crop_jpeg_base64=base64.b64encode(row.crop_jpeg).decode("ascii") if row.crop_jpeg else None,
-        person_id=str(row.person_id),
+        person_id=strawberry.ID(str(row.person_id)),
+        image_sha256=row.image_sha256,
+        stored_embedding=row.embedding,
     )
 
 

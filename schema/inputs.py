@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
@@ -44,3 +46,45 @@ class PersonPatch:
     metadata: JSON | None = strawberry.field(
         default=strawberry.UNSET, description="New metadata object, replacing the old; null removes it."
     )
+
+
+@strawberry.input(description="A person as `faceid export` wrote it, for restoreFace's companion restorePerson.")
+class RestoredPerson:
+    id: strawberry.ID = strawberry.field(description="The person's id, kept.")
+    name: str = strawberry.field(description="Display name.")
+    external_id: str | None = strawberry.field(default=None, description="The client's own id, if any.")
+    metadata: JSON | None = strawberry.field(default=None, description="The stored JSON object, if any.")
+    created_at: datetime = strawberry.field(description="When the person was created, kept.")
+    updated_at: datetime = strawberry.field(description="When the person was last changed, kept.")
+
+
+@strawberry.input(description="A face's box in its photo, in pixels.")
+class BoxInput:
+    x: int = strawberry.field(description="Left edge.")
+    y: int = strawberry.field(description="Top edge.")
+    width: int = strawberry.field(description="Width.")
+    height: int = strawberry.field(description="Height.")
+
+
+@strawberry.input(description="A face's quality as measured at enrolment.")
+class QualityInput:
+    inter_eye_px: float = strawberry.field(description="Pixels between the eyes.")
+    sharpness: float = strawberry.field(description="Laplacian variance of the crop.")
+    yaw_deg: float | None = strawberry.field(default=None, description="Left/right turn, degrees.")
+    roll_deg: float | None = strawberry.field(default=None, description="In-plane tilt, degrees.")
+    detection_score: float | None = strawberry.field(default=None, description="The detector's confidence.")
+
+
+@strawberry.input(description="A face as `faceid export` wrote it: embedding and crop included, nothing recomputed.")
+class RestoredFace:
+    id: strawberry.ID = strawberry.field(description="The face's id, kept.")
+    person_id: strawberry.ID = strawberry.field(description="Its person (restored first).")
+    model: str = strawberry.field(description="The id of the model that made the embedding.")
+    embedding: list[float] = strawberry.field(description="The embedding, as exported.")
+    box: BoxInput = strawberry.field(description="Where the face was in its photo.")
+    detector: str = strawberry.field(description="`mtcnn` or `haar`.")
+    detection_score: float | None = strawberry.field(default=None, description="The detector's confidence.")
+    quality: QualityInput | None = strawberry.field(default=None, description="Quality at enrolment, if measured.")
+    crop_jpeg_base64: str | None = strawberry.field(default=None, description="The crop, if one was kept.")
+    image_sha256: str = strawberry.field(description="SHA-256 of the original photo.")
+    created_at: datetime = strawberry.field(description="When the face was enrolled, kept.")

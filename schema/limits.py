@@ -48,7 +48,7 @@ PHOTOS_PER_OPERATION = 1
 CROP_COST = 10  # a base64 JPEG of about 7 KB, against a few bytes for most fields
 
 # (type, field): the cost of the field itself, when not 1.
-FIELD_COSTS = {("Face", "cropJpegBase64"): CROP_COST}
+FIELD_COSTS = {("Face", "cropJpegBase64"): CROP_COST, ("Face", "embedding"): CROP_COST}
 # Fields that run the models on a photo: (type, field, the argument that carries it).
 PHOTO_FIELDS = {
     ("Query", "verifyLinear"): "image",

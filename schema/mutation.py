@@ -8,9 +8,9 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
-from resolvers import admin, faces, persons
+from resolvers import admin, faces, persons, restore
 from resolvers.context import Info
-from schema.inputs import ImageInput, PersonInput, PersonPatch
+from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
 from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
@@ -110,3 +110,23 @@ class Mutation:
         self, id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")]
     ) -> ApiKey:
         return await admin.revoke_api_key(id)
+
+    @scoped_mutation(
+        Scope.ADMIN,
+        "Put back a person written by `faceid export`, with its id and times. A person whose id exists is left "
+        "as it is (restoring twice is harmless).",
+    )
+    async def restore_person(
+        self, input: Annotated[RestoredPerson, strawberry.argument(description="The exported person.")]
+    ) -> Person:
+        return await restore.restore_person(input)
+
+    @scoped_mutation(
+        Scope.ADMIN,
+        "Put back a face written by `faceid export`: embedding, crop, box, quality, id and time as they were; "
+        "nothing is recomputed. A face whose id exists is left as it is.",
+    )
+    async def restore_face(
+        self, info: Info, input: Annotated[RestoredFace, strawberry.argument(description="The exported face.")]
+    ) -> Face:
+        return await restore.restore_face(info.context, input)

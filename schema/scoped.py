@@ -12,7 +12,7 @@ from auth.scopes import ApiScope
 
 
 def _documented(description: str, scope: ApiScope, rate: RateKind | None) -> str:
-    limited = f", rate-limited per key (RATE_LIMIT_{rate.name})" if rate is not None else ""
+    limited = f", rate-limited per key except ADMIN keys (RATE_LIMIT_{rate.name})" if rate is not None else ""
     return f"{description} Scope: {scope.value}{limited}."
 
 

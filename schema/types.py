@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Generic, TypeVar
 
+import numpy as np
 import strawberry
 from strawberry.scalars import JSON
 
@@ -113,7 +114,11 @@ class Face:
         "null when the server keeps no crops (STORE_FACE_CROPS=false). Scope: BIOMETRICS.",
         extensions=needs(Scope.BIOMETRICS),
     )
-    person_id: strawberry.Private[str]
+    person_id: strawberry.ID = strawberry.field(description="The id of the person this face belongs to.")
+    image_sha256: str = strawberry.field(
+        description="SHA-256 of the photo's bytes as uploaded: lets a client skip photos already enrolled."
+    )
+    stored_embedding: strawberry.Private[bytes]
     warnings: list[EnrolmentWarning] = strawberry.field(
         default_factory=list,
         description="Warnings from the createFace call that returned this face (SAME_IMAGE_ENROLLED, "
@@ -128,6 +133,14 @@ class Face:
         if self.crop_jpeg_base64 is None:
             return None
         return str(info.context.request.url_for("face_crop", face_id=self.id))
+
+    @strawberry.field(
+        description="The face's embedding (unit length, `model`'s dimension), as faceEmbedding gives it. "
+        "Scope: BIOMETRICS.",
+        extensions=needs(Scope.BIOMETRICS),
+    )
+    def embedding(self) -> list[float]:
+        return np.frombuffer(self.stored_embedding, dtype="<f4").tolist()
 
     @strawberry.field(description="The person this face belongs to.")
     async def person(self, info: strawberry.Info) -> Person:

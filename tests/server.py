@@ -45,8 +45,9 @@ class Server:
 
 @contextmanager
 def running_server(data_dir: Path, **env: str) -> Iterator[Server]:
-    """`python app.py` on a free port; stopped (or found killed) on exit."""
+    """The server (`faceid serve`) on a free port; stopped (or found killed) on exit."""
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -57,7 +58,9 @@ def running_server(data_dir: Path, **env: str) -> Iterator[Server]:
     }
     environment.pop("ADMIN_API_KEY", None)
     log = open(data_dir / f"server-{port}.log", "wb")  # noqa: SIM115  # closed below
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=log, stderr=log)
+    # `faceid serve`, which runs what `python app.py` (make run) runs.
+    command = [sys.executable, "-m", "cli.main", "serve"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
     server = Server(f"http://127.0.0.1:{port}", port, data_dir, process)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -127,6 +128,42 @@ def test_the_command_line_manages_keys(server):
 
     refused = faceid("--api-key", secret, "keys", "list")
     assert refused.returncode != 0 and "UNAUTHENTICATED" in refused.stderr
+
+
+def faceid(server: Server, *args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The `faceid` command against `server`, with the admin key its first start wrote."""
+    env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(data_dir or server.data_dir)}
+    env.pop("FACEID_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
+    photos = tmp_path / "photos"
+    for name, files in list(devdata.celebrity_photos("val").items())[:2]:
+        (photos / name).mkdir(parents=True)
+        for photo in files[:3]:
+            shutil.copy(photo, photos / name / photo.name)
+    next(photos.iterdir()).joinpath("broken.jpg").write_bytes(b"not a photo")
+    first = faceid(server, "import", str(photos))
+    assert first.returncode == 0, first.stderr
+    assert "enrolled 6 photos" in first.stdout and "2 persons created" in first.stdout
+    assert "BAD_IMAGE" in first.stdout and "broken.jpg" in first.stdout
+    again = faceid(server, "import", str(photos))
+    assert "enrolled 0 photos" in again.stdout and "6 already enrolled" in again.stdout
+
+    exported = tmp_path / "gallery.jsonl"
+    assert faceid(server, "export", str(exported)).returncode == 0
+    with running_server(tmp_path / "other") as other:
+        restored = faceid(other, "restore", str(exported))
+        assert restored.returncode == 0, restored.stderr
+        assert faceid(other, "restore", str(exported)).returncode == 0  # again: nothing changes
+        copy = tmp_path / "copy.jsonl"
+        assert faceid(other, "export", str(copy)).returncode == 0
+        assert copy.read_bytes() == exported.read_bytes()  # ids, times, embeddings and crops, exactly
+        health = httpx.get(f"{other.url}/healthz").json()
+        assert health["faces"] == sum('"face"' in line[:10] for line in exported.read_text().splitlines())
 
 
 def test_kill_9_during_enrolment_leaves_database_and_gallery_agreeing(tmp_path):

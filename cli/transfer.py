@@ -1,0 +1,168 @@
+"""Bulk work over the API: import a folder of photos, export a gallery to a file, restore it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from cli.client import Client, GraphQLFailure
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+EXPORT_FORMAT = 1
+PAGE = 100  # items per page when reading a gallery (faces carry a crop and an embedding each)
+
+PERSON_FIELDS = "id name externalId metadata createdAt updatedAt"
+FACE_FIELDS = """id personId model detector detectionScore createdAt imageSha256 cropJpegBase64 embedding
+    box { x y width height } quality { interEyePx sharpness yawDeg rollDeg detectionScore }"""
+
+
+def progress(console: Console) -> Progress:
+    """A bar with count, rate and time left."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@dataclass
+class ImportReport:
+    persons_created: int = 0
+    enrolled: int = 0
+    skipped: int = 0  # already enrolled (same image bytes)
+    failures: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # a file per failure code
+    seconds: float = 0.0
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _person_for(client: Client, folder: str, report: ImportReport) -> tuple[str, set[str]]:
+    """The person whose externalId is the folder's name (created if missing), and its photos' hashes."""
+    found = client.execute(
+        "query($s: String!) { persons(search: $s, first: 500) { edges { node { id externalId } } } }", s=folder
+    )
+    for edge in found["persons"]["edges"]:
+        if edge["node"]["externalId"] == folder:
+            person_id = edge["node"]["id"]
+            faces = client.execute("query($p: ID!) { facesByPerson(personId: $p) { imageSha256 } }", p=person_id)
+            return person_id, {face["imageSha256"] for face in faces["facesByPerson"]}
+    created = client.execute(
+        "mutation($i: PersonInput!) { createPerson(input: $i) { id } }",
+        i={"name": folder.replace("_", " "), "externalId": folder},
+    )
+    report.persons_created += 1
+    return created["createPerson"]["id"], set()
+
+
+def import_folder(client: Client, root: Path, workers: int, allow_low_quality: bool, console: Console) -> ImportReport:
+    """Enrol root/<person>/<photo> for every person folder; photos already enrolled are skipped."""
+    report = ImportReport()
+    started = datetime.now(UTC)
+    tasks: list[tuple[str, Path]] = []
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+        if not photos:
+            continue
+        person_id, known = _person_for(client, folder.name, report)
+        for photo in photos:
+            if sha256_of(photo) in known:
+                report.skipped += 1
+            else:
+                tasks.append((person_id, photo))
+    query = (
+        "mutation($p: ID!, $file: Upload!, $low: Boolean!) "
+        "{ createFace(personId: $p, image: {upload: $file}, allowLowQuality: $low) { id } }"
+    )
+    with progress(console) as bar, ThreadPoolExecutor(workers) as pool:
+        task = bar.add_task("enrolling", total=len(tasks), rate="")
+        futures = {
+            pool.submit(client.upload, query, photo, p=person, low=allow_low_quality): photo for person, photo in tasks
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            try:
+                future.result()
+                report.enrolled += 1
+            except GraphQLFailure as failure:
+                report.failures[failure.code] += 1
+                report.examples.setdefault(failure.code, str(futures[future]))
+            elapsed = (datetime.now(UTC) - started).total_seconds()
+            bar.update(task, advance=1, rate=f"{done / elapsed:.1f} photos/s" if elapsed else "")
+    report.seconds = (datetime.now(UTC) - started).total_seconds()
+    return report
+
+
+def _pages(client: Client, field_name: str, fields: str) -> Iterator[dict[str, Any]]:
+    after = None
+    while True:
+        data = client.execute(
+            f"query($a: String, $n: Int) {{ {field_name}(first: $n, after: $a) "
+            f"{{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {fields} }} }} }} }}",
+            a=after,
+            n=PAGE,
+        )[field_name]
+        yield from (edge["node"] for edge in data["edges"])
+        if not data["pageInfo"]["hasNextPage"]:
+            return
+        after = data["pageInfo"]["endCursor"]
+
+
+def export_gallery(client: Client, target: Path) -> tuple[int, int]:
+    """Every person and face (embedding and crop included) as JSON lines; (persons, faces) written."""
+    model = client.execute("{ model { name dimension } }")["model"]
+    persons = faces = 0
+    with target.open("w") as out:
+        header = {"faceidExport": EXPORT_FORMAT, "model": model["name"], "dimension": model["dimension"]}
+        out.write(json.dumps(header) + "\n")
+        for person in _pages(client, "persons", PERSON_FIELDS):
+            out.write(json.dumps({"person": person}, sort_keys=True) + "\n")
+            persons += 1
+        for face in _pages(client, "faces", FACE_FIELDS):
+            out.write(json.dumps({"face": face}, sort_keys=True) + "\n")
+            faces += 1
+    return persons, faces
+
+
+def restore_gallery(client: Client, source: Path, console: Console) -> tuple[int, int]:
+    """Put an export's persons and faces back, ids and times included; (persons, faces) restored."""
+    lines = source.read_text().splitlines()
+    header = json.loads(lines[0]) if lines else {}
+    if header.get("faceidExport") != EXPORT_FORMAT:
+        raise GraphQLFailure(f"{source} is not a faceid export (format {EXPORT_FORMAT})", "BAD_FILE")
+    records = [json.loads(line) for line in lines[1:] if line.strip()]
+    persons = [record["person"] for record in records if "person" in record]
+    faces = [record["face"] for record in records if "face" in record]
+    with progress(console) as bar:
+        task = bar.add_task("restoring", total=len(persons) + len(faces), rate="")
+        for person in persons:
+            client.execute("mutation($i: RestoredPerson!) { restorePerson(input: $i) { id } }", i=person)
+            bar.update(task, advance=1)
+        for face in faces:
+            client.execute("mutation($i: RestoredFace!) { restoreFace(input: $i) { id } }", i=face)
+            bar.update(task, advance=1)
+    return len(persons), len(faces)

@@ -1,0 +1,112 @@
+"""Put back what `faceid export` wrote: persons and faces with their ids, times, embeddings and crops.
+
+Restoring is idempotent: a row whose id is already there is left as it is, so an
+interrupted restore can simply be run again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+import numpy as np
+from tortoise.transactions import in_transaction
+
+from models import Face as FaceRow
+from models import Person as PersonRow
+from resolvers.context import Context
+from resolvers.errors import invalid, not_found
+from resolvers.ids import parse_id
+from resolvers.mapping import face_type, person_type
+from resolvers.writes import uninterrupted
+from schema.inputs import RestoredFace, RestoredPerson
+from schema.types import Face, Person
+from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+async def restore_person(data: RestoredPerson) -> Person:
+    person_id = parse_id(data.id, "person")
+    existing = await PersonRow.get_or_none(id=person_id)
+    if existing is not None:
+        return person_type(existing)
+    if not 1 <= len(data.name) <= NAME_MAX or (
+        data.external_id is not None and len(data.external_id) > EXTERNAL_ID_MAX
+    ):
+        raise invalid("`name` or `externalId` is out of range")
+    if data.metadata is not None and (
+        not isinstance(data.metadata, dict) or len(json.dumps(data.metadata)) > METADATA_MAX_BYTES
+    ):
+        raise invalid(f"`metadata` must be a JSON object of at most {METADATA_MAX_BYTES} bytes")
+    if data.external_id is not None and await PersonRow.filter(external_id=data.external_id).exists():
+        raise invalid(f"externalId {data.external_id!r} is already used by another person")
+    async with in_transaction():
+        await PersonRow.create(id=person_id, name=data.name, external_id=data.external_id, metadata=data.metadata)
+        # auto_now fields are set on create; the export's times are put back after it.
+        await PersonRow.filter(id=person_id).update(created_at=data.created_at, updated_at=data.updated_at)
+    return person_type(await PersonRow.get(id=person_id))
+
+
+def _embedding_bytes(ctx: Context, data: RestoredFace) -> bytes:
+    vector = np.asarray(data.embedding, dtype=np.float32)
+    if vector.ndim != 1 or not 1 <= vector.size <= 4096 or not np.all(np.isfinite(vector)):
+        raise invalid("`embedding` must be a list of 1 to 4096 finite numbers")
+    if data.model == ctx.services.model_id and vector.size != ctx.services.spec.dimension:
+        raise invalid(f"model {data.model} makes {ctx.services.spec.dimension}-d embeddings, not {vector.size}-d")
+    if abs(float(np.linalg.norm(vector)) - 1.0) > 1e-3:
+        raise invalid("`embedding` must have unit length, as exported")
+    return vector.astype("<f4").tobytes()
+
+
+def _crop_bytes(text: str | None) -> bytes:
+    if text is None:
+        return b""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("`cropJpegBase64` is not valid base64") from None
+
+
+async def restore_face(ctx: Context, data: RestoredFace) -> Face:
+    face_id = parse_id(data.id, "face")
+    existing = await FaceRow.get_or_none(id=face_id)
+    if existing is not None:
+        return face_type(existing)
+    person_id = parse_id(data.person_id, "person")
+    if not _SHA256.match(data.image_sha256):
+        raise invalid("`imageSha256` must be 64 lowercase hex digits")
+    embedding = _embedding_bytes(ctx, data)
+    quality = data.quality
+    columns: dict[str, Any] = {
+        "embedding": embedding,
+        "model": data.model,
+        "box_x": data.box.x,
+        "box_y": data.box.y,
+        "box_width": data.box.width,
+        "box_height": data.box.height,
+        "detection_score": data.detection_score,
+        "detector": data.detector,
+        "inter_eye_px": None if quality is None else quality.inter_eye_px,
+        "sharpness": None if quality is None else quality.sharpness,
+        "yaw_deg": None if quality is None else quality.yaw_deg,
+        "roll_deg": None if quality is None else quality.roll_deg,
+        "crop_jpeg": _crop_bytes(data.crop_jpeg_base64) if ctx.services.settings.store_face_crops else b"",
+        "image_sha256": data.image_sha256,
+    }
+
+    async def store() -> FaceRow:
+        async with in_transaction():
+            if not await PersonRow.filter(id=person_id).exists():
+                raise not_found("person", data.person_id)
+            await FaceRow.create(id=face_id, person_id=person_id, **columns)
+            await FaceRow.filter(id=face_id).update(created_at=data.created_at)
+        row = await FaceRow.get(id=face_id)
+        if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
+            ctx.services.gallery.upsert(str(row.id), str(person_id), np.frombuffer(embedding, dtype="<f4"))
+        return row
+
+    return face_type(await uninterrupted(store()))
