@@ -9,7 +9,7 @@ from models import AuditEntry as AuditRow
 from resolvers.errors import invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import api_key_type, audit_entry_type
-from resolvers.pagination import paginate
+from resolvers.pagination import Page, paginate
 from schema.types import ApiKey, AuditEntryConnection, NewApiKey
 from settings import API_KEY_NAME_MAX, PAGE_SIZE_MAX
 
@@ -36,12 +36,10 @@ async def api_keys(include_revoked: bool) -> list[ApiKey]:
     return [api_key_type(row) for row in await rows.order_by("created_at", "id")]
 
 
-async def audit_log(
-    first: int | None, after: str | None, operation: str | None, key_id: str | None
-) -> AuditEntryConnection:
+async def audit_log(page: Page, operation: str | None, key_id: str | None) -> AuditEntryConnection:
     query = AuditRow.all()
     if operation is not None:
         query = query.filter(operation=operation)
     if key_id is not None:
         query = query.filter(key_id=parse_id(key_id, "API key"))
-    return await paginate(query, first, after, PAGE_SIZE_MAX, audit_entry_type)
+    return await paginate(query, page, PAGE_SIZE_MAX, audit_entry_type)

@@ -21,7 +21,7 @@ from resolvers.errors import low_quality, not_found
 from resolvers.ids import parse_id
 from resolvers.images import read_image
 from resolvers.mapping import face_type
-from resolvers.pagination import paginate
+from resolvers.pagination import Page, paginate
 from resolvers.persons import get_person_row
 from resolvers.writes import check_room_for_face, uninterrupted
 from schema.inputs import ImageInput
@@ -95,8 +95,8 @@ async def face(face_id: str) -> Face | None:
     return None if row is None else face_type(row)
 
 
-async def faces(ctx: Context, first: int | None, after: str | None) -> FaceConnection:
-    return await paginate(FaceRow.all(), first, after, PAGE_SIZE_MAX, face_type)
+async def faces(ctx: Context, page: Page) -> FaceConnection:
+    return await paginate(FaceRow.all(), page, PAGE_SIZE_MAX, face_type)
 
 
 async def faces_by_person(ctx: Context, person_id: str) -> list[Face]:

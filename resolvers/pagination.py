@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,40 +27,67 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode("ascii")
 
 
+@dataclass(frozen=True)
+class Page:
+    """Relay paging arguments: `first` after a cursor, or `last` before one."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+def _decode_cursor(cursor: str, name: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created_text, id_text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|")
+        return datetime.fromisoformat(created_text), uuid.UUID(id_text)
+    except (ValueError, UnicodeError):
+        raise invalid(f"`{name}` is not a cursor this API gave") from None
+
+
 def after_filter(cursor: str | None) -> Q | None:
     """The rows strictly after the cursor, in (created_at, id) order."""
     if cursor is None:
         return None
-    try:
-        created_text, id_text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|")
-        created_at, row_id = datetime.fromisoformat(created_text), uuid.UUID(id_text)
-    except (ValueError, UnicodeError):
-        raise invalid("`after` is not a cursor this API gave") from None
+    created_at, row_id = _decode_cursor(cursor, "after")
     return Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=row_id)
 
 
-def _check_page_size(first: int, maximum: int) -> None:
-    if not 1 <= first <= maximum:
-        raise invalid(f"`first` must be between 1 and {maximum}")
+def before_filter(cursor: str | None) -> Q | None:
+    """The rows strictly before the cursor, in (created_at, id) order."""
+    if cursor is None:
+        return None
+    created_at, row_id = _decode_cursor(cursor, "before")
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=row_id)
 
 
-async def paginate(
-    query: QuerySet[Row], first: int | None, after: str | None, maximum: int, to_node: Callable[[Row], Node]
-) -> Connection[Node]:
-    """One page of `query`, oldest first, as a Relay connection (`first` None: the default size)."""
-    first = PAGE_SIZE_DEFAULT if first is None else first
-    _check_page_size(first, maximum)
+def _page_size(page: Page, maximum: int) -> int:
+    if page.first is not None and page.last is not None:
+        raise invalid("give `first` or `last`, not both")
+    name, size = ("last", page.last) if page.last is not None else ("first", page.first or PAGE_SIZE_DEFAULT)
+    if page.first == 0 or not 1 <= size <= maximum:
+        raise invalid(f"`{name}` must be between 1 and {maximum}")
+    return size
+
+
+async def paginate(query: QuerySet[Row], page: Page, maximum: int, to_node: Callable[[Row], Node]) -> Connection[Node]:
+    """One page of `query` in (created_at, id) order, as a Relay connection (default: the first 50)."""
+    size = _page_size(page, maximum)
     total = await query.count()
-    cursor_filter = after_filter(after)
-    if cursor_filter is not None:
-        query = query.filter(cursor_filter)
-    rows = await query.order_by("created_at", "id").limit(first + 1)
-    edges = [Edge(node=to_node(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows[:first]]
+    for cursor_filter in (after_filter(page.after), before_filter(page.before)):
+        if cursor_filter is not None:
+            query = query.filter(cursor_filter)
+    backward = page.last is not None
+    ordered = query.order_by("-created_at", "-id") if backward else query.order_by("created_at", "id")
+    rows = await ordered.limit(size + 1)
+    more = len(rows) > size
+    rows = list(reversed(rows[:size])) if backward else rows[:size]
+    edges = [Edge(node=to_node(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
+            has_next_page=page.before is not None if backward else more,
+            has_previous_page=more if backward else page.after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -16,11 +16,11 @@ from models import scrub_deleted
 from resolvers.context import Context
 from resolvers.errors import ApiError, invalid, not_found
 from resolvers.ids import parse_id
-from resolvers.mapping import person_type
-from resolvers.pagination import paginate
+from resolvers.mapping import face_type, person_type
+from resolvers.pagination import Page, paginate
 from resolvers.writes import uninterrupted
 from schema.inputs import PersonInput, PersonPatch
-from schema.types import DeleteResult, Person, PersonConnection
+from schema.types import DeleteResult, Face, Person, PersonConnection
 from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
 
 
@@ -71,16 +71,26 @@ async def get_person_row(person_id: str) -> PersonRow:
     return row
 
 
+async def node(node_id: str) -> Person | Face | None:
+    """The person or face with this id (ids are UUIDs, unique across both)."""
+    row_id = parse_id(node_id, "node")
+    person_row = await PersonRow.get_or_none(id=row_id)
+    if person_row is not None:
+        return person_type(person_row)
+    face_row = await FaceRow.get_or_none(id=row_id)
+    return None if face_row is None else face_type(face_row)
+
+
 async def person(person_id: str) -> Person | None:
     row = await PersonRow.get_or_none(id=parse_id(person_id, "person"))
     return None if row is None else person_type(row)
 
 
-async def persons(ctx: Context, first: int | None, after: str | None, search: str | None) -> PersonConnection:
+async def persons(ctx: Context, page: Page, search: str | None) -> PersonConnection:
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))
-    return await paginate(query, first, after, PAGE_SIZE_MAX, person_type)
+    return await paginate(query, page, PAGE_SIZE_MAX, person_type)
 
 
 async def create_person(data: PersonInput) -> Person:

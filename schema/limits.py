@@ -58,7 +58,7 @@ PHOTO_FIELDS = {
     ("Mutation", "createFace"): "image",
     ("Mutation", "updateFace"): "image",
 }
-# Connections, as long as their `first` argument.
+# Connections, as long as their `first` (or `last`) argument.
 PAGED = {("Query", "persons"), ("Query", "faces"), ("Query", "auditLog")}
 # Lists with a fixed bound.
 FIXED_LENGTHS = {
@@ -98,7 +98,8 @@ def _length(type_name: str, node: FieldNode, walk: _Walk, candidates: int) -> in
     """The most items the field can hold, for the multiplication."""
     key = (type_name, node.name.value)
     if key in PAGED:
-        return _int(_argument(node, "first", walk.variables), PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+        first, last = _argument(node, "first", walk.variables), _argument(node, "last", walk.variables)
+        return _int(last if last is not None else first, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
     if key in FIXED_LENGTHS:
         return FIXED_LENGTHS[key]
     if key == ("Verification", "candidates"):

@@ -11,6 +11,7 @@ from auth.scopes import ApiScope as Scope
 from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
 from resolvers.errors import ERROR_DESCRIPTIONS
+from resolvers.pagination import Page
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
 from schema.types import (
@@ -22,6 +23,7 @@ from schema.types import (
     Face,
     FaceConnection,
     ModelInfo,
+    Node,
     Person,
     PersonConnection,
     Verification,
@@ -30,7 +32,17 @@ from settings import FACES_PER_PHOTO_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEAR
 
 PageSize = Annotated[
     int | None,
-    strawberry.argument(description=f"Page size, 1 to {PAGE_SIZE_MAX}; null or left out: {PAGE_SIZE_DEFAULT}."),
+    strawberry.argument(
+        description=f"Page size from the start (or `after`), 1 to {PAGE_SIZE_MAX}; null or left out: "
+        f"{PAGE_SIZE_DEFAULT}, unless `last` is given."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description=f"Instead of `first`: page size from the end (or `before`), 1 to {PAGE_SIZE_MAX}."),
+]
+Before = Annotated[
+    str | None, strawberry.argument(description="Return items before this cursor (a page's startCursor).")
 ]
 After = Annotated[
     str | None, strawberry.argument(description="Return items after this cursor (a previous page's endCursor).")
@@ -73,8 +85,10 @@ class Query:
     async def persons(
         self,
         info: Info,
-        first: PageSize = PAGE_SIZE_DEFAULT,
+        first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         search: Annotated[
             str | None,
             strawberry.argument(
@@ -82,15 +96,23 @@ class Query:
             ),
         ] = None,
     ) -> PersonConnection:
-        return await persons.persons(info.context, first, after, search)
+        return await persons.persons(info.context, Page(first, after, last, before), search)
+
+    @scoped_field(Scope.READ, "The person or face with this id (Relay's node), or null if it names none.")
+    async def node(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="A person's or face's id.")]
+    ) -> Node | None:
+        return await persons.node(id)
 
     @scoped_field(Scope.READ, "One person, or null if the id names none.")
     async def person(self, id: PersonId) -> Person | None:
         return await persons.person(id)
 
     @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.")
-    async def faces(self, info: Info, first: PageSize = PAGE_SIZE_DEFAULT, after: After = None) -> FaceConnection:
-        return await faces.faces(info.context, first, after)
+    async def faces(
+        self, info: Info, first: PageSize = None, after: After = None, last: Last = None, before: Before = None
+    ) -> FaceConnection:
+        return await faces.faces(info.context, Page(first, after, last, before))
 
     @scoped_field(Scope.READ, "One face, or null if the id names none.")
     async def face(self, id: FaceId) -> Face | None:
@@ -201,8 +223,10 @@ class Query:
     )
     async def audit_log(
         self,
-        first: PageSize = PAGE_SIZE_DEFAULT,
+        first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         operation: Annotated[
             str | None, strawberry.argument(description="Only this operation, e.g. `deletePerson`.")
         ] = None,
@@ -210,7 +234,7 @@ class Query:
             strawberry.ID | None, strawberry.argument(description="Only calls made with this key.")
         ] = None,
     ) -> AuditEntryConnection:
-        return await admin.audit_log(first, after, operation, key_id)
+        return await admin.audit_log(Page(first, after, last, before), operation, key_id)
 
     @scoped_field(
         Scope.READ,

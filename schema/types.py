@@ -17,7 +17,7 @@ from resolvers.errors import ERROR_DESCRIPTIONS
 from resolvers.errors import ErrorCode as Code
 from settings import FACES_PER_PERSON_MAX, NAME_MAX
 
-Node = TypeVar("Node")
+Item = TypeVar("Item")
 
 
 @strawberry.type(description="A face's bounding box in the uploaded photo, in pixels, after EXIF rotation.")
@@ -54,8 +54,16 @@ class FaceQuality:
     )
 
 
+@strawberry.interface(
+    description="An object with an id unique across the API (Relay's Node): a Person or a Face. "
+    "`node(id:)` fetches either."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(description="The object's id, a UUID.")
+
+
 @strawberry.type(description="A person: someone whose face photos are enrolled.")
-class Person:
+class Person(Node):
     id: strawberry.ID = strawberry.field(description="The person's id, a UUID.")
     name: str = strawberry.field(description=f"Display name, 1 to {NAME_MAX} characters.")
     external_id: str | None = strawberry.field(
@@ -97,7 +105,7 @@ class EnrolmentWarning:
 
 
 @strawberry.type(description="An enrolled face: one photo of a person, reduced to an embedding.")
-class Face:
+class Face(Node):
     id: strawberry.ID = strawberry.field(description="The face's id, a UUID.")
     box: Box = strawberry.field(description="Where the face was found in the uploaded photo.")
     detection_score: float | None = strawberry.field(
@@ -259,14 +267,14 @@ class PageInfo:
 
 
 @strawberry.type(description="An item in a page, with its cursor.")
-class Edge(Generic[Node]):
-    node: Node = strawberry.field(description="The item.")
+class Edge(Generic[Item]):
+    node: Item = strawberry.field(description="The item.")
     cursor: str = strawberry.field(description="Opaque cursor of this item; pass it as `after` to read on.")
 
 
 @strawberry.type(description="A page of items, oldest first (a Relay connection).")
-class Connection(Generic[Node]):
-    edges: list[Edge[Node]] = strawberry.field(description="The items of this page.")
+class Connection(Generic[Item]):
+    edges: list[Edge[Item]] = strawberry.field(description="The items of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
     total_count: int = strawberry.field(description="How many items there are, over all pages.")
 
