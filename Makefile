@@ -38,7 +38,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) app.py
 
-test: $(STAMP)
+# The codegen check's tools, for tests only: graphql-codegen, TypeScript and Apollo Client from
+# npm; ariadne-codegen in a venv of its own (it needs a graphql-core older than Strawberry's).
+CODEGEN := codegen/node_modules/.package-lock.json
+CODEGEN_PY := codegen/.venv/.installed
+$(CODEGEN): codegen/package.json codegen/package-lock.json
+	npm ci --prefix codegen --no-audit --no-fund --loglevel=error
+	touch $@
+$(CODEGEN_PY): codegen/requirements.txt
+	$(PYTHON) -m venv codegen/.venv
+	codegen/.venv/bin/pip install --quiet -r codegen/requirements.txt
+	touch $@
+
+test: $(STAMP) $(CODEGEN) $(CODEGEN_PY)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
