@@ -73,6 +73,10 @@ def test_graphiql_works_offline(server: Server, browser: Browser) -> None:
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+
+    # The explorer plugin lists the root fields to click a query together.
+    page.click('[aria-label="Show GraphiQL Explorer"]')
+    page.locator(".graphiql-explorer-root").get_by_text("recognizeFaces").first.wait_for(timeout=10_000)
     context.close()
     assert blocked == [], f"the page asked for files elsewhere: {blocked}"
     assert errors == []
