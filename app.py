@@ -133,6 +133,13 @@ def main() -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise SystemExit(f"faceid: {exc}") from None
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and "*" not in settings.allowed_hosts:
+        log.warning(
+            "HOST=%s listens beyond this machine, but only these host names are answered: %s. Add the names "
+            "clients use to ALLOWED_HOSTS (comma-separated).",
+            settings.host,
+            ", ".join(settings.allowed_hosts),
+        )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
