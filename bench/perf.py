@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -72,14 +73,20 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # An admin key (ADMIN_API_KEY): every call needs a key, and admin keys are not rate-limited.
+    api_key: str = field(default_factory=lambda: "fid_bench-" + secrets.token_urlsafe(24))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
     def start(self) -> dict:
         env = os.environ | {"HOST": "127.0.0.1", "PORT": str(self.port), "DATA_DIR": str(self.data_dir)}
-        env |= {"TF_CPP_MIN_LOG_LEVEL": "3"} | self.extra_env
+        env |= {"TF_CPP_MIN_LOG_LEVEL": "3", "ADMIN_API_KEY": self.api_key} | self.extra_env
         self.log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 300
@@ -133,7 +140,7 @@ async def drive(server: Server, query: str, photos: list[bytes], concurrency: in
     latencies: list[float] = []
     bodies: list[dict] = []
     queue = list(photos)
-    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=120, headers=server.headers) as client:
 
         async def worker() -> None:
             while queue:
@@ -149,7 +156,7 @@ async def drive(server: Server, query: str, photos: list[bytes], concurrency: in
 
 def server_stats(server: Server, reset: bool = False) -> dict:
     method = httpx.delete if reset else httpx.get
-    return method(f"{server.url}/metrics", timeout=10).json()
+    return method(f"{server.url}/metrics", timeout=10, headers=server.headers).json()
 
 
 def create_person(server: Server, name: str) -> str:
@@ -157,6 +164,7 @@ def create_person(server: Server, name: str) -> str:
         f"{server.url}/graphql",
         json={"query": "mutation($n: String!) { createPerson(input: {name: $n}) { id } }", "variables": {"n": name}},
         timeout=30,
+        headers=server.headers,
     ).json()
     return body["data"]["createPerson"]["id"]
 
@@ -473,7 +481,9 @@ async def overload_run(server: Server, probes: list[bytes]) -> dict:
     outcomes = {"ok": 0, "busy": 0, "other": 0, "timeouts": 0}
     slowest = 0.0
     limits = httpx.Limits(max_connections=sent, max_keepalive_connections=sent)
-    async with httpx.AsyncClient(base_url=server.url, timeout=timeout_s, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=timeout_s, limits=limits, headers=server.headers
+    ) as client:
 
         async def one(photo: bytes) -> None:
             nonlocal slowest
