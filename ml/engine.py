@@ -87,6 +87,8 @@ class FaceEngine:
         """Every face of one photo (the `most` largest), embedded together in one embedder call."""
         async with self._admitted():
             faces = await self._in_detection(self._locate_all, data, most)
+            if not faces:
+                return []
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._embed_pool, self._embed, faces)
 
