@@ -24,14 +24,14 @@ from schema.types import DeleteResult, Face, Person, PersonConnection
 from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= NAME_MAX:
         raise invalid(f"`name` must be 1 to {NAME_MAX} characters")
     return name
 
 
-def _clean_external_id(external_id: str | None) -> str | None:
+def clean_external_id(external_id: str | None) -> str | None:
     if external_id is None:
         return None
     external_id = external_id.strip()
@@ -40,7 +40,7 @@ def _clean_external_id(external_id: str | None) -> str | None:
     return external_id
 
 
-def _clean_metadata(metadata: object) -> dict[str, Any] | None:
+def clean_metadata(metadata: object) -> dict[str, Any] | None:
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
@@ -50,7 +50,7 @@ def _clean_metadata(metadata: object) -> dict[str, Any] | None:
     return metadata
 
 
-async def _check_external_id_free(external_id: str | None, person_id: object = None) -> None:
+async def check_external_id_free(external_id: str | None, person_id: object = None) -> None:
     if external_id is None:
         return
     taken = PersonRow.filter(external_id=external_id)
@@ -94,10 +94,10 @@ async def persons(ctx: Context, page: Page, search: str | None) -> PersonConnect
 
 
 async def create_person(data: PersonInput) -> Person:
-    name = _clean_name(data.name)
-    external_id = _clean_external_id(data.external_id)
-    metadata = _clean_metadata(data.metadata)
-    await _check_external_id_free(external_id)
+    name = clean_name(data.name)
+    external_id = clean_external_id(data.external_id)
+    metadata = clean_metadata(data.metadata)
+    await check_external_id_free(external_id)
     try:
         row = await PersonRow.create(name=name, external_id=external_id, metadata=metadata)
     except IntegrityError:  # lost a race for the same externalId
@@ -110,12 +110,12 @@ async def update_person(person_id: str, patch: PersonPatch) -> Person:
     if patch.name is not strawberry.UNSET:
         if patch.name is None:
             raise invalid("`name` cannot be null")
-        row.name = _clean_name(patch.name)
+        row.name = clean_name(patch.name)
     if patch.external_id is not strawberry.UNSET:
-        row.external_id = _clean_external_id(patch.external_id)
-        await _check_external_id_free(row.external_id, row.id)
+        row.external_id = clean_external_id(patch.external_id)
+        await check_external_id_free(row.external_id, row.id)
     if patch.metadata is not strawberry.UNSET:
-        row.metadata = _clean_metadata(patch.metadata)
+        row.metadata = clean_metadata(patch.metadata)
     try:
         await row.save()
     except IntegrityError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
@@ -21,10 +20,10 @@ from resolvers.context import Context
 from resolvers.errors import invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import face_type, person_type
+from resolvers.persons import check_external_id_free, clean_external_id, clean_metadata, clean_name
 from resolvers.writes import uninterrupted
 from schema.inputs import RestoredFace, RestoredPerson
 from schema.types import Face, Person
-from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -34,18 +33,12 @@ async def restore_person(data: RestoredPerson) -> Person:
     existing = await PersonRow.get_or_none(id=person_id)
     if existing is not None:
         return person_type(existing)
-    if not 1 <= len(data.name) <= NAME_MAX or (
-        data.external_id is not None and len(data.external_id) > EXTERNAL_ID_MAX
-    ):
-        raise invalid("`name` or `externalId` is out of range")
-    if data.metadata is not None and (
-        not isinstance(data.metadata, dict) or len(json.dumps(data.metadata)) > METADATA_MAX_BYTES
-    ):
-        raise invalid(f"`metadata` must be a JSON object of at most {METADATA_MAX_BYTES} bytes")
-    if data.external_id is not None and await PersonRow.filter(external_id=data.external_id).exists():
-        raise invalid(f"externalId {data.external_id!r} is already used by another person")
+    # The same checks as createPerson (an export holds values that passed them).
+    name, external_id = clean_name(data.name), clean_external_id(data.external_id)
+    metadata = clean_metadata(data.metadata)
+    await check_external_id_free(external_id)
     async with in_transaction():
-        await PersonRow.create(id=person_id, name=data.name, external_id=data.external_id, metadata=data.metadata)
+        await PersonRow.create(id=person_id, name=name, external_id=external_id, metadata=metadata)
         # auto_now fields are set on create; the export's times are put back after it.
         await PersonRow.filter(id=person_id).update(created_at=data.created_at, updated_at=data.updated_at)
     return person_type(await PersonRow.get(id=person_id))

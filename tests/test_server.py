@@ -109,39 +109,31 @@ def test_healthz_stays_quick_while_large_photos_arrive(server):
     assert latencies[int(len(latencies) * 0.95)] < 0.1, latencies[-10:]
 
 
-def test_the_command_line_manages_keys(server):
+def faceid(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `faceid` command against `server`, with the admin key its first start wrote."""
     env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(server.data_dir)}
-    env.pop("FACEID_API_KEY", None)  # the CLI finds the admin key under DATA_DIR
+    env.pop("FACEID_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
-    def faceid(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
 
-    created = faceid("keys", "create", "kiosk", "--scope", "verify", "--scope", "read")
+def test_the_command_line_manages_keys(server):
+    created = faceid(server, "keys", "create", "kiosk", "--scope", "verify", "--scope", "read")
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip()
     assert secret.startswith("fid_") and "kiosk" in created.stderr
     assert server.graphql("{ model { name } }", key=secret)["data"]["model"]["name"]
 
-    listed = faceid("keys", "list")
+    listed = faceid(server, "keys", "list")
     line = next(line for line in listed.stdout.splitlines() if "kiosk" in line)
     assert "READ,VERIFY" in line and secret not in listed.stdout
     key_id = line.split()[0]
-    assert faceid("keys", "revoke", key_id).returncode == 0
+    assert faceid(server, "keys", "revoke", key_id).returncode == 0
     assert "errors" in server.graphql("{ model { name } }", key=secret)
 
-    refused = faceid("--api-key", secret, "keys", "list")
+    refused = faceid(server, "--api-key", secret, "keys", "list")
     assert refused.returncode != 0 and "UNAUTHENTICATED" in refused.stderr
-
-
-def faceid(server: Server, *args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The `faceid` command against `server`, with the admin key its first start wrote."""
-    env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(data_dir or server.data_dir)}
-    env.pop("FACEID_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
