@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format schema bench-accuracy bench-perf clean clean-bench
+.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) app.py
+
+# PostgreSQL only (DATABASE_URL=postgres://...): apply the schema migrations in migrations/
+# (SQLite needs none). A server on PostgreSQL refuses to start until this has run.
+migrate: $(STAMP)
+	$(PY) -m models.migrate
+
+# Copy the SQLite gallery of DATA_DIR into the PostgreSQL database of DATABASE_URL (migrated, empty).
+copy-db: $(STAMP)
+	$(PY) -m models.copy
 
 # The codegen check's tools, for tests only: graphql-codegen, TypeScript and Apollo Client from
 # npm; ariadne-codegen in a venv of its own (it needs a graphql-core older than Strawberry's).
@@ -75,6 +84,10 @@ bench-accuracy: $(BENCH_STAMP)
 
 bench-perf: $(BENCH_STAMP)
 	$(PY) -m bench.perf
+
+# One million faces in an embedded PostgreSQL: HNSW, exact SQL and in-memory search, replicas.
+bench-scale: $(BENCH_STAMP)
+	$(PY) -m bench.scale $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

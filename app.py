@@ -28,8 +28,9 @@ from graphql_http import FaceGraphQL, graphiql_missing
 from middleware import RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
+from models.migrate import NotMigrated, check_migrated
 from schema.root import schema
-from services import Services, build_engine, build_pipeline, load_gallery
+from services import Services, build_engine, build_pipeline, build_search
 from settings import Settings, SettingsError
 
 log = logging.getLogger("faceid")
@@ -55,8 +56,17 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        async with RegisterTortoise(app, config=database_config(settings.resolved_database_url), generate_schemas=True):
-            await add_missing_columns()
+        # SQLite: the server makes and upgrades its own file. PostgreSQL: `make migrate` does, and we check.
+        config = database_config(settings.resolved_database_url)
+        async with RegisterTortoise(app, config=config, generate_schemas=not settings.on_postgres):
+            if settings.on_postgres:
+                try:
+                    await check_migrated()
+                except NotMigrated as exc:
+                    log.error("%s", exc)
+                    raise
+            else:
+                await add_missing_columns()
             await keys.bootstrap(settings)
             purger = asyncio.create_task(purge_audit_log(settings.audit_retention_days))
             started = time.perf_counter()
@@ -64,14 +74,17 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             face_engine = build_engine(settings, loaded)
             await face_engine.start()
             models_ready = time.perf_counter()
+            search = build_search(settings, face_engine.pipeline.model_id, face_engine.pipeline.spec.dimension)
             try:
-                gallery = await load_gallery(face_engine.pipeline.model_id, face_engine.pipeline.spec.dimension)
+                await search.start()
                 app.state.startup_s = {
                     "models": round(models_ready - started, 3),
                     "gallery": round(time.perf_counter() - models_ready, 3),
                 }
-                app.state.services = Services(settings, face_engine, gallery)
-                log.info("ready: %s, %d faces", face_engine.pipeline.model_id, len(gallery))
+                app.state.services = Services(settings, face_engine, search)
+                log.info(
+                    "ready: %s, %d faces, %s search", face_engine.pipeline.model_id, await search.size(), search.name
+                )
                 if settings.graphiql and (missing := graphiql_missing()):
                     log.warning("GraphiQL's files are not installed (%s): run `make install`", ", ".join(missing))
                 if settings.auth == "off":
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 yield
             finally:
                 app.state.services = None
+                await search.close()
                 purger.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purger

@@ -58,7 +58,8 @@ async def healthz(request: Request) -> JSONResponse:
             "dimension": services.spec.dimension,
             "detector": services.engine.pipeline.detector.name,
             "device": services.engine.pipeline.embedder.device,
-            "faces": len(services.gallery),
+            "faces": await services.search.size(),
+            "search": services.search.name,
             "startup_s": request.app.state.startup_s,
         }
     )
@@ -78,8 +79,8 @@ async def metrics(request: Request) -> JSONResponse:
         {
             "stages": stats.snapshot(),
             "pending": services.engine.pending,
-            "gallery_faces": len(services.gallery),
-            "gallery_bytes": services.gallery.nbytes,  # the matrix, spare rows included
+            "gallery_faces": await services.search.size(),
+            "gallery_bytes": services.search.memory_bytes,  # the in-memory matrix, spare rows included
             "rss_mb": resident_mb(),
         }
     )

@@ -1,4 +1,4 @@
-"""Composition: builds the long-lived objects (pipeline, engine, gallery) from settings.
+"""Composition: builds the long-lived objects (pipeline, engine, search backend) from settings.
 
 The one place that wires ml/ and models/ together; app.py, the tests and the
 benchmarks all build through it.
@@ -7,22 +7,17 @@ benchmarks all build through it.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from auth.rate import RateLimits
 from ml.detection import make_detector
 from ml.embedder import load_embedder
 from ml.engine import EngineLimits, FaceEngine
-from ml.gallery import Gallery
 from ml.image import ImageLimits
 from ml.pipeline import FacePipeline
 from ml.quality import QualityMinimums
 from ml.quiet import native_logs_filtered
-from ml.search import FaceIndex
-from models import Face
+from search import FaceSearch, MemorySearch, PgvectorSearch
 from settings import Settings
 from weights import EMBEDDERS, EmbedderSpec
 from weights.calibration import Calibration, calibration_of
@@ -36,7 +31,7 @@ MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOL
 class Services:
     settings: Settings
     engine: FaceEngine
-    gallery: FaceIndex  # resolvers search and update it through this interface only
+    search: FaceSearch  # resolvers search and update it through this interface only
     rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,32 +98,8 @@ def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
     )
 
 
-async def load_gallery(model_id: str, dimension: int, chunk: int = 20_000) -> Gallery:
-    """Every stored face made by this model, read from the database into memory.
-
-    Read in chunks (keyset on id) into one preallocated matrix, so that a large
-    gallery never sits in memory twice.
-    """
-    started = time.perf_counter()
-    faces = Face.filter(model=model_id)
-    gallery = Gallery(dimension)
-    gallery.reserve(await faces.count())
-    last_id = None
-    while True:
-        page = faces if last_id is None else faces.filter(id__gt=last_id)
-        rows = await page.order_by("id").limit(chunk).values_list("id", "person_id", "embedding")
-        if not rows:
-            break
-        vectors = np.frombuffer(b"".join(row[2] for row in rows), dtype="<f4")
-        gallery.extend([str(row[0]) for row in rows], [str(row[1]) for row in rows], vectors)
-        last_id = rows[-1][0]
-    log.info("gallery: %d faces loaded in %.2f s", len(gallery), time.perf_counter() - started)
-    others = await Face.exclude(model=model_id).count()
-    if others:
-        log.warning(
-            "%d stored faces belong to other models and are not searched; re-enrol them with %s (or run the "
-            "server with the EMBEDDER and FACE_DETECTOR that made them)",
-            others,
-            model_id,
-        )
-    return gallery
+def build_search(settings: Settings, model_id: str, dimension: int) -> FaceSearch:
+    """The SEARCH_BACKEND for this model; on PostgreSQL, memory search follows the other replicas' changes."""
+    if settings.search_backend == "pgvector":
+        return PgvectorSearch(settings.database_url, model_id, dimension, settings.hnsw_ef_search)
+    return MemorySearch(model_id, dimension, follow_url=settings.database_url if settings.on_postgres else None)

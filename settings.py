@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import limits
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
 
@@ -32,6 +32,13 @@ FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compare
 API_KEY_NAME_MAX = 100  # characters of an API key's name
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
 SECRET_SETTINGS = {"ADMIN_API_KEY"}  # never echoed in error messages
+
+
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")  # DATABASE_URLs served by asyncpg
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(POSTGRES_SCHEMES)
 
 
 class SettingsError(ValueError):
@@ -57,6 +64,12 @@ class Settings(BaseModel):
     port: int = Field(8000, alias="PORT", ge=1, le=65535)
     data_dir: Path = Field(Path("data"), alias="DATA_DIR")
     database_url: str = Field("", alias="DATABASE_URL")  # empty: an SQLite file under data_dir
+    # Where 1:K search runs (search/): an in-memory matrix per replica, or PostgreSQL itself.
+    search_backend: Annotated[Literal["memory", "pgvector"], BeforeValidator(_lower)] = Field(
+        "memory", alias="SEARCH_BACKEND"
+    )
+    # Candidates the HNSW index visits per approximate search (pgvector's hnsw.ef_search): recall against speed.
+    hnsw_ef_search: int = Field(100, alias="HNSW_EF_SEARCH", ge=10, le=1000)
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
     detector: Annotated[Literal["mtcnn", "haar"], BeforeValidator(_lower)] = Field("mtcnn", alias="FACE_DETECTOR")
@@ -131,6 +144,16 @@ class Settings(BaseModel):
             raise ValueError(f"{value!r} is not a rate such as '60/minute' or '10/second'") from None
         return value
 
+    @model_validator(mode="after")
+    def _pgvector_needs_postgres(self) -> Settings:
+        if self.search_backend == "pgvector" and not self.on_postgres:
+            raise ValueError("SEARCH_BACKEND=pgvector needs a PostgreSQL DATABASE_URL (postgres://...)")
+        return self
+
+    @property
+    def on_postgres(self) -> bool:
+        return is_postgres(self.database_url)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -151,7 +174,12 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(given)
         except ValidationError as exc:
-            problems = [f"{_shown(str(error['loc'][0]), given)}: {error['msg']}" for error in exc.errors()]
+            problems = [
+                f"{_shown(str(error['loc'][0]), given)}: {error['msg']}"
+                if error["loc"]
+                else error["msg"].removeprefix("Value error, ")
+                for error in exc.errors()
+            ]
             raise SettingsError("bad setting: " + "; ".join(problems)) from None
 
 

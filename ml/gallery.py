@@ -56,6 +56,10 @@ class Gallery:
         row = self._row_of.get(face_id)
         return None if row is None else self._person_ids[row]
 
+    def faces_of(self, person_id: str) -> list[str]:
+        with self._lock:
+            return list(self._faces_of.get(person_id, ()))
+
     def count_of(self, person_id: str) -> int:
         return len(self._faces_of.get(person_id, ()))
 

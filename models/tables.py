@@ -1,4 +1,4 @@
-"""The two tables. Portable column types only: the same code runs on SQLite and PostgreSQL."""
+"""The tables. Portable column types (and our own for embeddings): the same code runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models.fields import EmbeddingField
 from settings import API_KEY_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
 
 
@@ -31,7 +32,7 @@ class Face(Model):
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="faces", on_delete=fields.CASCADE, db_index=True
     )
-    embedding = fields.BinaryField()  # float32 little-endian, unit length
+    embedding = EmbeddingField()  # float32 little-endian, unit length; `vector` on PostgreSQL
     model = fields.CharField(max_length=100)  # the embedder's id
     box_x = fields.IntField()
     box_y = fields.IntField()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import strawberry
 
@@ -32,7 +30,7 @@ async def other_person_matched(
 ) -> EnrolmentWarning | None:
     """MATCHES_OTHER_PERSON when another person's face is within the shipped threshold; an error if `reject`."""
     threshold = ctx.services.default_threshold
-    matches = await asyncio.to_thread(ctx.services.gallery.search, vector, 2)
+    matches = await ctx.services.search.search(vector, 2)
     nearest = next((m for m in matches if m.person_id != person_id), None)
     if nearest is None or nearest.distance > threshold:
         return None

@@ -1,4 +1,4 @@
-"""Face queries and mutations: enrolment writes the database, then the gallery."""
+"""Face queries and mutations: enrolment writes the database, then tells the search backend."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ async def create_face(
                 raise not_found("person", person_id)
             await check_room_for_face(person.id)
             row = await FaceRow.create(person_id=person.id, **columns)
-        ctx.services.gallery.upsert(str(row.id), str(person.id), result.vector)
+        await ctx.services.search.stored(str(row.id), str(person.id), row.model, result.vector)
         return row
 
     created = face_type(await uninterrupted(store()))
@@ -168,8 +168,7 @@ async def update_face(
                 if not updated:
                     raise not_found("face", face_id)
             row = await get_face_row(face_id)
-        if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
-            ctx.services.gallery.upsert(str(row.id), str(row.person_id), stored_vector(row))
+        await ctx.services.search.stored(str(row.id), str(row.person_id), row.model, stored_vector(row))
         return row
 
     return face_type(await uninterrupted(store(row)))
@@ -180,7 +179,7 @@ async def delete_face(ctx: Context, face_id: str) -> DeleteResult:
 
     async def remove() -> None:
         await FaceRow.filter(id=row.id).delete()
-        ctx.services.gallery.remove(str(row.id))
+        await ctx.services.search.deleted(str(row.id))
         await scrub_deleted()
 
     await uninterrupted(remove())

@@ -130,8 +130,8 @@ async def delete_person(ctx: Context, person_id: str) -> DeleteResult:
         async with in_transaction():
             deleted_faces = await FaceRow.filter(person_id=row.id).delete()
             await row.delete()
-        # Only after the commit: a failed delete leaves the gallery as the database is.
-        ctx.services.gallery.remove_person(str(row.id))
+        # Only after the commit: a failed delete leaves the search as the database is.
+        await ctx.services.search.deleted_person(str(row.id))
         await scrub_deleted()
         return deleted_faces
 

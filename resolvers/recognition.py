@@ -21,14 +21,20 @@ async def detect_faces(ctx: Context, image: ImageInput) -> list[DetectedFace]:
 
 
 async def recognize_faces(
-    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int | None
+    ctx: Context,
+    image: ImageInput,
+    threshold: float | None,
+    max_false_match_rate: float | None,
+    limit: int | None,
+    exact: bool = True,
 ) -> list[Verification]:
     limit = check_limit(limit)
     cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     results = await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX)
     return [
-        await answer(ctx, result.vector, cutoff, limit, None, detected_face_type(result.face)) for result in results
+        await answer(ctx, result.vector, cutoff, limit, None, detected_face_type(result.face), exact)
+        for result in results
     ]
 
 
@@ -49,9 +55,10 @@ async def search_by_embedding(
     threshold: float | None,
     max_false_match_rate: float | None,
     limit: int | None,
+    exact: bool = True,
 ) -> Verification:
     if model != ctx.services.model_id:
         raise invalid(f"the vector is of model {model!r}; this server searches {ctx.services.model_id!r} (see `model`)")
     limit = check_limit(limit)
     cutoff = threshold_of(ctx, threshold, max_false_match_rate)
-    return await answer(ctx, _unit_vector(vector, ctx.services.spec.dimension), cutoff, limit, None, None)
+    return await answer(ctx, _unit_vector(vector, ctx.services.spec.dimension), cutoff, limit, None, None, exact)

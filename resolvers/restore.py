@@ -98,8 +98,7 @@ async def restore_face(ctx: Context, data: RestoredFace) -> Face:
             await FaceRow.create(id=face_id, person_id=person_id, **columns)
             await FaceRow.filter(id=face_id).update(created_at=data.created_at)
         row = await FaceRow.get(id=face_id)
-        if row.model == ctx.services.model_id:  # faces of another model never enter the gallery
-            ctx.services.gallery.upsert(str(row.id), str(person_id), np.frombuffer(embedding, dtype="<f4"))
+        await ctx.services.search.stored(str(row.id), str(person_id), row.model, np.frombuffer(embedding, dtype="<f4"))
         return row
 
     return face_type(await uninterrupted(store()))

@@ -1,8 +1,6 @@
-"""1:K identification and 1:1 verification against the in-memory gallery."""
+"""1:K identification and 1:1 verification against the search backend."""
 
 from __future__ import annotations
-
-import asyncio
 
 import numpy as np
 
@@ -60,20 +58,22 @@ async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
 
 
 async def answer(
-    ctx: Context, vector: np.ndarray, cutoff: float, limit: int, person_id: str | None, probe: DetectedFace | None
+    ctx: Context,
+    vector: np.ndarray,
+    cutoff: float,
+    limit: int,
+    person_id: str | None,
+    probe: DetectedFace | None,
+    exact: bool = True,
 ) -> Verification:
-    """Search the gallery for `vector`: the nearest persons (or one person's faces) and the decision."""
-    gallery, stats = ctx.services.gallery, ctx.services.engine.stats
-
-    def search() -> list[Match]:
-        with stats.timed("search"):
-            return gallery.search(vector, limit, person_id)
-
-    matches = await asyncio.to_thread(search)
+    """Search the stored faces for `vector`: the nearest persons (or one person's faces) and the decision."""
+    search = ctx.services.search
+    with ctx.services.engine.stats.timed("search"):
+        matches = await search.search(vector, limit, person_id, exact)
     if not sees_beyond_max_threshold(ctx.principal):
         ceiling = ctx.services.max_threshold
         matches = [m for m in matches if m.distance <= ceiling]
-    searched = len(gallery) if person_id is None else gallery.count_of(person_id)
+    searched = await (search.size() if person_id is None else search.count_of(person_id))
     candidates = await _candidates(ctx, matches)
     best = candidates[0] if candidates else None
     return Verification(
@@ -87,9 +87,11 @@ async def answer(
     )
 
 
-async def _verify(ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None) -> Verification:
+async def _verify(
+    ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None, exact: bool = True
+) -> Verification:
     _, result = await embed_image(ctx, image)
-    return await answer(ctx, result.vector, cutoff, limit, person_id, detected_face_type(result.face))
+    return await answer(ctx, result.vector, cutoff, limit, person_id, detected_face_type(result.face), exact)
 
 
 def check_limit(limit: int | None) -> int:
@@ -101,11 +103,16 @@ def check_limit(limit: int | None) -> int:
 
 
 async def verify_linear(
-    ctx: Context, image: ImageInput, threshold: float | None, max_false_match_rate: float | None, limit: int | None
+    ctx: Context,
+    image: ImageInput,
+    threshold: float | None,
+    max_false_match_rate: float | None,
+    limit: int | None,
+    exact: bool = True,
 ) -> Verification:
     limit = check_limit(limit)
     cutoff = threshold_of(ctx, threshold, max_false_match_rate)
-    return await _verify(ctx, image, cutoff, limit, None)
+    return await _verify(ctx, image, cutoff, limit, None, exact)
 
 
 async def verify_person(

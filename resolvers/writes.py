@@ -1,4 +1,4 @@
-"""Database writes with their gallery updates, carried to the end as one step."""
+"""Database writes with their search updates, carried to the end as one step."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ T = TypeVar("T")
 async def uninterrupted(write: Coroutine[Any, Any, T]) -> T:
     """Run `write` to its end even if the request is cancelled (REQUEST_TIMEOUT_S, a disconnect).
 
-    A write is a commit followed by the gallery update that mirrors it; stopping
-    between the two would leave the database and the gallery disagreeing.
+    A write is a commit followed by the search update that mirrors it; stopping
+    between the two would leave the database and this replica's search disagreeing.
     """
     return await asyncio.shield(write)
 

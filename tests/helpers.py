@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -13,10 +17,14 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 import devdata
 from app import create_app
+from devdata.postgres import LocalPostgres
+from ml.gallery import Gallery
 from ml.pipeline import FacePipeline
+from search import MemorySearch
 from services import Services
 from settings import Settings
 
@@ -53,6 +61,13 @@ class Api:
     @property
     def services(self) -> Services:
         return self.app.state.services
+
+    @property
+    def gallery(self) -> Gallery:
+        """The in-memory gallery of the memory search backend (the tests' servers use it)."""
+        search = self.services.search
+        assert isinstance(search, MemorySearch), search
+        return search.gallery
 
     async def raw(self, query: str, **variables: Any) -> dict:
         response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
@@ -115,6 +130,19 @@ class Api:
         return data["persons"]["totalCount"], data["faces"]["totalCount"]
 
 
+def migrate(database_url: str) -> None:
+    """Apply the migrations to a PostgreSQL database, in a process of its own as `make migrate` does."""
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run([sys.executable, "-m", "models.migrate"], env=environment, check=True, capture_output=True)
+
+
+def migrated_database(postgres: LocalPostgres) -> str:
+    """A new database on the tests' PostgreSQL, migrated; its URL."""
+    url = postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    return url
+
+
 def server_settings(data_dir: Path, **changes: Any) -> Settings:
     """Settings for a test server: its own data directory and the tests' admin key."""
     return Settings(data_dir=data_dir, admin_api_key=ADMIN_KEY, **changes)
@@ -123,6 +151,9 @@ def server_settings(data_dir: Path, **changes: Any) -> Settings:
 @asynccontextmanager
 async def start_api(settings: Settings, pipeline: FacePipeline, key: str | None = ADMIN_KEY) -> AsyncIterator[Api]:
     """The app on `settings`, its lifespan running, and a client for it (sending `key`); stopped on exit."""
+    # Tortoise caches each table's INSERT per connection name, not per dialect: this process runs
+    # apps on SQLite and on PostgreSQL in turn, so a cached statement may be the other dialect's.
+    EXECUTOR_CACHE.clear()
     app = create_app(settings, pipeline=pipeline)
     async with LifespanManager(app, startup_timeout=120) as manager:
         transport = httpx.ASGITransport(app=manager.app)

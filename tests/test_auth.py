@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 import pytest
@@ -9,6 +10,7 @@ from graphql import GraphQLObjectType
 from strawberry.permission import PermissionExtension
 
 from auth.permissions import RequireScope
+from models import ApiKey as ApiKeyRow
 from schema.root import schema
 from tests.helpers import ANGELINA, b64
 
@@ -138,11 +140,15 @@ async def test_key_management_needs_admin_and_checks_input(api):
 
 async def test_secrets_are_stored_only_as_hashes(api):
     secret = await api.new_key("READ", name="hash check")
-    database = api.services.settings.data_dir / "faces.sqlite3"
-    with sqlite3.connect(database) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    stored = database.read_bytes() + database.with_suffix(".sqlite3-wal").read_bytes()
+    if api.services.settings.on_postgres:
+        stored = repr(await ApiKeyRow.all().values()).encode()
+    else:
+        database = api.services.settings.data_dir / "faces.sqlite3"
+        with sqlite3.connect(database) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stored = database.read_bytes() + database.with_suffix(".sqlite3-wal").read_bytes()
     assert secret.encode() not in stored
+    assert hashlib.sha256(secret.encode()).hexdigest().encode() in stored
     assert "secret" not in {field.name for field in schema.get_type_by_name("ApiKey").fields}  # type: ignore[union-attr]
 
 

@@ -28,7 +28,7 @@ async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
         assert codes and set(codes) == {"BUSY"}
         assert created, "some requests must get through"
         # The refused requests wrote nothing.
-        assert (await api.counts())[1] == len(created) == len(api.services.gallery)
+        assert (await api.counts())[1] == len(created) == len(api.gallery)
         assert api.services.engine.pending == 0
         assert api.services.engine.stats.snapshot()["busy"]["items"] == len(codes)
 

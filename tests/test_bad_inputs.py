@@ -137,7 +137,7 @@ async def test_malformed_query(api):
 
 async def test_failure_after_embedding_leaves_nothing(api, person, monkeypatch):
     """A write that fails half-way (here: the database insert) changes neither store."""
-    before, gallery_size = await api.counts(), len(api.services.gallery)
+    before, gallery_size = await api.counts(), len(api.gallery)
 
     async def broken_create(*args, **kwargs):
         raise RuntimeError("disk full at /var/lib/secret/path")
@@ -148,4 +148,4 @@ async def test_failure_after_embedding_leaves_nothing(api, person, monkeypatch):
     assert error["message"] == "internal server error"  # the cause stays in the server log
     monkeypatch.undo()
     assert await api.counts() == before
-    assert len(api.services.gallery) == gallery_size
+    assert len(api.gallery) == gallery_size

@@ -112,7 +112,7 @@ async def test_update_face_moves_and_replaces(api):
     )
     assert moved["updateFace"]["person"]["id"] == second
     assert moved["updateFace"]["box"]["x"] == face["box"]["x"]
-    assert api.services.gallery.person_of(face["id"]) == second
+    assert api.gallery.person_of(face["id"]) == second
 
     replaced = await api.ok(
         "mutation($id: ID!, $b: String!) { updateFace(id: $id, image: {base64: $b}) { id box { x y width height } } }",
@@ -128,12 +128,12 @@ async def test_delete_face_and_cascade_delete_person(api):
     faces = [await api.enrol(person, photo) for photo in ANGELINA[:2]]
     gone = await api.ok("mutation($id: ID!) { deleteFace(id: $id) { id deletedFaces } }", id=faces[0]["id"])
     assert gone["deleteFace"] == {"id": faces[0]["id"], "deletedFaces": 1}
-    assert faces[0]["id"] not in api.services.gallery
+    assert faces[0]["id"] not in api.gallery
 
     deleted = await api.ok("mutation($id: ID!) { deletePerson(id: $id) { deletedFaces } }", id=person)
     assert deleted["deletePerson"]["deletedFaces"] == 1
     assert (await api.ok("query($id: ID!) { face(id: $id) { id } }", id=faces[1]["id"]))["face"] is None
-    assert faces[1]["id"] not in api.services.gallery
+    assert faces[1]["id"] not in api.gallery
 
 
 async def test_crop_by_url(api):

@@ -93,7 +93,7 @@ def assert_typed(status: int, body: dict) -> None:
 @FUZZ
 @given(photo=damaged_photos())
 async def test_damaged_photos_end_in_data_or_a_typed_error(api, person, photo):
-    before, gallery = await api.counts(), len(api.services.gallery)
+    before, gallery = await api.counts(), len(api.gallery)
     body = await api.upload(
         "mutation($p: ID!, $f: Upload!) { createFace(personId: $p, image: {upload: $f}, allowLowQuality: true) "
         "{ id } }",
@@ -102,7 +102,7 @@ async def test_damaged_photos_end_in_data_or_a_typed_error(api, person, photo):
     )
     assert_typed(200, body)
     if body.get("errors"):
-        assert await api.counts() == before and len(api.services.gallery) == gallery
+        assert await api.counts() == before and len(api.gallery) == gallery
     else:
         await api.ok("mutation($id: ID!) { deleteFace(id: $id) { id } }", id=body["data"]["createFace"]["id"])
 

@@ -14,7 +14,7 @@ from tests.helpers import ANGELINA, COUPLE, b64, server_settings, start_api
 
 async def assert_gallery_matches_database(api) -> None:
     rows = await FaceRow.filter(model=api.services.model_id).values_list("id", "person_id", "embedding")
-    gallery = api.services.gallery
+    gallery = api.gallery
     assert len(gallery) == len(rows)
     for face_id, person_id, embedding in rows:
         assert gallery.person_of(str(face_id)) == str(person_id)
@@ -47,11 +47,11 @@ async def test_gallery_follows_every_change_and_survives_restart(settings, pipel
         await api.ok("mutation($id: ID!) { deleteFace(id: $id) { id } }", id=faces[2]["id"])
         await api.ok("mutation($id: ID!) { deletePerson(id: $id) { id } }", id=bob)
         await assert_gallery_matches_database(api)
-        remaining = len(api.services.gallery)
+        remaining = len(api.gallery)
         assert remaining == 1
 
     async with start_api(settings, pipeline) as api:  # a restart on the same database
-        assert len(api.services.gallery) == remaining
+        assert len(api.gallery) == remaining
         await assert_gallery_matches_database(api)
         result = await api.ok(
             "query($b: String!) { verifyLinear(image: {base64: $b}) { best { person { name } } } }", b=b64(COUPLE)
@@ -70,7 +70,7 @@ async def test_a_database_from_before_quality_is_upgraded_at_start(tmp_path, pip
     async with start_api(settings, pipeline) as api:
         read = await api.ok("query($id: ID!) { face(id: $id) { id quality { sharpness } } }", id=face["id"])
         assert read["face"] == {"id": face["id"], "quality": None}
-        assert len(api.services.gallery) == 1
+        assert len(api.gallery) == 1
         person = (await api.ok("{ persons { edges { node { id } } } }"))["persons"]["edges"][0]["node"]["id"]
         enrol = (
             "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { quality { sharpness } } }"

@@ -80,7 +80,7 @@ async def test_search_by_embedding(api, angelina):
     found = (await api.ok(SEARCH, v=[2 * value for value in vector], m=model))["searchByEmbedding"]
     assert found["match"] is True and found["probe"] is None
     assert found["best"]["person"]["name"] == "Angelina" and found["best"]["distance"] < 1e-3
-    assert found["searched"] == len(api.services.gallery)
+    assert found["searched"] == len(api.gallery)
 
     for bad_vector, bad_model in (
         (vector, "facenet-vggface2-20180408-align5pt"),

@@ -33,6 +33,8 @@ def test_defaults_and_environment():
         ({"FACE_DETECTOR": "foo"}, r"FACE_DETECTOR='foo': .*'mtcnn' or 'haar'"),
         ({"EMBEDDER": "arcface"}, r"EMBEDDER='arcface': .*facenet128, facenet512"),
         ({"MIN_DETECTION_SCORE": "2"}, r"MIN_DETECTION_SCORE='2'"),
+        ({"SEARCH_BACKEND": "faiss"}, r"SEARCH_BACKEND='faiss': .*'memory' or 'pgvector'"),
+        ({"SEARCH_BACKEND": "pgvector"}, r"SEARCH_BACKEND=pgvector needs a PostgreSQL DATABASE_URL"),
     ],
 )
 def test_a_bad_setting_names_itself(environ, expected):

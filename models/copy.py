@@ -1,0 +1,107 @@
+"""Copy a whole gallery from one database to another: `python -m models.copy --to postgres://...`.
+
+The way from the SQLite file of a single server to PostgreSQL for replicas: every
+person, face (embedding and crop), API key and audit entry, with ids and times
+kept, so that clients' stored ids and keys keep working. The target must be
+migrated (`make migrate`) and empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models.db import database_config
+from models.migrate import pending_migrations
+from models.tables import ApiKey, AuditEntry, Face, Person
+
+TABLES: list[type[Model]] = [Person, Face, ApiKey, AuditEntry]  # persons before the faces that point at them
+CHUNK = 2_000
+
+
+class CopyRefused(click.ClickException):
+    """The target is not ready for a copy (not migrated, or not empty)."""
+
+
+def copy_config(source: str, target: str) -> dict[str, Any]:
+    config = database_config(target)  # the models' default connection is the target
+    config["connections"]["source"] = source
+    return config
+
+
+async def _rows(model: type[Model], source: BaseDBAsyncClient) -> Any:
+    """The table's rows in id order, a chunk at a time."""
+    last = None
+    while True:
+        query = model.all().using_db(source).order_by("id").limit(CHUNK)
+        rows = await (query if last is None else query.filter(id__gt=last))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].pk
+
+
+async def _insert(model: type[Model], rows: list[Model]) -> None:
+    async with in_transaction("default") as target:
+        # The ORM stamps auto_now fields (the instances too) on every write: restore the source's times in SQL.
+        stamps = [[row.updated_at, str(row.pk)] for row in rows if isinstance(row, Person)]
+        for row in rows:
+            row._saved_in_db = False  # read from the source: new to the target
+        await model.bulk_create(rows, using_db=target)
+        if stamps:
+            first, second = ("$1", "$2") if target.capabilities.dialect == "postgres" else ("?", "?")
+            await target.execute_many(f"UPDATE person SET updated_at = {first} WHERE id = {second}", stamps)
+
+
+async def copy_database(source: str, target: str, progress: Progress | None = None) -> dict[str, int]:
+    """Copy every table; rows copied per table."""
+    await Tortoise.init(config=copy_config(source, target))
+    try:
+        if pending := await pending_migrations():
+            raise CopyRefused(f"the target is not migrated ({', '.join(pending)} pending): run `make migrate` first")
+        for model in TABLES:
+            if await model.all().count():
+                raise CopyRefused(f"the target already has rows in {model._meta.db_table}: copy into an empty database")
+        source_connection = Tortoise.get_connection("source")
+        copied = {}
+        for model in TABLES:
+            table = model._meta.db_table
+            total = await model.all().using_db(source_connection).count()
+            task = None if progress is None else progress.add_task(table, total=total)
+            copied[table] = 0
+            async for rows in _rows(model, source_connection):
+                await _insert(model, rows)
+                copied[table] += len(rows)
+                if progress is not None and task is not None:
+                    progress.advance(task, len(rows))
+        return copied
+    finally:
+        await Tortoise.close_connections()
+
+
+@click.command()
+@click.option(
+    "--from", "source", envvar="COPY_FROM", help="Source DATABASE_URL (default: the SQLite file in DATA_DIR)."
+)
+@click.option("--to", "target", envvar="DATABASE_URL", required=True, help="Target DATABASE_URL (migrated, empty).")
+def main(source: str | None, target: str) -> None:
+    """Copy every person, face, API key and audit entry to another database."""
+    from settings import Settings
+
+    # The SQLite file that `make run` uses, whatever DATABASE_URL (the target) says.
+    source = source or Settings.from_env().model_copy(update={"database_url": ""}).resolved_database_url
+    with Progress(console=Console(stderr=True)) as progress:
+        copied = asyncio.run(copy_database(source, target, progress))
+    click.echo(", ".join(f"{count} {table}" for table, count in copied.items()) + " copied")
+
+
+if __name__ == "__main__":
+    main()

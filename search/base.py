@@ -1,0 +1,57 @@
+"""The one interface every search backend offers the service (SEARCH_BACKEND picks one)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ml.gallery import Match
+
+
+class FaceSearch(Protocol):
+    """A searchable copy of the stored faces of one model.
+
+    The database is the source of truth: resolvers commit a change first and then
+    tell the backend (`stored`, `deleted`, `deleted_person`), so that this replica
+    answers with its own writes at once. Backends that keep a copy also follow
+    other replicas' changes themselves.
+    """
+
+    name: str  # "memory" or "pgvector", for /healthz and /metrics
+
+    async def start(self) -> None:
+        """Load or connect; the server answers only once this returns."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def size(self) -> int:
+        """Faces of this model that a 1:K search compares."""
+        ...
+
+    async def count_of(self, person_id: str) -> int:
+        """The person's faces of this model."""
+        ...
+
+    @property
+    def memory_bytes(self) -> int:
+        """Memory this process holds for vectors (0 when they live in the database)."""
+        ...
+
+    async def stored(self, face_id: str, person_id: str, model: str, vector: np.ndarray) -> None:
+        """A face was committed (new, moved or re-embedded); faces of other models are ignored."""
+        ...
+
+    async def deleted(self, face_id: str) -> None: ...
+
+    async def deleted_person(self, person_id: str) -> None: ...
+
+    async def search(
+        self, query: np.ndarray, limit: int, person_id: str | None = None, exact: bool = True
+    ) -> list[Match]:
+        """The nearest face of each of the `limit` nearest persons (or of one person's faces), nearest first.
+
+        exact=False lets a backend with an approximate index use it; the others search exactly.
+        """
+        ...
