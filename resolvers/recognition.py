@@ -8,7 +8,7 @@ from resolvers.context import Context
 from resolvers.errors import invalid
 from resolvers.images import read_image
 from resolvers.mapping import detected_face_type
-from resolvers.verification import answer, check_limit, threshold_of
+from resolvers.verification import Question, answer
 from schema.inputs import ImageInput
 from schema.types import DetectedFace, Verification
 from settings import FACES_PER_PHOTO_MAX
@@ -20,22 +20,10 @@ async def detect_faces(ctx: Context, image: ImageInput) -> list[DetectedFace]:
     return [detected_face_type(face) for face in faces]
 
 
-async def recognize_faces(
-    ctx: Context,
-    image: ImageInput,
-    threshold: float | None,
-    max_false_match_rate: float | None,
-    limit: int | None,
-    exact: bool = True,
-) -> list[Verification]:
-    limit = check_limit(limit)
-    cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
+async def recognize_faces(ctx: Context, image: ImageInput, asked: Question) -> list[Verification]:
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     results = await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX)
-    return [
-        await answer(ctx, result.vector, cutoff, limit, None, detected_face_type(result.face), exact)
-        for result in results
-    ]
+    return [await answer(ctx, result.vector, asked, None, detected_face_type(result.face)) for result in results]
 
 
 def _unit_vector(values: list[float], dimension: int) -> np.ndarray:
@@ -48,17 +36,7 @@ def _unit_vector(values: list[float], dimension: int) -> np.ndarray:
     return (vector / norm).astype(np.float32)
 
 
-async def search_by_embedding(
-    ctx: Context,
-    vector: list[float],
-    model: str,
-    threshold: float | None,
-    max_false_match_rate: float | None,
-    limit: int | None,
-    exact: bool = True,
-) -> Verification:
+async def search_by_embedding(ctx: Context, vector: list[float], model: str, asked: Question) -> Verification:
     if model != ctx.services.model_id:
         raise invalid(f"the vector is of model {model!r}; this server searches {ctx.services.model_id!r} (see `model`)")
-    limit = check_limit(limit)
-    cutoff = threshold_of(ctx, threshold, max_false_match_rate)
-    return await answer(ctx, _unit_vector(vector, ctx.services.spec.dimension), cutoff, limit, None, None, exact)
+    return await answer(ctx, _unit_vector(vector, ctx.services.spec.dimension), asked, None, None)

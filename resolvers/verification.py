@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from auth.access import sees_beyond_max_threshold
@@ -57,19 +59,30 @@ async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
     ]
 
 
+@dataclass(frozen=True)
+class Question:
+    """How a search is asked: where `match` is cut off, how many persons, exactly or through an index."""
+
+    cutoff: float
+    limit: int
+    exact: bool = True
+
+
+def question(
+    ctx: Context, threshold: float | None, max_false_match_rate: float | None, limit: int | None, exact: bool
+) -> Question:
+    """The arguments a 1:K field shares, checked (INVALID_INPUT) before any model runs."""
+    limit = check_limit(limit)
+    return Question(threshold_of(ctx, threshold, max_false_match_rate), limit, exact)
+
+
 async def answer(
-    ctx: Context,
-    vector: np.ndarray,
-    cutoff: float,
-    limit: int,
-    person_id: str | None,
-    probe: DetectedFace | None,
-    exact: bool = True,
+    ctx: Context, vector: np.ndarray, asked: Question, person_id: str | None, probe: DetectedFace | None
 ) -> Verification:
     """Search the stored faces for `vector`: the nearest persons (or one person's faces) and the decision."""
-    search = ctx.services.search
+    search, cutoff = ctx.services.search, asked.cutoff
     with ctx.services.engine.stats.timed("search"):
-        matches = await search.search(vector, limit, person_id, exact)
+        matches = await search.search(vector, asked.limit, person_id, asked.exact)
     if not sees_beyond_max_threshold(ctx.principal):
         ceiling = ctx.services.max_threshold
         matches = [m for m in matches if m.distance <= ceiling]
@@ -87,11 +100,9 @@ async def answer(
     )
 
 
-async def _verify(
-    ctx: Context, image: ImageInput, cutoff: float, limit: int, person_id: str | None, exact: bool = True
-) -> Verification:
+async def _verify(ctx: Context, image: ImageInput, asked: Question, person_id: str | None) -> Verification:
     _, result = await embed_image(ctx, image)
-    return await answer(ctx, result.vector, cutoff, limit, person_id, detected_face_type(result.face), exact)
+    return await answer(ctx, result.vector, asked, person_id, detected_face_type(result.face))
 
 
 def check_limit(limit: int | None) -> int:
@@ -102,17 +113,8 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-async def verify_linear(
-    ctx: Context,
-    image: ImageInput,
-    threshold: float | None,
-    max_false_match_rate: float | None,
-    limit: int | None,
-    exact: bool = True,
-) -> Verification:
-    limit = check_limit(limit)
-    cutoff = threshold_of(ctx, threshold, max_false_match_rate)
-    return await _verify(ctx, image, cutoff, limit, None, exact)
+async def verify_linear(ctx: Context, image: ImageInput, asked: Question) -> Verification:
+    return await _verify(ctx, image, asked, None)
 
 
 async def verify_person(
@@ -120,7 +122,7 @@ async def verify_person(
 ) -> Verification:
     person = await get_person_row(person_id)
     cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
-    return await _verify(ctx, image, cutoff, SEARCH_LIMIT_MAX, str(person.id))
+    return await _verify(ctx, image, Question(cutoff, SEARCH_LIMIT_MAX), str(person.id))
 
 
 def model_info(ctx: Context) -> ModelInfo:

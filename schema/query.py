@@ -145,7 +145,8 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> Verification:
-        return await verification.verify_linear(info.context, image, threshold, max_false_match_rate, limit, exact)
+        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
+        return await verification.verify_linear(info.context, image, asked)
 
     @scoped_field(
         Scope.VERIFY,
@@ -189,7 +190,8 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> list[Verification]:
-        return await recognition.recognize_faces(info.context, image, threshold, max_false_match_rate, limit, exact)
+        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
+        return await recognition.recognize_faces(info.context, image, asked)
 
     @scoped_field(
         Scope.VERIFY,
@@ -208,9 +210,8 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> Verification:
-        return await recognition.search_by_embedding(
-            info.context, vector, model, threshold, max_false_match_rate, limit, exact
-        )
+        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
+        return await recognition.search_by_embedding(info.context, vector, model, asked)
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
     async def face_embedding(self, face_id: FaceId) -> Embedding:

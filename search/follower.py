@@ -121,7 +121,9 @@ class ChangeFollower:
         if not wanted:
             return
         rows = await connection.fetch(
-            "SELECT id::text, person_id::text, embedding FROM face WHERE id = ANY($1::uuid[])", list(wanted)
+            "SELECT id::text, person_id::text, embedding FROM face WHERE id = ANY($1::uuid[]) AND model = $2",
+            list(wanted),
+            self.model_id,
         )
         found = set()
         if rows:
@@ -130,7 +132,7 @@ class ChangeFollower:
                 found.add(row[0])
                 if not self.target.deleted_here(row[0]):
                     gallery.upsert(row[0], row[1], vector)
-        for face_id in wanted - found:  # changed, then deleted before we read it
+        for face_id in wanted - found:  # changed, then deleted (or re-embedded by another model) before we read it
             gallery.remove(face_id)
 
     async def _load(self, connection: asyncpg.Connection) -> Gallery:
