@@ -43,11 +43,6 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres
         yield server
 
 
-@pytest.fixture
-def postgres_url(postgres: LocalPostgres) -> str:
-    return migrated_database(postgres)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
