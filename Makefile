@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale clean clean-bench
+.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-live clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,10 @@ $(PY):
 
 GRAPHIQL := graphiql/node_modules/.package-lock.json
 
-# Reinstall only when pyproject.toml (or GraphiQL's lock file) changes.
-$(STAMP): pyproject.toml $(GRAPHIQL) | $(PY)
+CONSOLE := console/node_modules/.package-lock.json
+
+# Reinstall only when pyproject.toml (or GraphiQL's or the console's lock file) changes.
+$(STAMP): pyproject.toml $(GRAPHIQL) $(CONSOLE) | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m weights.fetch --quiet
 	touch $@
@@ -26,6 +28,12 @@ $(STAMP): pyproject.toml $(GRAPHIQL) | $(PY)
 $(GRAPHIQL): graphiql/package.json graphiql/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix graphiql --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The web console's one library (graphql-ws), served by the app at /console/vendor/: npm as above.
+$(CONSOLE): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
@@ -88,6 +96,10 @@ bench-perf: $(BENCH_STAMP)
 # One million faces in an embedded PostgreSQL: HNSW, exact SQL and in-memory search, replicas.
 bench-scale: $(BENCH_STAMP)
 	$(PY) -m bench.scale $(ARGS)
+
+# Live recognition over WebSocket: frames/s answered and latency for one camera stream.
+bench-live: $(BENCH_STAMP)
+	$(PY) -m bench.live $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

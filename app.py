@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 import endpoints
@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 )
                 if settings.graphiql and (missing := graphiql_missing()):
                     log.warning("GraphiQL's files are not installed (%s): run `make install`", ", ".join(missing))
+                if missing := endpoints.console_vendor_missing():
+                    log.warning("the console's files are not installed (%s): run `make install`", ", ".join(missing))
                 if settings.auth == "off":
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
@@ -128,12 +130,15 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
         )
     return Starlette(
         routes=[
-            Route("/", lambda request: RedirectResponse("/graphql")),  # where a browser should go
+            Route("/", lambda request: RedirectResponse("/console/")),  # where a person with a browser starts
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
             Route("/healthz", endpoints.healthz),
             Route("/metrics", endpoints.metrics, methods=["GET", "DELETE"]),
             Route("/faces/{face_id}/crop.jpg", endpoints.crop, name="face_crop"),
             Route("/graphiql/{name}", endpoints.graphiql_file),
+            Route("/console/vendor/{name}", endpoints.console_vendor),
+            Mount("/console", endpoints.ConsoleFiles(), name="console"),
         ],
         middleware=middleware,
         lifespan=lifespan,

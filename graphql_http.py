@@ -14,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.types.unset import UNSET
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.keys import InvalidKey, authenticate
 from resolvers.context import Context
@@ -77,8 +79,13 @@ def graphiql_missing() -> list[str]:
     return [name for name in GRAPHIQL_ASSETS if graphiql_asset(name) is None]
 
 
+ACK_WITHOUT_PAYLOAD: UnsetType = UNSET  # on_ws_connect's answer: acknowledge, with no payload
+
+
 class FaceGraphQL(GraphQL[Context, None]):
     def __init__(self, *args: Any, max_response_bytes: int, **kwargs: Any) -> None:
+        # Subscriptions (liveRecognition) over graphql-transport-ws only; the older graphql-ws is deprecated.
+        kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         super().__init__(*args, **kwargs)
         self.max_response_bytes = max_response_bytes
         self.ide_page = (GRAPHIQL_DIR / "index.html").read_text() if self.graphql_ide else ""
@@ -95,6 +102,22 @@ class FaceGraphQL(GraphQL[Context, None]):
         except InvalidKey:
             raise HTTPException(401, "the API key is unknown or revoked") from None
         return Context(services=services, principal=principal, request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A browser cannot set headers on a WebSocket: its key comes in connection_init's payload instead,
+        under the header's name (`{"Authorization": "Bearer <key>"}` or `{"X-API-Key": "<key>"}`)."""
+        params = {str(name).lower(): value for name, value in context.connection_params.items()}
+        given = {name: params[name] for name in ("authorization", "x-api-key") if name in params}
+        if not given:
+            return ACK_WITHOUT_PAYLOAD  # the handshake's own headers, if any, already named the caller
+        texts: dict[str, str] = {name: value for name, value in given.items() if isinstance(value, str)}
+        try:
+            if len(texts) != len(given):
+                raise InvalidKey
+            context.principal = await authenticate(texts, context.services.settings)
+        except InvalidKey:
+            raise ConnectionRejectionError from None  # closes the socket with 4403 Forbidden
+        return ACK_WITHOUT_PAYLOAD
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:

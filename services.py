@@ -33,6 +33,7 @@ class Services:
     engine: FaceEngine
     search: FaceSearch  # resolvers search and update it through this interface only
     rate_limits: RateLimits = field(init=False)
+    live_streams_open: int = field(init=False, default=0)  # liveRecognition streams, all connections together
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)

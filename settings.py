@@ -28,6 +28,8 @@ PAGE_SIZE_DEFAULT = 50  # `first` when left out or null
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
 SEARCH_LIMIT_DEFAULT = 5  # `limit` when left out or null
 FACES_PER_PHOTO_MAX = 32  # faces detectFaces and recognizeFaces return (the largest), one embedder call
+LIVE_FACES_MAX = 8  # faces liveRecognition answers per frame (the largest)
+LIVE_STREAM_NAME_MAX = 64  # characters of a live stream's name
 FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compares them all)
 API_KEY_NAME_MAX = 100  # characters of an API key's name
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
@@ -87,6 +89,10 @@ class Settings(BaseModel):
     # Back-pressure: photos waiting for the models beyond this fail at once with BUSY.
     max_pending: int = Field(64, alias="MAX_PENDING", ge=1)
     detect_workers: int = Field(2, alias="DETECT_WORKERS", ge=1, le=256)
+    # Live recognition (liveRecognition): a camera's faces are large, and a larger smallest face
+    # halves MTCNN's image pyramid; streams open at once on this server, all connections together.
+    live_min_face_size: int = Field(40, alias="LIVE_MIN_FACE_SIZE", ge=12)
+    live_streams_max: int = Field(8, alias="LIVE_STREAMS_MAX", ge=0, le=1024)
     # Enrolment refuses a face below these (LOW_QUALITY) unless the caller allows it;
     # bench/accuracy.py reports how many LFW faces each rejects and what the rest reach.
     # Guards against unusable faces, not a passport-photo standard: the small, soft and

@@ -35,7 +35,9 @@ class Detector(Protocol):
     name: str
     gives_landmarks: bool
 
-    def detect(self, image: np.ndarray) -> list[Detection]: ...
+    def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
+        """Faces of at least min_face_size pixels (the detector's own minimum when None)."""
+        ...
 
 
 def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -73,9 +75,10 @@ class MtcnnDetector:
             net = self._local.net = Mtcnn(self.min_face_size)
         return net
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
         small, back = _downscale(image, self.max_side)
-        boxes, landmarks = self._net().detect(small)
+        # As ever here, the minimum is in the pixels of the copy the net sees.
+        boxes, landmarks = self._net().detect(small, min_face_size)
         height, width = image.shape[:2]
         found = []
         for (x1, y1, x2, y2, score), points in zip(boxes, landmarks, strict=True):
@@ -108,10 +111,10 @@ class HaarDetector:
             self._local.cascade = cascade
         return cascade
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
         small, back = _downscale(image, self.max_side)
         grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-        min_side = max(1, int(self.min_face_size / back))
+        min_side = max(1, int((min_face_size or self.min_face_size) / back))
         rects = self._cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
         height, width = image.shape[:2]
         found = []

@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from ml.errors import Overloaded
-from ml.pipeline import FaceEmbedding, FacePipeline, LocatedFace
+from ml.pipeline import FaceEmbedding, FacePipeline, Frame, LocatedFace
 from ml.stats import Stats
 
 T = TypeVar("T")
@@ -92,6 +92,23 @@ class FaceEngine:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._embed_pool, self._embed, faces)
 
+    async def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
+        """Decode a video frame and find its faces, not cut out: the caller chooses which to embed."""
+        async with self._admitted():
+            return await self._in_detection(self._detect_frame, data, min_face_size, most)
+
+    async def embed_faces(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
+        """Embed faces already cut out, in the same batches as other requests' faces."""
+        if not faces:
+            return []
+        async with self._admitted():
+            loop = asyncio.get_running_loop()
+            futures = [loop.create_future() for _ in faces]
+            assert self._queue is not None, "FaceEngine.start() was not awaited"
+            for face, future in zip(faces, futures, strict=True):
+                self._queue.put_nowait((face, future))
+            return list(await asyncio.gather(*futures))
+
     @contextlib.asynccontextmanager
     async def _admitted(self) -> AsyncIterator[None]:
         """One photo in the pipeline; BUSY (Overloaded) beyond max_pending."""
@@ -114,6 +131,10 @@ class FaceEngine:
     def _locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
         with self.stats.timed("detect"):
             return self.pipeline.locate_all(data, most)
+
+    def _detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
+        with self.stats.timed("detect"):
+            return self.pipeline.detect_frame(data, min_face_size, most)
 
     def _locate(self, data: bytes, reject_multiple: bool) -> LocatedFace:
         with self.stats.timed("detect"):

@@ -101,21 +101,22 @@ class Mtcnn:
         self._rnet = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS["rnet"])))
         self._onet = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS["onet"])))
 
-    def detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Faces in an RGB uint8 image.
+    def detect(self, image: np.ndarray, min_face_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Faces in an RGB uint8 image, of min_face_size pixels or more (the instance's when None).
 
         Returns boxes (N, 5: x1, y1, x2, y2, score) and landmarks (N, 5, 2: left eye,
         right eye, nose, left and right mouth corner, as x, y), in image pixels.
         """
-        boxes = self._stage1(image)
+        boxes = self._stage1(image, min_face_size or self.min_face_size)
         if len(boxes):
             boxes = self._stage2(image, boxes)
         if not len(boxes):
             return np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32)
         return self._stage3(image, boxes)
 
-    def _scales(self, height: int, width: int) -> list[float]:
-        m = 12.0 / self.min_face_size
+    @staticmethod
+    def _scales(height: int, width: int, min_face_size: int) -> list[float]:
+        m = 12.0 / min_face_size
         side = min(height, width) * m
         scales: list[float] = []
         while side >= 12:
@@ -123,10 +124,10 @@ class Mtcnn:
             side *= _SCALE_FACTOR
         return scales
 
-    def _stage1(self, image: np.ndarray) -> np.ndarray:
+    def _stage1(self, image: np.ndarray, min_face_size: int) -> np.ndarray:
         height, width = image.shape[:2]
         found = []
-        for scale in self._scales(height, width):
+        for scale in self._scales(height, width, min_face_size):
             size = (int(np.ceil(width * scale)), int(np.ceil(height * scale)))
             scaled = _normalise(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
             self._pnet.setInput(scaled.transpose(1, 0, 2)[None])

@@ -32,6 +32,14 @@ class LocatedFace:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """A decoded video frame and the faces found in it, not yet cut out."""
+
+    image: np.ndarray  # (height, width, 3) uint8 RGB
+    detections: list[Detection]
+
+
+@dataclass(frozen=True)
 class FaceEmbedding:
     face: LocatedFace
     vector: np.ndarray  # (dimension,) float32, unit length
@@ -162,6 +170,15 @@ class FacePipeline:
         image = self.decode(data)
         detections = sorted(self.detect(image), key=lambda d: d.box.width * d.box.height, reverse=True)[:most]
         return [self.cut(image, detection) for detection in sorted(detections, key=lambda d: (d.box.x, d.box.y))]
+
+    def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
+        """Decode a video frame and find its faces (the `most` largest, left to right), without cutting.
+
+        No second look with a border: a frame with no face in it is the common case.
+        """
+        image = self.decode(data)
+        found = sorted(self.detector.detect(image, min_face_size), key=lambda d: d.box.area, reverse=True)[:most]
+        return Frame(image, sorted(found, key=lambda d: (d.box.x, d.box.y)))
 
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         if not faces:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from starlette.requests import Request
@@ -13,6 +14,9 @@ from auth.scopes import Principal
 from resolvers.loaders import Loaders
 from services import Services
 
+if TYPE_CHECKING:
+    from resolvers.live import LiveStream
+
 
 @dataclass
 class Context:
@@ -21,6 +25,9 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
+    # A WebSocket connection's: what graphql-transport-ws's connection_init carried, and its live streams.
+    connection_params: dict[str, Any] = field(default_factory=dict)
+    live_streams: dict[str, LiveStream] = field(default_factory=dict)
 
 
 # What schema fields take as `info`: its `.context` is a Context, not Any.

@@ -12,14 +12,18 @@ from auth import audit
 from resolvers.errors import ErrorCode, as_api_error
 from schema.types import NewApiKey, Verification
 
-AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding"}
+# liveRecognition is recorded once, when the stream opens; sendLiveFrame (a frame) never, as it writes nothing.
+AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding", "liveRecognition"}
+NOT_AUDITED_MUTATIONS = {"sendLiveFrame"}
 ID_ARGUMENTS = ("id", "person_id", "personId")
 
 
 def _audited(info: Any) -> bool:
     if info.path.prev is not None:  # only the operation's root fields
         return False
-    return info.parent_type.name == "Mutation" or info.field_name in AUDITED_QUERIES
+    if info.parent_type.name == "Mutation":
+        return info.field_name not in NOT_AUDITED_MUTATIONS
+    return info.field_name in AUDITED_QUERIES
 
 
 def _targets(kwargs: dict[str, Any], result: object) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
 
 from resolvers.errors import ErrorCode, as_api_error
 
@@ -44,3 +46,9 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [with_code(error) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result over WebSocket (subscriptions, and operations sent there) gets its codes too."""
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = [with_code(error) for error in result.errors]
+        yield

@@ -57,6 +57,7 @@ PHOTO_FIELDS = {
     ("Query", "recognizeFaces"): "image",
     ("Mutation", "createFace"): "image",
     ("Mutation", "updateFace"): "image",
+    ("Mutation", "sendLiveFrame"): "image",
 }
 # Connections, as long as their `first` (or `last`) argument.
 PAGED = {("Query", "persons"), ("Query", "faces"), ("Query", "auditLog")}

@@ -8,9 +8,10 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
-from resolvers import admin, faces, persons, restore
+from resolvers import admin, faces, live, persons, restore
 from resolvers.context import Info
 from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
+from schema.live import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
 from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
@@ -130,3 +131,21 @@ class Mutation:
         self, info: Info, input: Annotated[RestoredFace, strawberry.argument(description="The exported face.")]
     ) -> Face:
         return await restore.restore_face(info.context, input)
+
+    @scoped_mutation(
+        Scope.VERIFY,
+        "One camera frame for the live stream `stream` that liveRecognition opened on this same WebSocket "
+        "connection (elsewhere: NOT_FOUND). Answers at once; the frame's faces come on the subscription. A frame "
+        "that is still waiting when the next arrives is dropped (`replacedFrame`). Writes nothing, and is not "
+        "rate-limited per frame: the stream takes frames only as fast as it answers them.",
+    )
+    async def send_live_frame(
+        self,
+        info: Info,
+        stream: Stream,
+        frame: Annotated[
+            int, strawberry.argument(description="The frame's number, echoed in its answer (e.g. a counter).")
+        ],
+        image: Annotated[ImageInput, strawberry.argument(description="The frame: a JPEG of about 640x480.")],
+    ) -> LiveFrameReceipt:
+        return await live.send_live_frame(info.context, stream, frame, image)

@@ -13,6 +13,7 @@ from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 
 
 class FaceSchema(strawberry.Schema):
@@ -23,6 +24,7 @@ class FaceSchema(strawberry.Schema):
 schema = FaceSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]  # definitions, as Strawberry's own are
     extensions=[ErrorCodes, OperationLimits, AuditTrail, lambda: MaxTokensLimiter(max_token_count=2000)],
 )

@@ -24,3 +24,8 @@ def scoped_field(scope: ApiScope, description: str, rate: RateKind | None = None
 def scoped_mutation(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
     """`@strawberry.mutation` for a mutation that needs `scope` (its description says so)."""
     return strawberry.mutation(description=_documented(description, scope, rate), extensions=needs(scope, rate))
+
+
+def scoped_subscription(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
+    """`@strawberry.subscription` for a subscription that needs `scope` (its description says so)."""
+    return strawberry.subscription(description=_documented(description, scope, rate), extensions=needs(scope, rate))

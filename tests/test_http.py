@@ -5,9 +5,16 @@ from __future__ import annotations
 from tests.helpers import ANGELINA, b64
 
 
-async def test_root_redirects_to_graphql(api):
+async def test_root_opens_the_console_served_here_with_its_policy(api):
     response = await api.http.get("/")
-    assert response.status_code in (302, 307) and response.headers["location"] == "/graphql"
+    assert response.status_code in (302, 307) and response.headers["location"] == "/console/"
+    page = await api.http.get("/console/")
+    assert page.status_code == 200 and 'href="/graphql"' in page.text  # the console links the API
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for path in ("/console/console.js", "/console/console.css", "/console/vendor/graphql-ws.js"):
+        assert (await api.http.get(path)).status_code == 200, path
+    assert (await api.http.get("/console/vendor/other.js")).status_code == 404
+    assert (await api.http.get("/console/package.json")).status_code == 404  # only console/app is served
 
 
 async def test_graphiql_health_and_metrics(api):

@@ -1,0 +1,154 @@
+"""Live recognition: a camera's frames in (sendLiveFrame), every face of each frame out (liveRecognition).
+
+A stream lives on one WebSocket connection: the subscription opens it, and frames come
+as sendLiveFrame mutations over the same socket, so no other connection can feed it.
+The newest frame wins: one that arrives while an older one still waits replaces it (the
+older is dropped, never queued), so a slow server answers late frames less often rather
+than later. Faces are tracked across frames (ml.tracking); a tracked face goes back to
+the embedder only when its identity has aged, and then in the engine's shared batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket
+
+from ml.tracking import FaceTracker, Sighting
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode, as_api_error, invalid
+from resolvers.images import read_image
+from resolvers.loaders import Loaders
+from resolvers.verification import Question, answer
+from schema.inputs import ImageInput
+from schema.live import LiveError, LiveFace, LiveFrame, LiveFrameReceipt
+from schema.types import Box, Verification
+from settings import LIVE_FACES_MAX, LIVE_STREAM_NAME_MAX
+
+
+@dataclass(frozen=True)
+class PendingFrame:
+    number: int
+    data: bytes
+    received: float  # time.perf_counter() when it arrived
+
+
+class LiveStream:
+    """One camera's stream: a one-frame mailbox and the faces tracked so far."""
+
+    def __init__(self) -> None:
+        self._pending: PendingFrame | None = None
+        self._arrived = asyncio.Event()
+        self.dropped = 0
+        self.tracker: FaceTracker[Verification] = FaceTracker()
+
+    def offer(self, frame: PendingFrame) -> int | None:
+        """Put the frame in the mailbox; the number of the waiting frame it replaced, if any."""
+        replaced = None if self._pending is None else self._pending.number
+        if replaced is not None:
+            self.dropped += 1
+        self._pending = frame
+        self._arrived.set()
+        return replaced
+
+    async def next_frame(self) -> PendingFrame:
+        await self._arrived.wait()
+        self._arrived.clear()
+        frame, self._pending = self._pending, None
+        assert frame is not None
+        return frame
+
+
+def _check_name(stream: str) -> None:
+    if not 1 <= len(stream) <= LIVE_STREAM_NAME_MAX:
+        raise invalid(f"`stream` must be 1 to {LIVE_STREAM_NAME_MAX} characters")
+
+
+async def live_recognition(
+    ctx: Context, stream: str, asked: Question, min_face_size: int | None
+) -> AsyncGenerator[LiveFrame, None]:
+    """Answer each frame sendLiveFrame puts in this stream, until the client completes the subscription."""
+    _check_name(stream)
+    if not isinstance(ctx.request, WebSocket):
+        raise invalid("liveRecognition runs over a WebSocket (graphql-transport-ws), with its frames")
+    if min_face_size is not None and not 12 <= min_face_size <= 1000:
+        raise invalid("`minFaceSize` must be between 12 and 1000 pixels")
+    if stream in ctx.live_streams:
+        raise invalid(f"a live stream named {stream!r} is already open on this connection")
+    services = ctx.services
+    if services.live_streams_open >= services.settings.live_streams_max:
+        raise ApiError(ErrorCode.BUSY, f"{services.live_streams_open} live streams are open (LIVE_STREAMS_MAX)")
+    live = ctx.live_streams[stream] = LiveStream()
+    services.live_streams_open += 1
+    smallest = min_face_size or services.settings.live_min_face_size
+    try:
+        while True:
+            frame = await live.next_frame()
+            try:
+                faces = await _recognise(ctx, live, frame.data, asked, smallest)
+                error = None
+            except Exception as exc:  # a bad frame or a busy server: say so, and go on with the next
+                known = as_api_error(exc)
+                if known is None:
+                    raise
+                faces, error = [], LiveError(code=known.code.value, message=known.message)
+            yield LiveFrame(
+                frame=frame.number,
+                faces=faces,
+                error=error,
+                dropped_frames=live.dropped,
+                server_ms=round((time.perf_counter() - frame.received) * 1000, 1),
+            )
+    finally:
+        del ctx.live_streams[stream]
+        services.live_streams_open -= 1
+
+
+async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Question, smallest: int) -> list[LiveFace]:
+    engine = ctx.services.engine
+    frame = await engine.detect_frame(data, smallest, LIVE_FACES_MAX)
+    now = time.monotonic()
+    sightings = live.tracker.update(frame.detections, now)
+    due = [s for s in sightings if s.track.due(now, live.tracker.policy)]
+    if due:
+        cut = [engine.pipeline.cut(frame.image, s.detection) for s in due]
+        embedded = await engine.embed_faces(cut)
+        # Fresh loaders: a connection's context lives for hours, and names change.
+        fresh = dataclasses.replace(ctx, loaders=Loaders())
+        for sighting, result in zip(due, embedded, strict=True):
+            verdict = await answer(fresh, result.vector, asked, None, None)
+            live.tracker.identified(sighting.track, verdict, verdict.match, now)
+    return [_live_face(s, now, s in due) for s in sightings]
+
+
+def _live_face(sighting: Sighting[Verification], now: float, identified_now: bool) -> LiveFace:
+    box, track = sighting.detection.box, sighting.track
+    verdict = track.identity
+    assert verdict is not None and track.identified_at is not None
+    return LiveFace(
+        track=track.id,
+        box=Box(x=box.x, y=box.y, width=box.width, height=box.height),
+        score=sighting.detection.score,
+        match=verdict.match,
+        best=verdict.best,
+        identified_now=identified_now,
+        identified_ms_ago=round((now - track.identified_at) * 1000, 1),
+    )
+
+
+async def send_live_frame(ctx: Context, stream: str, frame: int, image: ImageInput) -> LiveFrameReceipt:
+    _check_name(stream)
+    live = ctx.live_streams.get(stream)
+    if live is None:
+        raise ApiError(
+            ErrorCode.NOT_FOUND,
+            f"no live stream {stream!r} on this connection: subscribe to liveRecognition first, and send "
+            "its frames over the same WebSocket",
+        )
+    data = await read_image(image, ctx.services.settings.max_image_bytes)
+    replaced = live.offer(PendingFrame(frame, data, time.perf_counter()))
+    return LiveFrameReceipt(frame=frame, replaced_frame=replaced)

@@ -1,0 +1,66 @@
+"""Live recognition's types: what liveRecognition answers per frame, and sendLiveFrame's receipt."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.types import Box, Candidate
+from settings import LIVE_STREAM_NAME_MAX
+
+Stream = Annotated[
+    str,
+    strawberry.argument(
+        description=f"The live stream's name, 1 to {LIVE_STREAM_NAME_MAX} characters, chosen by the client; "
+        "unique on its WebSocket connection."
+    ),
+]
+
+
+@strawberry.type(description="Why a frame has no faces in its answer: the frame was bad or the server busy.")
+class LiveError:
+    code: str = strawberry.field(description="One of the error codes (`errorCodes`): BAD_IMAGE, BUSY, ...")
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+@strawberry.type(description="A face in a live frame, and who it is.")
+class LiveFace:
+    track: int = strawberry.field(
+        description="The same number for the same face from frame to frame, while it stays in view (boxes "
+        "are followed by their overlap); a face that comes back after a second gets a new one."
+    )
+    box: Box = strawberry.field(description="Where the face is in this frame, in the frame's pixels.")
+    score: float | None = strawberry.field(description="The detector's confidence, if it gives one.")
+    match: bool = strawberry.field(description="True when `best` is within the threshold: this is that person.")
+    best: Candidate | None = strawberry.field(
+        description="The nearest enrolled person, whether or not within the threshold; null with an empty gallery."
+    )
+    identified_now: bool = strawberry.field(
+        description="True when this frame's face went through the embedder; false when `match` and `best` "
+        "are carried over from an earlier frame of the same track (a known face is checked again about "
+        "every second, an unknown one four times a second)."
+    )
+    identified_ms_ago: float = strawberry.field(description="Milliseconds since this track was last identified.")
+
+
+@strawberry.type(description="The answer to one frame of a live stream.")
+class LiveFrame:
+    frame: int = strawberry.field(description="The frame's number, as sendLiveFrame gave it.")
+    faces: list[LiveFace] = strawberry.field(description="Every face found (the largest few), left to right.")
+    error: LiveError | None = strawberry.field(
+        description="Set when the frame could not be looked at; the stream goes on."
+    )
+    dropped_frames: int = strawberry.field(
+        description="Frames of this stream replaced by a newer one before the server got to them, so far."
+    )
+    server_ms: float = strawberry.field(description="Milliseconds from the frame's arrival to this answer.")
+
+
+@strawberry.type(description="A frame taken into a live stream's one-frame mailbox.")
+class LiveFrameReceipt:
+    frame: int = strawberry.field(description="The frame's number.")
+    replaced_frame: int | None = strawberry.field(
+        description="The number of the older frame this one replaced before it was looked at (dropped, never "
+        "answered), if any."
+    )

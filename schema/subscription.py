@@ -1,0 +1,50 @@
+"""The Subscription root: live recognition over WebSocket (graphql-transport-ws)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from auth.rate import RateKind
+from auth.scopes import ApiScope as Scope
+from resolvers import live, verification
+from resolvers.context import Info
+from schema.live import LiveFrame, Stream
+from schema.query import MaxFalseMatchRate, Threshold
+from schema.scoped import scoped_subscription
+from settings import LIVE_FACES_MAX
+
+
+@strawberry.type(description="Streams over WebSocket (graphql-transport-ws at /graphql).")
+class Subscription:
+    @scoped_subscription(
+        Scope.VERIFY,
+        "Live recognition from a camera. Opens the stream `stream` on this WebSocket connection and answers "
+        "every frame sendLiveFrame puts in it (send them over the same connection, e.g. JPEGs of about "
+        f"640x480), with each face's box (the {LIVE_FACES_MAX} largest), track, best candidate and `match`. "
+        "The newest frame wins: a frame that arrives while an older one waits replaces it, so answers never "
+        "fall behind the camera. A bad frame answers with `error` and the stream goes on. Faces are tracked "
+        "across frames and re-identified when their identity ages, not every frame. Completing the "
+        "subscription closes the stream. Opening one counts as one call against the rate limit.",
+        rate=RateKind.VERIFY,
+    )
+    async def live_recognition(
+        self,
+        info: Info,
+        stream: Stream,
+        threshold: Threshold = None,
+        max_false_match_rate: MaxFalseMatchRate = None,
+        min_face_size: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Smallest face to look for, in pixels (12 to 1000); null: the server's "
+                "LIVE_MIN_FACE_SIZE (40). Smaller finds faces farther away, at more cost per frame."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[LiveFrame, None]:
+        # Only the best candidate is shown per face: a limit of 1 person.
+        asked = verification.question(info.context, threshold, max_false_match_rate, 1, True)
+        async for frame in live.live_recognition(info.context, stream, asked, min_face_size):
+            yield frame

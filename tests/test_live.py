@@ -1,0 +1,162 @@
+"""Live recognition over graphql-transport-ws, driven at the protocol level against a real server process."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from devdata import camera
+from devdata.live_client import LiveClient
+from tests.server import Server, running_server
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("live")) as server:
+        person = server.graphql('mutation { createPerson(input: {name: "Angelina"}) { id } }')
+        person_id = person["data"]["createPerson"]["id"]
+        photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
+        enrolled = server.graphql(
+            "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
+            p=person_id,
+            i=photo,
+        )
+        assert "errors" not in enrolled, enrolled
+        yield server
+
+
+@pytest.fixture(scope="module")
+def video() -> list[bytes]:
+    return camera.jpegs(camera.frames(count=30))
+
+
+def ws_url(server: Server) -> str:
+    return server.url.replace("http://", "ws://") + "/graphql"
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[LiveClient]:
+    client = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
+    yield client
+    await client.close()
+
+
+def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The errors of an operation: an `error` message (refused before it ran) or a `next` with errors."""
+    return message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+
+
+def answer_of(message: dict[str, Any]) -> dict[str, Any]:
+    assert message["type"] == "next", message
+    assert "errors" not in message["payload"], message
+    return message["payload"]["data"]["liveRecognition"]
+
+
+async def test_a_known_face_is_named_and_tracked_not_reidentified_every_frame(
+    client: LiveClient, video: list[bytes]
+) -> None:
+    live = await client.subscribe_live("camera")
+    answers = []
+    for number, jpeg in enumerate(video[:12]):
+        sent = await client.send_frame("camera", number, jpeg)
+        answers.append(answer_of(await client.next(live)))
+        receipt = await client.next(sent)
+        assert receipt["payload"]["data"]["sendLiveFrame"] == {"frame": number, "replacedFrame": None}
+    assert [a["frame"] for a in answers] == list(range(12))
+    faces = [a["faces"] for a in answers]
+    assert all(len(f) == 1 for f in faces)
+    assert {f[0]["best"]["person"]["name"] for f in faces} == {"Angelina"}
+    assert all(f[0]["match"] for f in faces)
+    assert len({f[0]["track"] for f in faces}) == 1, "the drifting face kept one track"
+    # Identified on the first frame, then carried by the track (a known face is re-checked about every second).
+    assert faces[0][0]["identifiedNow"]
+    assert sum(f[0]["identifiedNow"] for f in faces) <= 3
+    box = faces[0][0]["box"]
+    assert 200 <= box["x"] + box["width"] / 2 <= 440 and box["width"] > 80  # the face in the frame's middle
+    await client.complete(live)
+
+
+async def test_the_newest_frame_wins(client: LiveClient, video: list[bytes]) -> None:
+    live = await client.subscribe_live("burst")
+    receipts = [await client.send_frame("burst", number, jpeg) for number, jpeg in enumerate(video)]
+    replaced = [(await client.next(op))["payload"]["data"]["sendLiveFrame"]["replacedFrame"] for op in receipts]
+    answered = [answer_of(await client.next(live))]
+    while answered[-1]["frame"] != len(video) - 1:
+        answered.append(answer_of(await client.next(live)))
+    frames = [a["frame"] for a in answered]
+    assert frames == sorted(frames), "answers come in order"
+    assert len(frames) < len(video), "a burst faster than the server is not queued"
+    dropped = [r for r in replaced if r is not None]
+    assert dropped and answered[-1]["droppedFrames"] == len(dropped)
+    assert not set(dropped) & set(frames), "a replaced frame is never answered"
+    await client.complete(live)
+
+
+async def test_a_bad_frame_is_answered_with_its_code_and_the_stream_goes_on(
+    client: LiveClient, video: list[bytes]
+) -> None:
+    live = await client.subscribe_live("flaky")
+    await client.send_frame("flaky", 1, b"not a jpeg at all")
+    bad = answer_of(await client.next(live))
+    assert bad["frame"] == 1 and bad["faces"] == [] and bad["error"]["code"] == "BAD_IMAGE"
+    await client.send_frame("flaky", 2, video[0])
+    good = answer_of(await client.next(live))
+    assert good["frame"] == 2 and good["error"] is None and good["faces"][0]["match"]
+    await client.complete(live)
+
+
+async def test_frames_only_reach_a_stream_on_their_own_connection(
+    server: Server, client: LiveClient, video: list[bytes]
+) -> None:
+    live = await client.subscribe_live("mine")
+    await client.send_frame("mine", 0, video[0])
+    answer_of(await client.next(live))  # the stream is open
+    duplicate = await client.subscribe_live("mine")
+    refused = await client.next(duplicate)
+    assert errors_of(refused)[0]["extensions"]["code"] == "INVALID_INPUT"
+
+    other = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
+    try:
+        stranger = await other.next(await other.send_frame("mine", 1, video[0]))
+        assert errors_of(stranger)[0]["extensions"]["code"] == "NOT_FOUND"
+    finally:
+        await other.close()
+    query = 'mutation($j: String!) { sendLiveFrame(stream: "mine", frame: 1, image: {base64: $j}) { frame } }'
+    async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {server.key}"}) as http:
+        variables = {"j": base64.b64encode(video[0]).decode("ascii")}
+        over_http = (await http.post(f"{server.url}/graphql", json={"query": query, "variables": variables})).json()
+    assert over_http["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    await client.complete(live)
+
+
+async def test_the_key_comes_in_connection_init(server: Server, video: list[bytes]) -> None:
+    with pytest.raises(ConnectionError, match="4403"):
+        await LiveClient.open(ws_url(server), {"Authorization": "Bearer fid_not-a-key"})
+
+    anonymous = await LiveClient.open(ws_url(server))
+    try:
+        refused = await anonymous.next(await anonymous.subscribe_live("camera"))
+        assert errors_of(refused)[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    finally:
+        await anonymous.close()
+
+    created = server.graphql('mutation { createApiKey(name: "reader", scopes: [READ]) { secret } }')
+    reader = await LiveClient.open(ws_url(server), {"X-API-Key": created["data"]["createApiKey"]["secret"]})
+    try:
+        refused = await reader.next(await reader.subscribe_live("camera"))
+        assert errors_of(refused)[0]["extensions"] == {"code": "FORBIDDEN", "scope": "VERIFY"}
+    finally:
+        await reader.close()
+
+
+def test_a_stream_is_audited_once_not_per_frame(server: Server) -> None:
+    entries = server.graphql("{ auditLog(first: 500) { edges { node { operation result } } } }")
+    operations = [edge["node"]["operation"] for edge in entries["data"]["auditLog"]["edges"]]
+    assert "liveRecognition" in operations
+    assert "sendLiveFrame" not in operations
