@@ -91,6 +91,7 @@ async def metrics(request: Request) -> JSONResponse:
             "pending": services.engine.pending,
             "gallery_faces": await services.search.size(),
             "gallery_bytes": services.search.memory_bytes,  # the in-memory matrix, spare rows included
+            "live_streams": services.live_streams_open,
             "rss_mb": resident_mb(),
         }
     )

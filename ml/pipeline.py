@@ -111,6 +111,12 @@ def detect_with_retry(detector: Detector, image: np.ndarray) -> list[Detection]:
     return mapped
 
 
+def largest_left_to_right(detections: list[Detection], most: int) -> list[Detection]:
+    """The `most` largest faces, in reading order (left to right, then top to bottom)."""
+    largest = sorted(detections, key=lambda d: d.box.area, reverse=True)[:most]
+    return sorted(largest, key=lambda d: (d.box.x, d.box.y))
+
+
 class FacePipeline:
     """The synchronous pipeline; ml.engine runs it off the event loop, batched."""
 
@@ -168,8 +174,7 @@ class FacePipeline:
     def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
         """Decode, detect and crop every face (the `most` largest), left to right."""
         image = self.decode(data)
-        detections = sorted(self.detect(image), key=lambda d: d.box.width * d.box.height, reverse=True)[:most]
-        return [self.cut(image, detection) for detection in sorted(detections, key=lambda d: (d.box.x, d.box.y))]
+        return [self.cut(image, detection) for detection in largest_left_to_right(self.detect(image), most)]
 
     def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         """Decode a video frame and find its faces (the `most` largest, left to right), without cutting.
@@ -177,8 +182,7 @@ class FacePipeline:
         No second look with a border: a frame with no face in it is the common case.
         """
         image = self.decode(data)
-        found = sorted(self.detector.detect(image, min_face_size), key=lambda d: d.box.area, reverse=True)[:most]
-        return Frame(image, sorted(found, key=lambda d: (d.box.x, d.box.y)))
+        return Frame(image, largest_left_to_right(self.detector.detect(image, min_face_size), most))
 
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         if not faces:

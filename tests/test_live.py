@@ -59,7 +59,7 @@ def answer_of(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_known_face_is_named_and_tracked_not_reidentified_every_frame(
-    client: LiveClient, video: list[bytes]
+    server: Server, client: LiveClient, video: list[bytes]
 ) -> None:
     live = await client.subscribe_live("camera")
     answers = []
@@ -79,6 +79,9 @@ async def test_a_known_face_is_named_and_tracked_not_reidentified_every_frame(
     assert sum(f[0]["identifiedNow"] for f in faces) <= 3
     box = faces[0][0]["box"]
     assert 200 <= box["x"] + box["width"] / 2 <= 440 and box["width"] > 80  # the face in the frame's middle
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.key}"}) as http:
+        metrics = (await http.get(f"{server.url}/metrics")).json()
+    assert metrics["live_streams"] == 1
     await client.complete(live)
 
 
