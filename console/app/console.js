@@ -234,7 +234,8 @@ async function fillPersonChoice() {
   const select = $("#enrol-person");
   try {
     const { persons } = await gql("{ persons(first: 500) { edges { node { id name } } } }");
-    const wanted = select.dataset.wanted || select.value;
+    const wanted = select.dataset.wanted || select.value; // "Add photos" on a card, else the last choice
+    delete select.dataset.wanted;
     select.replaceChildren(...persons.edges.map(({ node }) => element("option", { value: node.id }, node.name)));
     if (wanted) select.value = wanted;
   } catch (error) {
