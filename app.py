@@ -24,7 +24,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import endpoints
 from auth import audit, keys
-from graphql_http import FaceGraphQL, graphiql_missing
+from browser_files import CONSOLE_LIBRARIES, GRAPHIQL_FILES, ConsoleFiles
+from graphql_http import FaceGraphQL
 from middleware import RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
@@ -85,10 +86,11 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 log.info(
                     "ready: %s, %d faces, %s search", face_engine.pipeline.model_id, await search.size(), search.name
                 )
-                if settings.graphiql and (missing := graphiql_missing()):
-                    log.warning("GraphiQL's files are not installed (%s): run `make install`", ", ".join(missing))
-                if missing := endpoints.console_vendor_missing():
-                    log.warning("the console's files are not installed (%s): run `make install`", ", ".join(missing))
+                for files in [CONSOLE_LIBRARIES, *([GRAPHIQL_FILES] if settings.graphiql else [])]:
+                    if missing := files.missing():
+                        log.warning(
+                            "%s files are not installed (%s): run `make install`", files.what, ", ".join(missing)
+                        )
                 if settings.auth == "off":
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
@@ -136,9 +138,9 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             Route("/healthz", endpoints.healthz),
             Route("/metrics", endpoints.metrics, methods=["GET", "DELETE"]),
             Route("/faces/{face_id}/crop.jpg", endpoints.crop, name="face_crop"),
-            Route("/graphiql/{name}", endpoints.graphiql_file),
-            Route("/console/vendor/{name}", endpoints.console_vendor),
-            Mount("/console", endpoints.ConsoleFiles(), name="console"),
+            Route("/graphiql/{name}", GRAPHIQL_FILES.endpoint),
+            Route("/console/vendor/{name}", CONSOLE_LIBRARIES.endpoint),
+            Mount("/console", ConsoleFiles(), name="console"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -1,29 +1,19 @@
-"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, crops by URL, GraphiQL's and the console's files."""
+"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, face crops by URL (browser files: browser_files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.responses import JSONResponse, Response
 
 from auth import keys
 from auth.access import require
 from auth.scopes import ApiScope
-from graphql_http import error_response, graphiql_asset, ready_services
+from graphql_http import error_response, ready_services
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.faces import face_crop
 
-CONSOLE_DIR = Path(__file__).resolve().parent / "console"  # app/ (the page), node_modules/ from `npm ci`
-# The console's one library, by the name its page asks for under /console/vendor/.
-CONSOLE_VENDOR = {"graphql-ws.js": "graphql-ws/umd/graphql-ws.min.js"}
-# The console loads nothing from elsewhere, and no page elsewhere may frame it.
-CONSOLE_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-    "connect-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 CROP_CACHE = "private, max-age=3600"  # a crop changes only when updateFace replaces the photo (new ETag)
 
 
@@ -114,40 +104,3 @@ async def crop(request: Request) -> Response:
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
     return Response(jpeg, media_type="image/jpeg", headers=headers)
-
-
-async def graphiql_file(request: Request) -> Response:
-    """GET /graphiql/<name>: one of the files GraphiQL's page loads (React, GraphiQL, the explorer)."""
-    path = graphiql_asset(request.path_params["name"])
-    if path is None:
-        return error_response(404, "no such GraphiQL file (is GraphiQL installed? run `make install`)")
-    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
-
-
-def console_vendor_missing() -> list[str]:
-    """The console's library files that are not installed (run `make install`)."""
-    return [
-        name for name, relative in CONSOLE_VENDOR.items() if not (CONSOLE_DIR / "node_modules" / relative).is_file()
-    ]
-
-
-async def console_vendor(request: Request) -> Response:
-    """GET /console/vendor/<name>: a library the console's page loads, from this server."""
-    relative = CONSOLE_VENDOR.get(request.path_params["name"])
-    path = None if relative is None else CONSOLE_DIR / "node_modules" / relative
-    if path is None or not path.is_file():
-        return error_response(404, "no such console file (is the console installed? run `make install`)")
-    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
-
-
-class ConsoleFiles(StaticFiles):
-    """The console's own files (console/app), with a content security policy."""
-
-    def __init__(self) -> None:
-        super().__init__(directory=CONSOLE_DIR / "app", html=True)
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers["Content-Security-Policy"] = CONSOLE_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response

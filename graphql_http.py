@@ -6,7 +6,6 @@ here every such answer is a GraphQL-shaped JSON body with `extensions.code`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -20,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.keys import InvalidKey, authenticate
+from browser_files import GRAPHIQL_DIR
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, http_error_body
 from services import Services
@@ -51,32 +51,6 @@ def _is_request_error(body: GraphQLHTTPResponse) -> bool:
     """No field ran: the document, its variables or its cost were refused as a whole."""
     errors: list[dict[str, Any]] = list(body.get("errors") or [])  # type: ignore[arg-type]
     return body.get("data") is None and bool(errors) and all(not error.get("path") for error in errors)
-
-
-GRAPHIQL_DIR = Path(__file__).resolve().parent / "graphiql"  # index.html, and node_modules from `npm ci`
-# The files GraphiQL's page loads, by the name it asks for: served from this server, never a CDN.
-GRAPHIQL_ASSETS = {
-    "react.production.min.js": "react/umd/react.production.min.js",
-    "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
-    "graphiql.min.js": "graphiql/graphiql.min.js",
-    "graphiql.min.css": "graphiql/graphiql.min.css",
-    "explorer.umd.js": "@graphiql/plugin-explorer/dist/index.umd.js",
-    "explorer.css": "@graphiql/plugin-explorer/dist/style.css",
-}
-
-
-def graphiql_asset(name: str) -> Path | None:
-    """The file behind /graphiql/<name>, if it is one of GraphiQL's and installed."""
-    relative = GRAPHIQL_ASSETS.get(name)
-    if relative is None:
-        return None
-    path = GRAPHIQL_DIR / "node_modules" / relative
-    return path if path.is_file() else None
-
-
-def graphiql_missing() -> list[str]:
-    """GraphiQL's files that are not installed (run `make install`)."""
-    return [name for name in GRAPHIQL_ASSETS if graphiql_asset(name) is None]
 
 
 ACK_WITHOUT_PAYLOAD: UnsetType = UNSET  # on_ws_connect's answer: acknowledge, with no payload

@@ -18,6 +18,7 @@ WIDTH, HEIGHT = 640, 480
 # The same person in two different photos (deepface's pairs-master.csv): one to enrol, one for the camera.
 ENROLLED_PHOTO = DEEPFACE / "img1.jpg"
 CAMERA_PHOTO = DEEPFACE / "img2.jpg"
+STRANGER_PHOTO = DEEPFACE / "img3.jpg"  # someone else (pairs-master.csv: img3/img1 and img3/img2 differ)
 DRIFT_PX = 24  # how far the face wanders left and right over a cycle
 DRIFT_FRAMES = 60
 
@@ -43,6 +44,18 @@ def frames(photo: Path = CAMERA_PHOTO, count: int = DRIFT_FRAMES) -> list[np.nda
         frame[:, left + shift : left + shift + picture.shape[1]] = picture
         out.append(frame)
     return out
+
+
+def side_by_side(left: Path = CAMERA_PHOTO, right: Path = STRANGER_PHOTO) -> np.ndarray:
+    """One BGR frame of WIDTH x HEIGHT with two people: each photo fitted into its half."""
+    frame = np.full((HEIGHT, WIDTH, 3), 96, np.uint8)
+    half = WIDTH // 2
+    for offset, photo in ((0, left), (half, right)):
+        picture = _fitted(photo, HEIGHT)
+        if picture.shape[1] > half:  # too wide for its half: fit the width instead
+            picture = cv2.resize(picture, (half, round(picture.shape[0] * half / picture.shape[1])), cv2.INTER_AREA)
+        frame[: picture.shape[0], offset : offset + picture.shape[1]] = picture
+    return frame
 
 
 def jpegs(images: list[np.ndarray], quality: int = 80) -> list[bytes]:

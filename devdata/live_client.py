@@ -39,7 +39,6 @@ class LiveClient:
         self.socket = socket
         self._ids = (str(n) for n in itertools.count(1))
         self.messages: dict[str, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
-        self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -56,16 +55,12 @@ class LiveClient:
         return cls(socket)
 
     async def _read(self) -> None:
-        try:
-            async for raw in self.socket:
-                message = json.loads(raw)
-                if message.get("type") == "ping":
-                    await self.socket.send(json.dumps({"type": "pong"}))
-                elif "id" in message:
-                    self.messages[message["id"]].put_nowait(message)
-        finally:
-            if not self.closed.done():
-                self.closed.set_result((self.socket.close_code, self.socket.close_reason or ""))
+        async for raw in self.socket:
+            message = json.loads(raw)
+            if message.get("type") == "ping":
+                await self.socket.send(json.dumps({"type": "pong"}))
+            elif "id" in message:
+                self.messages[message["id"]].put_nowait(message)
 
     async def start(self, query: str, **variables: Any) -> str:
         """Send a subscribe message (any operation); its id, whose messages arrive in self.messages[id]."""

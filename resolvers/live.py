@@ -113,7 +113,9 @@ async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Questio
     frame = await engine.detect_frame(data, smallest, LIVE_FACES_MAX)
     now = time.monotonic()
     sightings = live.tracker.update(frame.detections, now)
-    due = [s for s in sightings if s.track.due(now, live.tracker.policy)]
+    # Flags, not `in`: comparing sightings would compare their landmark arrays.
+    flags = [s.track.due(now, live.tracker.policy) for s in sightings]
+    due = [s for s, flag in zip(sightings, flags, strict=True) if flag]
     if due:
         cut = [engine.pipeline.cut(frame.image, s.detection) for s in due]
         embedded = await engine.embed_faces(cut)
@@ -122,7 +124,7 @@ async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Questio
         for sighting, result in zip(due, embedded, strict=True):
             verdict = await answer(fresh, result.vector, asked, None, None)
             live.tracker.identified(sighting.track, verdict, verdict.match, now)
-    return [_live_face(s, now, s in due) for s in sightings]
+    return [_live_face(s, now, flag) for s, flag in zip(sightings, flags, strict=True)]
 
 
 def _live_face(sighting: Sighting[Verification], now: float, identified_now: bool) -> LiveFace:

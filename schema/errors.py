@@ -8,7 +8,6 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
 
 from resolvers.errors import ErrorCode, as_api_error
 
@@ -43,12 +42,16 @@ def with_code(error: GraphQLError) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [with_code(error) for error in result.errors]
+        _code_errors(self.execution_context.result)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result over WebSocket (subscriptions, and operations sent there) gets its codes too."""
-        if isinstance(result, ExecutionResult) and result.errors:
-            result.errors = [with_code(error) for error in result.errors]
+        _code_errors(result)
         yield
+
+
+def _code_errors(result: Any) -> None:
+    """Give each error of an execution result (if any) its code."""
+    errors = getattr(result, "errors", None)  # None for no result; incremental frames have their own
+    if errors:
+        result.errors = [with_code(error) for error in errors]

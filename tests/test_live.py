@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -82,6 +83,27 @@ async def test_a_known_face_is_named_and_tracked_not_reidentified_every_frame(
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.key}"}) as http:
         metrics = (await http.get(f"{server.url}/metrics")).json()
     assert metrics["live_streams"] == 1
+    await client.complete(live)
+
+
+async def test_two_faces_get_their_own_tracks_and_a_stranger_is_rechecked_more_often(client: LiveClient) -> None:
+    live = await client.subscribe_live("pair")
+    pair = camera.jpegs([camera.side_by_side()])[0]
+    answers = []
+    for number in range(12):
+        await client.send_frame("pair", number, pair)
+        answers.append(answer_of(await client.next(live)))
+        await asyncio.sleep(0.05)
+    assert all(len(a["faces"]) == 2 for a in answers)
+    left = [a["faces"][0] for a in answers]  # left to right
+    right = [a["faces"][1] for a in answers]
+    assert len({f["track"] for f in left}) == 1 and len({f["track"] for f in right}) == 1
+    assert left[0]["track"] != right[0]["track"]
+    assert all(f["match"] and f["best"]["person"]["name"] == "Angelina" for f in left)
+    assert not any(f["match"] for f in right)
+    assert left[0]["identifiedNow"] and right[0]["identifiedNow"]
+    # A known face is re-checked about once a second, an unknown one four times as often.
+    assert sum(f["identifiedNow"] for f in right) > sum(f["identifiedNow"] for f in left)
     await client.complete(live)
 
 

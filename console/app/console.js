@@ -6,8 +6,6 @@ const KEY = "faceid:key"; // sessionStorage: forgotten when the tab closes
 const PAGE = 12;
 const FRAMES_IN_FLIGHT = 2; // one being answered, one waiting: the server drops older ones anyway
 
-let authOn = true;
-
 // ------------------------------------------------------------------ API
 
 class ApiError extends Error {
@@ -487,7 +485,7 @@ $("#live-stop").addEventListener("click", stopLive);
 
 async function start() {
   const health = await fetch("/healthz").then((r) => r.json()).catch(() => ({}));
-  authOn = health.auth !== "off";
+  const authOn = health.auth !== "off";
   $("#model").textContent = health.model ? `${health.model} · ${health.faces} faces` : "";
   if (authOn && !sessionStorage.getItem(KEY)) return askForKey();
   $("#forget-key").hidden = !authOn;
