@@ -22,6 +22,7 @@ CONSOLE := console/node_modules/.package-lock.json
 $(STAMP): pyproject.toml $(GRAPHIQL) $(CONSOLE) | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m weights.fetch --quiet
+	$(PY) -m ml.litert --quiet
 	touch $@
 
 # GraphiQL's browser files, served by the app itself (no CDN): npm, with Node.js 18 or newer.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from auth.rate import RateLimits
 from ml.detection import make_detector
-from ml.embedder import load_embedder
+from ml.embedder import Runtime, load_embedder
 from ml.engine import EngineLimits, FaceEngine
 from ml.image import ImageLimits
 from ml.pipeline import FacePipeline
@@ -82,7 +82,7 @@ def build_pipeline(settings: Settings) -> FacePipeline:
     with native_logs_filtered():
         return FacePipeline(
             make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
-            load_embedder(EMBEDDERS[settings.embedder]),
+            load_embedder(EMBEDDERS[settings.embedder], Runtime(settings.embedder_runtime)),
             ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
         )
 

@@ -76,6 +76,10 @@ class Settings(BaseModel):
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
     detector: Annotated[Literal["mtcnn", "haar"], BeforeValidator(_lower)] = Field("mtcnn", alias="FACE_DETECTOR")
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
+    # ml.embedder.Runtime has the same names; auto: TensorFlow when it sees a GPU, LiteRT (XNNPACK) otherwise.
+    embedder_runtime: Annotated[Literal["auto", "litert", "tensorflow"], BeforeValidator(_lower)] = Field(
+        "auto", alias="EMBEDDER_RUNTIME"
+    )
     max_image_bytes: int = Field(10 * MB, alias="MAX_IMAGE_BYTES", ge=1024)
     max_image_pixels: int = Field(40_000_000, alias="MAX_IMAGE_PIXELS", ge=10_000)
     # The detector sees a copy whose longer side is at most this many pixels;

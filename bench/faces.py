@@ -104,7 +104,8 @@ class Faces:
         pipeline = self.pipeline(config)
         found = self.detections(config.detector, photos)
         recipe = config.crop_recipe()  # its threshold and id do not shape the embeddings
-        name = f"embeddings-{key(config.embedder, recipe.landmarks, recipe.margin, config.mirror)}"
+        runtime = self.embedder(config.embedder).runtime
+        name = f"embeddings-{key(config.embedder, runtime, recipe.landmarks, recipe.margin, config.mirror)}"
         store = self._embeddings.setdefault(name, Store(name, self.use_cache))
         chosen: dict[Path, Detection | None] = {}
         for path in photos:

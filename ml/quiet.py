@@ -1,4 +1,4 @@
-"""Keep TensorFlow's native start-up chatter off the console.
+"""Keep TensorFlow's and LiteRT's native start-up chatter off the console.
 
 TensorFlow's C++ code writes INFO lines (oneDNN, CPU features, CUDA probing) to file
 descriptor 2 before any setting can silence them; TF_CPP_MIN_LOG_LEVEL no longer
@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 NOISE = re.compile(
     r"^(I0000|W0000 .*(cuda|gpu)|WARNING: All log messages before absl|To enable the following instructions)"
-    r"|cuInit|cuda_platform|cudart_stub|cpu_feature_guard|oneDNN custom operations",
+    r"|cuInit|cuda_platform|cudart_stub|cpu_feature_guard|oneDNN custom operations"
+    r"|XNNPACK delegate|tf_tfl_flatbuffer_helpers",
     re.IGNORECASE,
 )
 

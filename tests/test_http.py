@@ -26,6 +26,7 @@ async def test_graphiql_health_and_metrics(api):
     health = (await api.http.get("/healthz")).json()
     assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
+    assert (health["runtime"], health["device"]) == ("litert", "CPU")  # no GPU here: LiteRT's XNNPACK
 
     await api.http.delete("/metrics", headers=api.headers)
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ml.detection import DETECTORS
+from ml.embedder import Runtime
 from settings import Settings, SettingsError
 from weights import EMBEDDERS
 
@@ -45,6 +46,8 @@ def test_a_bad_setting_names_itself(environ, expected):
 def test_choices_match_what_the_code_can_build():
     detector = typing.get_args(Settings.model_fields["detector"].annotation)
     assert set(detector) == set(DETECTORS)
+    runtime = typing.get_args(Settings.model_fields["embedder_runtime"].annotation)
+    assert set(runtime) == set(Runtime)
     for name in EMBEDDERS:
         assert Settings(embedder=name).embedder == name
 

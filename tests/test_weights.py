@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from ml.embedder import load_embedder
+from ml.embedder import Runtime, load_embedder, load_tensorflow_embedder
+from ml.litert import AGREEMENT, convert, cosine_distances
 from tests.helpers import ANGELINA, COUPLE
+from tests.server import ROOT
 from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, WeightsError, weights_path
 from weights.fetch import fetch
-from weights.loader import fetched_path
+from weights.loader import checked_litert_path, fetched_path, litert_path, litert_record
 
 
 def test_shipped_weights_match_the_manifest():
@@ -56,3 +61,51 @@ def test_every_embedder_batches_like_one_at_a_time(pipeline):
         assert batch.shape == (len(crops), spec.dimension)
         np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
         assert np.abs(batch - alone).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def face_crops(pipeline):
+    """Real faces, cut as the server cuts them: two of Angelina Jolie and a couple."""
+    return np.stack([face.crop for photo in (*ANGELINA, COUPLE) for face in pipeline.locate_all(photo.read_bytes(), 4)])
+
+
+@pytest.mark.parametrize("spec", EMBEDDERS.values(), ids=EMBEDDERS.keys())
+def test_litert_agrees_with_tensorflow_on_real_faces(spec, face_crops):
+    """The converted network is the same function: within 1e-4 in cosine distance, face by face."""
+    litert = load_embedder(spec, Runtime.LITERT)
+    assert litert.runtime is Runtime.LITERT and litert.device == "CPU"
+    tensorflow = load_tensorflow_embedder(spec)
+    for mirror in (False, True):
+        worst = cosine_distances(litert.embed(face_crops, mirror), tensorflow.embed(face_crops, mirror)).max()
+        assert worst <= AGREEMENT
+
+
+def test_the_cpu_server_never_imports_tensorflow():
+    """On a CPU the server runs on LiteRT alone: TensorFlow's half a gigabyte stays out of it."""
+    script = (
+        "import sys; from services import build_pipeline; from settings import Settings; "
+        "p = build_pipeline(Settings()); assert p.embedder.runtime == 'litert', p.embedder.runtime; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_an_unconverted_model_says_how_to_convert_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(WeightsError, match=r"make install.*python -m ml\.litert.*EMBEDDER_RUNTIME=tensorflow"):
+        load_embedder(FACENET128, Runtime.LITERT)
+
+
+def test_a_damaged_conversion_is_refused_and_converted_again(tmp_path, monkeypatch):
+    original, record = checked_litert_path(FACENET512.weights), litert_record(FACENET512.weights)
+    monkeypatch.setenv("WEIGHTS_DIR", str(tmp_path))
+    copy = litert_path(FACENET512.weights)
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(record, litert_record(FACENET512.weights))
+    copy.write_bytes(original.read_bytes()[: original.stat().st_size // 2])  # truncated
+    with pytest.raises(WeightsError, match="does not match its record"):
+        load_embedder(FACENET512, Runtime.LITERT)
+    assert convert(FACENET512) == copy  # converted afresh, and checked against TensorFlow
+    assert checked_litert_path(FACENET512.weights) == copy

@@ -10,6 +10,7 @@ truncated file never loads.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -61,4 +62,28 @@ def weights_path(spec: WeightsFile) -> Path:
     actual = sha256_of(path)
     if actual != spec.sha256:
         raise WeightsError(f"{path.name} has sha256 {actual}, expected {spec.sha256}")
+    return path
+
+
+def litert_path(spec: WeightsFile) -> Path:
+    """Where `python -m ml.litert` keeps the LiteRT conversion of `spec`'s network, named by its checksum."""
+    return weights_dir() / "litert" / f"{Path(spec.path).stem}-{spec.sha256[:16]}.tflite"
+
+
+def litert_record(spec: WeightsFile) -> Path:
+    """The conversion's record: its own sha256 and how closely it agreed with TensorFlow."""
+    return litert_path(spec).with_suffix(".json")
+
+
+def checked_litert_path(spec: WeightsFile) -> Path:
+    """The conversion's path, once it matches the sha256 its record gives; raises WeightsError otherwise."""
+    path, record = litert_path(spec), litert_record(spec)
+    if not path.is_file() or not record.is_file():
+        raise WeightsError(
+            f"{Path(spec.path).name} has not been converted for LiteRT ({path} is missing); "
+            "convert it with `make install` or `python -m ml.litert`, or set EMBEDDER_RUNTIME=tensorflow"
+        )
+    expected = json.loads(record.read_text())["sha256"]
+    if sha256_of(path) != expected:
+        raise WeightsError(f"{path.name} does not match its record; convert it again with `python -m ml.litert`")
     return path
