@@ -530,7 +530,7 @@ class Benchmark:
             for path in sorted({p.x for p in pivot.pairs}):
                 face = pipeline.locate(path.read_bytes()).detection
                 try:
-                    crop = make(pipeline.decode(path.read_bytes()), face)
+                    crop = make(pipeline.decode(path.read_bytes()).whole, face)
                     vectors[path] = pipeline.run(encode_jpeg(crop, 95)).vector
                 except NoFace:
                     vectors[path] = None

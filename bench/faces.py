@@ -16,8 +16,8 @@ from bench.cache import Store, key
 from ml.detection import Detection, Detector, make_detector
 from ml.embedder import Embedder, load_embedder
 from ml.errors import NoFace
-from ml.image import ImageLimits, decode_image
-from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, FacePipeline, choose_face, detect_with_retry
+from ml.image import ImageLimits, Photo, decode_photo
+from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, FacePipeline, choose_face, detect_photo
 from ml.quality import FaceQuality
 from settings import Settings
 from weights import EMBEDDERS, CropRecipe
@@ -64,7 +64,7 @@ class Faces:
         self._embedders: dict[str, Embedder] = {}
         self._detections: dict[str, Store] = {}
         self._embeddings: dict[str, Store] = {}
-        self._images: dict[Path, np.ndarray] = {}
+        self._photos: dict[Path, Photo] = {}
 
     def detector(self, name: str) -> Detector:
         if name not in self._detectors:
@@ -85,18 +85,20 @@ class Faces:
             config.choice,
         )
 
-    def image(self, path: Path) -> np.ndarray:
-        if path not in self._images:
-            self._images[path] = decode_image(path.read_bytes(), self.limits)
-        return self._images[path]
+    def photo(self, path: Path) -> Photo:
+        """Decoded as the server decodes it (large JPEGs reduced for the detector)."""
+        if path not in self._photos:
+            self._photos[path] = decode_photo(path.read_bytes(), self.limits, self.settings.detect_max_side)
+        return self._photos[path]
 
     def detections(self, detector: str, photos: list[Path]) -> dict[Path, list[Detection]]:
         """Every face each photo holds, as the server's detect step finds them (with its retry)."""
-        name = f"detections-{key(detector, self.settings.detect_max_side, self.settings.min_face_size)}"
+        # "draft": large JPEGs are decoded reduced (ml.image.decode_photo).
+        name = f"detections-{key(detector, self.settings.detect_max_side, self.settings.min_face_size, 'draft')}"
         store = self._detections.setdefault(name, Store(name, self.use_cache))
         todo = [p for p in photos if str(p) not in store]
         for path in todo:
-            store[str(path)] = detect_with_retry(self.detector(detector), self.image(path))
+            store[str(path)] = detect_photo(self.detector(detector), self.photo(path))
         store.save()
         return {p: store[str(p)] for p in photos}
 
@@ -110,7 +112,7 @@ class Faces:
         chosen: dict[Path, Detection | None] = {}
         for path in photos:
             try:
-                chosen[path] = choose_face(found[path], False, self.image(path).shape, config.choice)
+                chosen[path] = choose_face(found[path], False, self.photo(path).shape, config.choice)
             except NoFace:
                 chosen[path] = None
         result = Embedded({})
@@ -119,9 +121,11 @@ class Faces:
             if face is None:
                 result.vectors[path] = None
                 continue
-            located = pipeline.cut(self.image(path), face)
+            photo = self.photo(path)
+            located = pipeline.cut_photo(photo, face)
             result.quality[path] = located.quality
-            cache_key = (str(path), face.box)
+            # A photo decoded reduced may give its crop from the reduced pixels: key those apart.
+            cache_key = (str(path), face.box) if photo.reduction == 1.0 else (str(path), face.box, photo.reduction)
             if cache_key in store:
                 result.vectors[path] = store[cache_key]
             else:

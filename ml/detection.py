@@ -30,10 +30,19 @@ class Detection:
     score: float | None  # None where the detector gives no confidence (Haar)
     landmarks: np.ndarray | None  # (5, 2) x, y: eyes, nose, mouth corners
 
+    def scaled(self, factor: float, width: int, height: int) -> Detection | None:
+        """The same face in an image `factor` times as large, of width x height (None if nothing is left of it)."""
+        b = self.box
+        box = _clip_box(b.x * factor, b.y * factor, (b.x + b.width) * factor, (b.y + b.height) * factor, width, height)
+        if box is None:
+            return None
+        return Detection(box, self.score, None if self.landmarks is None else self.landmarks * np.float32(factor))
+
 
 class Detector(Protocol):
     name: str
     gives_landmarks: bool
+    max_side: int  # the longer side of the copy it looks at: larger photos need no more pixels
 
     def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
         """Faces of at least min_face_size pixels (the detector's own minimum when None)."""

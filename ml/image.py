@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import BadImage, ImageTooLarge
 
@@ -26,11 +27,50 @@ class ImageLimits:
     max_pixels: int
 
 
+@dataclass
+class Photo:
+    """A decoded photo whose pixels may be a reduced copy; the whole one is decoded when asked for.
+
+    A JPEG far larger than the detector needs is decoded at 1/2, 1/4 or 1/8 of its size
+    (libjpeg's DCT scaling, Pillow's draft mode): a fraction of the decoding work, and
+    no large copy to shrink afterwards.
+    """
+
+    data: bytes = field(repr=False)
+    limits: ImageLimits
+    pixels: np.ndarray  # (h, w, 3) uint8 RGB, EXIF orientation applied
+    reduction: float  # the photo's pixels per pixel of `pixels`: 1.0 when decoded whole
+    shape: tuple[int, int, int]  # the whole photo's (height, width, 3), EXIF orientation applied
+
+    @cached_property
+    def whole(self) -> np.ndarray:
+        return self.pixels if self.reduction == 1.0 else decode_image(self.data, self.limits)
+
+
+def decode_photo(data: bytes, limits: ImageLimits, longer_side: int) -> Photo:
+    """The photo, reduced (JPEGs only) as far as its longer side stays at least `longer_side`."""
+    image = _open(data, limits)
+    width, height = image.size
+    if image.format == "JPEG" and max(width, height) >= 2 * longer_side:
+        # draft() picks the largest reduction whose size is still at least the one asked for.
+        factor = longer_side / max(width, height)
+        image.draft(image.mode, (max(1, int(width * factor)), max(1, int(height * factor))))
+    reduction = max(width, height) / max(image.size)
+    turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # what exif_transpose turns
+    shape = (width, height, 3) if turned else (height, width, 3)
+    return Photo(data, limits, _load(image), reduction, shape)
+
+
 def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
     """Return an (H, W, 3) uint8 RGB array, EXIF orientation applied.
 
     Raises BadImage or ImageTooLarge with a message fit for the client.
     """
+    return _load(_open(data, limits))
+
+
+def _open(data: bytes, limits: ImageLimits) -> Image.Image:
+    """The image, its header read and checked against the limits; no pixel decoded yet."""
     if not data:
         raise BadImage("the image is empty")
     if len(data) > limits.max_bytes:
@@ -49,6 +89,10 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise ImageTooLarge(f"the image is {width}x{height} pixels; the limit is {limits.max_pixels} pixels")
     if width == 0 or height == 0:
         raise BadImage("the image has no pixels")
+    return image
+
+
+def _load(image: Image.Image) -> np.ndarray:
     try:
         image.load()
         return _to_rgb(ImageOps.exif_transpose(image))

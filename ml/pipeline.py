@@ -12,7 +12,7 @@ from ml.alignment import align_by_landmarks, crop_with_margin
 from ml.detection import Box, Detection, Detector
 from ml.embedder import Embedder
 from ml.errors import NoFace, TooManyFaces
-from ml.image import ImageLimits, decode_image
+from ml.image import ImageLimits, Photo, decode_image, decode_photo
 from ml.quality import FaceQuality, measure
 from weights import CropRecipe, EmbedderSpec
 
@@ -111,6 +111,15 @@ def detect_with_retry(detector: Detector, image: np.ndarray) -> list[Detection]:
     return mapped
 
 
+def detect_photo(detector: Detector, photo: Photo) -> list[Detection]:
+    """Detections in the photo's (maybe reduced) pixels, with detect_with_retry, in the whole photo's pixels."""
+    found = detect_with_retry(detector, photo.pixels)
+    if photo.reduction == 1.0:
+        return found
+    height, width = photo.shape[:2]
+    return [d for d in (d.scaled(photo.reduction, width, height) for d in found) if d is not None]
+
+
 def largest_left_to_right(detections: list[Detection], most: int) -> list[Detection]:
     """The `most` largest faces, in reading order (left to right, then top to bottom)."""
     largest = sorted(detections, key=lambda d: d.box.area, reverse=True)[:most]
@@ -150,38 +159,56 @@ class FacePipeline:
     def default_threshold(self) -> float:
         return self.recipe.threshold
 
-    def decode(self, data: bytes) -> np.ndarray:
-        return decode_image(data, self.limits)
+    def decode(self, data: bytes) -> Photo:
+        """The photo, a large JPEG decoded reduced to what the detector needs."""
+        return decode_photo(data, self.limits, self.detector.max_side)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         return detect_with_retry(self.detector, image)
 
-    def cut(self, image: np.ndarray, detection: Detection) -> LocatedFace:
+    def detect_photo(self, photo: Photo) -> list[Detection]:
+        return detect_photo(self.detector, photo)
+
+    def cut(self, image: np.ndarray, detection: Detection, reduction: float = 1.0) -> LocatedFace:
+        """The face `detection` (in whole-photo pixels) cut from `image`, the photo reduced `reduction` times."""
+        seen: Detection | None = detection
+        if reduction != 1.0:
+            seen = detection.scaled(1 / reduction, image.shape[1], image.shape[0])
+        assert seen is not None, "a face the reduced pixels hold at the embedder's size"
         # The recipe also names the model id and threshold: the crop must follow it.
         size = self.spec.input_size
         if self.recipe.landmarks:
-            assert detection.landmarks is not None
-            crop = align_by_landmarks(image, detection.landmarks, size, self.recipe.margin)
+            assert seen.landmarks is not None
+            crop = align_by_landmarks(image, seen.landmarks, size, self.recipe.margin)
         else:
-            crop = crop_with_margin(image, detection.box, size, self.recipe.margin)
+            crop = crop_with_margin(image, seen.box, size, self.recipe.margin)
+        # Quality in whole-photo pixels (inter-eye distance), as the minimums are.
         return LocatedFace(detection, crop, self.detector.name, measure(detection, crop))
+
+    def cut_photo(self, photo: Photo, detection: Detection) -> LocatedFace:
+        """Cut from the reduced pixels when they hold the face at the embedder's size or more, else from the whole."""
+        side = min(detection.box.width, detection.box.height) * (1 + self.recipe.margin) / photo.reduction
+        if photo.reduction == 1.0 or side < self.spec.input_size:
+            return self.cut(photo.whole, detection)
+        return self.cut(photo.pixels, detection, photo.reduction)
 
     def locate(self, data: bytes, reject_multiple: bool = False) -> LocatedFace:
         """Decode, detect and crop: everything before the embedder."""
-        image = self.decode(data)
-        return self.cut(image, choose_face(self.detect(image), reject_multiple, image.shape, self.face_choice))
+        photo = self.decode(data)
+        chosen = choose_face(self.detect_photo(photo), reject_multiple, photo.shape, self.face_choice)
+        return self.cut_photo(photo, chosen)
 
     def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
         """Decode, detect and crop every face (the `most` largest), left to right."""
-        image = self.decode(data)
-        return [self.cut(image, detection) for detection in largest_left_to_right(self.detect(image), most)]
+        photo = self.decode(data)
+        return [self.cut_photo(photo, d) for d in largest_left_to_right(self.detect_photo(photo), most)]
 
     def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         """Decode a video frame and find its faces (the `most` largest, left to right), without cutting.
 
         No second look with a border: a frame with no face in it is the common case.
         """
-        image = self.decode(data)
+        image = decode_image(data, self.limits)
         return Frame(image, largest_left_to_right(self.detector.detect(image, min_face_size), most))
 
     def embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:

@@ -70,7 +70,7 @@ def test_tight_face_crops_embed_like_the_photo(pipeline, embeddings, kind):
     photos = sorted(embeddings)[:12]
     distances = []
     for photo in photos:
-        image = pipeline.decode(photo.read_bytes())
+        image = pipeline.decode(photo.read_bytes()).whole
         crop = TIGHT_CROPS[kind](image, embeddings[photo].face.detection)
         result = pipeline.run(encode_jpeg(crop, quality=95))
         distances.append(float(np.linalg.norm(result.vector - embeddings[photo].vector)))
@@ -80,8 +80,9 @@ def test_tight_face_crops_embed_like_the_photo(pipeline, embeddings, kind):
 
 def test_group_photo_uses_its_subject_and_its_box(pipeline):
     photo = devdata.DEEPFACE / "selfie-many-people.jpg"
-    image = pipeline.decode(photo.read_bytes())
-    detections = pipeline.detect(image)
+    decoded = pipeline.decode(photo.read_bytes())
+    image = decoded.whole
+    detections = pipeline.detect_photo(decoded)
     assert len(detections) >= 3
     chosen = pipeline.locate(photo.read_bytes()).detection
     assert chosen.box == choose_face(detections, False, image.shape, FaceChoice.PROMINENT).box

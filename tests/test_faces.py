@@ -57,10 +57,11 @@ async def test_box_is_in_original_photo_coordinates(api):
 async def test_the_subject_is_used_unless_reject_multiple(api):
     person = await api.create_person("Couple")
     face = await api.enrol(person, COUPLE)
-    image = np.asarray(Image.open(COUPLE).convert("RGB"))
-    detections = api.services.engine.pipeline.detector.detect(image)
-    assert len(detections) >= 2
-    subject = choose_face(detections, False, image.shape).box
+    pipeline = api.services.engine.pipeline
+    photo = pipeline.decode(COUPLE.read_bytes())
+    detections = pipeline.detect_photo(photo)  # in the whole photo's pixels, though decoded reduced
+    assert len(detections) >= 2 and photo.reduction == 2.0
+    subject = choose_face(detections, False, photo.shape).box
     assert face["box"] == {"x": subject.x, "y": subject.y, "width": subject.width, "height": subject.height}
 
     before = await api.counts()
