@@ -57,6 +57,7 @@ async def healthz(request: Request) -> JSONResponse:
             "embedder": services.spec.key,
             "dimension": services.spec.dimension,
             "detector": services.engine.pipeline.detector.name,
+            "detector_device": services.engine.pipeline.detector.device,
             "runtime": services.engine.pipeline.embedder.runtime,  # the embedder's: litert or tensorflow
             "device": services.engine.pipeline.embedder.device,
             "faces": await services.search.size(),

@@ -174,7 +174,8 @@ def main() -> None:
         f"sideways; {camera.ENROLLED_PHOTO.name} enrolled), JPEG quality 80, base64 in a sendLiveFrame mutation "
         "over the same graphql-transport-ws connection as the liveRecognition subscription. Latency: from the "
         f"client sending a frame to its answer arriving, answered frames only. Each run {args.seconds:.0f} s; "
-        f"model {health['model']}, detector {health['detector']}, device {health['device']}.",
+        f"model {health['model']}, detector {health['detector']} on the {health['detector_device']}, "
+        f"embedder on {health['runtime']} on the {health['device']}.",
         "",
         *table(
             ["run", "frames sent", "answered / s", "p50 ms", "p90 ms", "p99 ms", "dropped", "faces named", "embedded"],

@@ -452,7 +452,7 @@ def main() -> None:
     gallery_top_mb = GALLERY_SIZES[-1] * EMBEDDER.dimension * 4 / 2**20
 
     lines += [
-        f"Model `{MODEL_ID}`, detector {health['detector']} (OpenCV DNN on the CPU), embedder on "
+        f"Model `{MODEL_ID}`, detector {health['detector']} on the {health['detector_device']}, embedder on "
         f"{RUNTIME_NAMES[health['runtime']]} on the {health['device']}. "
         f"Enrolment photos: the {len(enrol_photos)} photos of `faces-dev/deepface` (0.3–2 MP), multipart uploads. "
         f"Probes: the {len(probe_photos)} `five-celebrity/val` photos. Latencies are client-side, over HTTP "

@@ -44,6 +44,11 @@ class Detector(Protocol):
     gives_landmarks: bool
     max_side: int  # the longer side of the copy it looks at: larger photos need no more pixels
 
+    @property
+    def device(self) -> str:
+        """Where it runs: GPU or CPU."""
+        ...
+
     def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
         """Faces of at least min_face_size pixels (the detector's own minimum when None)."""
         ...
@@ -84,6 +89,10 @@ class MtcnnDetector:
             net = self._local.net = Mtcnn(self.min_face_size)
         return net
 
+    @property
+    def device(self) -> str:
+        return self._net().device
+
     def detect(self, image: np.ndarray, min_face_size: int | None = None) -> list[Detection]:
         small, back = _downscale(image, self.max_side)
         # As ever here, the minimum is in the pixels of the copy the net sees.
@@ -102,6 +111,7 @@ class HaarDetector:
 
     name = "haar"
     gives_landmarks = False
+    device = "CPU"
 
     def __init__(self, max_side: int = 640, min_face_size: int = 20) -> None:
         self.max_side = max_side

@@ -92,14 +92,30 @@ def _crops(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def cuda_devices() -> int:
+    """GPUs OpenCV's DNN module can run on: none unless OpenCV was built with CUDA (PyPI's wheels are not)."""
+    try:
+        count: int = cv2.cuda.getCudaEnabledDeviceCount()
+    except (cv2.error, AttributeError):
+        return 0
+    return count
+
+
+def _load(stage: str, on_gpu: bool) -> cv2.dnn.Net:
+    net = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS[stage])))
+    if on_gpu:
+        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_CUDA)
+        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CUDA)
+    return net
+
+
 class Mtcnn:
     """One instance per thread: OpenCV DNN nets are not safe to share between threads."""
 
     def __init__(self, min_face_size: int = 20) -> None:
         self.min_face_size = min_face_size
-        self._pnet = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS["pnet"])))
-        self._rnet = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS["rnet"])))
-        self._onet = cv2.dnn.readNetFromONNX(str(weights_path(MTCNN_NETS["onet"])))
+        self.device = "GPU" if cuda_devices() else "CPU"
+        self._pnet, self._rnet, self._onet = (_load(stage, self.device == "GPU") for stage in ("pnet", "rnet", "onet"))
 
     def detect(self, image: np.ndarray, min_face_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Faces in an RGB uint8 image, of min_face_size pixels or more (the instance's when None).

@@ -26,7 +26,8 @@ async def test_graphiql_health_and_metrics(api):
     health = (await api.http.get("/healthz")).json()
     assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
-    assert (health["runtime"], health["device"]) == ("litert", "CPU")  # no GPU here: LiteRT's XNNPACK
+    # No GPU here: the embedder on LiteRT's XNNPACK, and OpenCV's DNN (PyPI's build has no CUDA) on the CPU.
+    assert (health["runtime"], health["device"], health["detector_device"]) == ("litert", "CPU", "CPU")
 
     await api.http.delete("/metrics", headers=api.headers)
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
