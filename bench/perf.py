@@ -47,6 +47,7 @@ CEILING_RUNS = [(EMBEDDER, "litert"), (EMBEDDER, "tensorflow")] + [
 CONCURRENCY = (1, 4, 16)
 GALLERY_SIZES = (1_000, 10_000, 100_000)
 REPEATS = 3
+BATCH_PHOTOS = 8  # photos whose R-Net and O-Net candidates the detection-stage probe batches together
 FACES_PER_RANDOM_PERSON = 10
 
 CREATE_FACE = "mutation($p: ID!, $f: Upload!) { createFace(personId: $p, image: {upload: $f}) { id } }"
@@ -209,6 +210,65 @@ def model_ceiling(spec: EmbedderSpec, runtime: str) -> dict[int, list[float]]:
     return result
 
 
+def detection_stages(sets: dict[str, list[Path]]) -> list[list[str]]:
+    """Per photo set: ms per photo in each MTCNN stage, and what batching the later stages across photos saves.
+
+    Reaches into ml.mtcnn's stages and nets: R-Net's and O-Net's forward passes are timed
+    on each photo's own candidates, then on the candidates of BATCH_PHOTOS photos at once.
+    """
+    import cv2
+
+    from ml import mtcnn
+    from ml.image import ImageLimits, decode_photo
+
+    settings = Settings.from_env()
+    net = mtcnn.Mtcnn(settings.min_face_size)
+    limits = ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+    rows = []
+    for name, paths in sets.items():
+        stage_s = np.zeros(3)
+        inputs: dict[str, list[np.ndarray]] = {"rnet": [], "onet": []}
+        for path in paths:
+            image = decode_photo(path.read_bytes(), limits, settings.detect_max_side).pixels
+            scale = settings.detect_max_side / max(image.shape[:2])
+            if scale < 1:
+                size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            started = time.perf_counter()
+            proposed = net._stage1(image, settings.min_face_size)
+            proposed_at = time.perf_counter()
+            refined = net._stage2(image, proposed) if len(proposed) else proposed
+            refined_at = time.perf_counter()
+            if len(refined):
+                net._stage3(image, refined)
+            stage_s += [proposed_at - started, refined_at - proposed_at, time.perf_counter() - refined_at]
+            inputs["rnet"].append(mtcnn._normalise(mtcnn._crops(image, proposed, 24)).transpose(0, 2, 1, 3))
+            inputs["onet"].append(mtcnn._normalise(mtcnn._crops(image, np.fix(refined), 48)).transpose(0, 2, 1, 3))
+        forward_s = {}
+        for stage, dnn in (("rnet", net._rnet), ("onet", net._onet)):
+            alone = batched = 0.0
+            crops = [c for c in inputs[stage] if len(c)]
+            for start in range(0, len(crops), BATCH_PHOTOS):
+                group = crops[start : start + BATCH_PHOTOS]
+                began = time.perf_counter()
+                for c in group:
+                    dnn.setInput(c)
+                    dnn.forward()
+                alone += time.perf_counter() - began
+                began = time.perf_counter()
+                dnn.setInput(np.concatenate(group))
+                dnn.forward()
+                batched += time.perf_counter() - began
+            forward_s[stage] = (alone, batched)
+        per_photo = [f"{1000 * t / len(paths):.1f}" for t in stage_s]
+        alone = sum(a for a, _ in forward_s.values())
+        batched = sum(b for _, b in forward_s.values())
+        saved = 100 * (alone - batched) / alone
+        change = f"{1000 * alone / len(paths):.1f} → {1000 * batched / len(paths):.1f} ({saved:+.0f} % saved)"
+        rows.append([name, *per_photo, change])
+    return rows
+
+
 def photo_sets() -> dict[str, list[Path]]:
     """The shared photos in three kinds: small web photos, LFW's 250 x 250 crops, large photos."""
     lfw = sorted({path for pair in devdata.read_lfw_pairs() for path in (pair.x, pair.y)})[:LFW_SAMPLE]
@@ -328,6 +388,8 @@ def main() -> None:
     ceilings = {(spec.key, runtime): model_ceiling(spec, runtime) for spec, runtime in CEILING_RUNS}
     sets = photo_sets()
     set_photos = {name: [path.read_bytes() for path in paths] for name, paths in sets.items()}
+    print("detection stages ...", flush=True)
+    stage_rows = detection_stages(sets)
 
     lines = header("Performance benchmark", "make bench-perf")
     with tempfile.TemporaryDirectory(prefix="faceid-bench-") as tmp:
@@ -539,7 +601,27 @@ def main() -> None:
             )
         rows.append(["all of them", str(total_photos), f"{ours_total:.2f}", f"{peer_total:.2f}", f"{ratio:.2f} ×"])
         lines += table(["photo set", "photos", "ours photos/s", "peer photos/s", "ours / peer"], rows)
-    lines += ["## 5. Memory (server resident set size)", ""]
+    lines += [
+        "## 5. Detection stages (MTCNN on OpenCV DNN, in this process, one photo after another)",
+        "",
+        "Milliseconds per photo in each stage of the cascade on the photo sets of section 4, as the server "
+        f"decodes them (large JPEGs reduced) and downscales them (longer side {Settings.from_env().detect_max_side}). "
+        "Last column: R-Net's and O-Net's forward passes on each photo's own candidates, against the "
+        f"candidates of {BATCH_PHOTOS} photos in one batch (what batching the later stages across the photos "
+        "in flight would save).",
+        "",
+    ]
+    lines += table(
+        [
+            "photo set",
+            "P-Net ms",
+            "R-Net ms",
+            "O-Net ms",
+            f"R- + O-Net forward ms: alone → {BATCH_PHOTOS} photos batched",
+        ],
+        stage_rows,
+    )
+    lines += ["## 6. Memory (server resident set size)", ""]
     lines += table(["gallery faces", "gallery matrix MB", "server RSS MB"], memory_rows)
     lines += [
         f"Before any gallery: {baseline_rss:.0f} MB after start-up, {after_enrol_rss:.0f} MB after the enrolment runs.",
