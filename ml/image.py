@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import BadImage, ImageTooLarge
 
@@ -54,11 +54,16 @@ def decode_photo(data: bytes, limits: ImageLimits, longer_side: int) -> Photo:
     if image.format == "JPEG" and max(width, height) >= 2 * longer_side:
         # draft() picks the largest reduction whose size is still at least the one asked for.
         factor = longer_side / max(width, height)
-        image.draft(image.mode, (max(1, int(width * factor)), max(1, int(height * factor))))
+        try:
+            image.draft(image.mode, (max(1, int(width * factor)), max(1, int(height * factor))))
+        except _DECODE_ERRORS as exc:
+            raise BadImage("the image is truncated or corrupt") from exc
     reduction = max(width, height) / max(image.size)
-    turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # what exif_transpose turns
+    pixels = _load(image)
+    # exif_transpose (in _load) turned the pixels; the whole photo's shape turns with them.
+    turned = pixels.shape[:2] != (image.size[1], image.size[0])
     shape = (width, height, 3) if turned else (height, width, 3)
-    return Photo(data, limits, _load(image), reduction, shape)
+    return Photo(data, limits, pixels, reduction, shape)
 
 
 def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
