@@ -56,6 +56,11 @@ async def test_cost_follows_page_sizes_and_fragments(api, person):
                fragment F on Person { faces { cropJpegBase64 id } }"""
     assert code_of(await api.raw(query, n=500)) == "QUERY_TOO_COMPLEX"
     assert "errors" not in await api.raw(query, n=10)
+    # The standard rules' verdict is kept per document; the cost is judged with each request's variables.
+    assert code_of(await api.raw(query, n=500)) == "QUERY_TOO_COMPLEX"
+    unknown = "{ persons { edges { node { nope } } } }"
+    for _ in range(2):
+        assert code_of(await api.raw(unknown)) == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_one_photo_per_operation(api, person):
