@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
 from auth.rate import RateLimits
 from ml.detection import make_detector
 from ml.embedder import Runtime, load_embedder
@@ -88,6 +90,10 @@ def build_pipeline(settings: Settings) -> FacePipeline:
 
 
 def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
+    # One BLAS thread: the gallery's matrix-vector product is bound by memory, not by
+    # cores, and OpenBLAS's idle threads spin after each one, taking the cores from the
+    # next photo's models (bench-perf: verifyLinear at 10k faces, p50 82 -> 55 ms).
+    threadpool_limits(1, user_api="blas")
     return FaceEngine(
         pipeline,
         EngineLimits(

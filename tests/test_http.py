@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from threadpoolctl import threadpool_info
+
 from tests.helpers import ANGELINA, b64
 
 
@@ -28,6 +30,8 @@ async def test_graphiql_health_and_metrics(api):
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
     # No GPU here: the embedder on LiteRT's XNNPACK, and OpenCV's DNN (PyPI's build has no CUDA) on the CPU.
     assert (health["runtime"], health["device"], health["detector_device"]) == ("litert", "CPU", "CPU")
+    # BLAS on one thread: its spinning threads would take the cores from the models (services.build_engine).
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
 
     await api.http.delete("/metrics", headers=api.headers)
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
