@@ -11,6 +11,8 @@ conversion already in place and intact is left alone, so reruns cost nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -53,7 +55,8 @@ def convert(spec: EmbedderSpec) -> Path:
     with native_logs_filtered():
         reference = load_tensorflow_embedder(spec)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(reference.to_litert())
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras lists the exported signature's tensors
+            partial.write_bytes(reference.to_litert())
         probes = _probe_crops(spec)
         worst = float(cosine_distances(reference.embed(probes), LiteRtEmbedder(spec, partial).embed(probes)).max())
     if not worst <= AGREEMENT:
