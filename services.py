@@ -92,7 +92,7 @@ def build_pipeline(settings: Settings) -> FacePipeline:
 def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
     # One BLAS thread: the gallery's matrix-vector product is bound by memory, not by
     # cores, and OpenBLAS's idle threads spin after each one, taking the cores from the
-    # next photo's models (bench-perf: verifyLinear at 10k faces, p50 82 -> 55 ms).
+    # next photo's models (bench-perf: verifyLinear at 10k faces, p50 81 -> 54 ms).
     threadpool_limits(1, user_api="blas")
     return FaceEngine(
         pipeline,

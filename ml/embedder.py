@@ -216,7 +216,7 @@ class LiteRtEmbedder(_Embedder):
                 self._shape = batch.shape
             self._interpreter.set_tensor(self._input, batch)
             self._interpreter.invoke()
-            return np.array(self._interpreter.get_tensor(self._output), dtype=np.float32)
+            return np.asarray(self._interpreter.get_tensor(self._output), dtype=np.float32)  # a copy already
 
 
 _TENSORFLOW_BY_FORMAT: dict[str, type[_TensorFlowEmbedder]] = {
