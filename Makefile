@@ -68,7 +68,13 @@ $(CODEGEN_PY): codegen/requirements.txt
 	codegen/.venv/bin/pip install --quiet -r codegen/requirements.txt
 	touch $@
 
-test: $(STAMP) $(CODEGEN) $(CODEGEN_PY)
+# The GraphQL over HTTP audits (npm graphql-http), run by tests/test_conformance.py against a live server.
+CONFORMANCE := conformance/node_modules/.package-lock.json
+$(CONFORMANCE): conformance/package.json conformance/package-lock.json
+	npm ci --prefix conformance --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) $(CODEGEN) $(CODEGEN_PY) $(CONFORMANCE)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

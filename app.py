@@ -9,34 +9,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.responses import RedirectResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 import endpoints
 from auth import audit, keys
+from auth.audit import clipped
 from browser_files import CONSOLE_LIBRARIES, GRAPHIQL_FILES, ConsoleFiles
-from graphql_http import FaceGraphQL
-from middleware import RequestLimits
+from graphql_http import FaceGraphQL, error_response
+from middleware import ANONYMOUS_BODY_MAX, HostCheck, RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
 from models.migrate import NotMigrated, check_migrated
 from schema.root import schema
+from server_protocol import header_deadline_protocol
 from services import Services, build_engine, build_pipeline, build_search
 from settings import Settings, SettingsError
 
 log = logging.getLogger("faceid")
 
 AUDIT_PURGE_INTERVAL_S = 3600.0
+PRIVATE_UMASK = 0o077  # what the server writes (DATA_DIR, the database, its WAL and SHM) only its user reads
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own 404 and 405 (no such route, wrong method) as JSON with a code, like every other error."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
 
 
 async def purge_audit_log(retention_days: int) -> None:
@@ -55,8 +66,10 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        os.umask(PRIVATE_UMASK)  # embeddings and crops are biometric data: no other local user reads them
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.chmod(0o700)  # a DATA_DIR made before this rule (0755) is closed too
         # SQLite: the server makes and upgrades its own file. PostgreSQL: `make migrate` does, and we check.
         config = database_config(settings.resolved_database_url)
         async with RegisterTortoise(app, config=config, generate_schemas=not settings.on_postgres):
@@ -96,6 +109,7 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                 yield
             finally:
                 app.state.services = None
+                await audit.flush_anonymous()
                 await search.close()
                 purger.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -112,12 +126,13 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
     # Room for one image sent as base64 (4/3 of its size) plus the query around it.
     max_body = settings.max_image_bytes * 4 // 3 + 1024 * 1024
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),  # DNS rebinding
+        Middleware(HostCheck, allowed_hosts=list(settings.allowed_hosts)),  # DNS rebinding
         Middleware(
             RequestLimits,
             max_bytes=max_body,
             body_timeout_s=settings.body_timeout_s,
             request_timeout_s=settings.request_timeout_s,
+            anonymous_max_bytes=None if settings.auth == "off" else ANONYMOUS_BODY_MAX,
         ),
     ]
     if settings.cors_origins:
@@ -143,13 +158,25 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             Mount("/console", ConsoleFiles(), name="console"),
         ],
         middleware=middleware,
+        exception_handlers={404: http_error, 405: http_error},
         lifespan=lifespan,
     )
+
+
+class ClippedValues(logging.Filter):
+    """No log line carries more than TEXT_MAX characters of any one value (a 1 MB search, a huge id)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(clipped(arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
 
 
 def main() -> None:
     """`python app.py` (make run); `uvicorn app:create_app --factory` serves the same app."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ClippedValues())
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -161,7 +188,12 @@ def main() -> None:
             settings.host,
             ", ".join(settings.allowed_hosts),
         )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        http=header_deadline_protocol(settings.header_timeout_s),
+    )
 
 
 if __name__ == "__main__":

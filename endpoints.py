@@ -11,10 +11,12 @@ from auth import keys
 from auth.access import require
 from auth.scopes import ApiScope
 from graphql_http import error_response, ready_services
-from resolvers.errors import ApiError, ErrorCode
+from resolvers.errors import ApiError, ErrorCode, error_headers
 from resolvers.faces import face_crop
 
 CROP_CACHE = "private, max-age=3600"  # a crop changes only when updateFace replaces the photo (new ETag)
+# The answer depends on the key: a shared cache must not give one caller's crop to another.
+CROP_VARY = "Authorization, X-API-Key"
 
 
 def resident_mb() -> float | None:
@@ -28,7 +30,7 @@ def resident_mb() -> float | None:
 
 
 def starting() -> JSONResponse:
-    return JSONResponse({"status": "starting"}, status_code=503)
+    return JSONResponse({"status": "starting"}, status_code=503, headers=error_headers(503))
 
 
 async def _refusal(request: Request, scope: ApiScope) -> JSONResponse | None:
@@ -83,7 +85,7 @@ async def metrics(request: Request) -> JSONResponse:
             "pending": services.engine.pending,
             "gallery_faces": await services.search.size(),
             "gallery_bytes": services.search.memory_bytes,  # the in-memory matrix, spare rows included
-            "live_streams": services.live_streams_open,
+            "live_streams": services.live_slots.open,
             "rss_mb": resident_mb(),
         }
     )
@@ -102,7 +104,7 @@ async def crop(request: Request) -> Response:
     if found is None:
         return error_response(404, "no stored crop for this face")
     jpeg, etag = found
-    headers = {"ETag": f'"{etag}"', "Cache-Control": CROP_CACHE}
+    headers = {"ETag": f'"{etag}"', "Cache-Control": CROP_CACHE, "Vary": CROP_VARY}
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
     return Response(jpeg, media_type="image/jpeg", headers=headers)

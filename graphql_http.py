@@ -13,21 +13,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from auth.keys import InvalidKey, authenticate
+from auth.keys import KEY_HEADERS, InvalidKey, authenticate, is_active
 from browser_files import GRAPHIQL_DIR
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, http_error_body
+from resolvers.errors import ErrorCode, error_headers, http_error_body
+from resolvers.live import close_stream
 from services import Services
 
 # A cross-site page can send these content types without a CORS preflight; such a
 # request must carry a header that a page cannot set without one.
 SIMPLE_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain")
-PREFLIGHT_HEADERS = ("authorization", "x-api-key", "graphql-require-preflight", "apollo-require-preflight")
+PREFLIGHT_HEADERS = (*KEY_HEADERS, "graphql-require-preflight", "apollo-require-preflight")
 
 
 def ready_services(request: Request | WebSocket) -> Services | None:
@@ -35,8 +38,12 @@ def ready_services(request: Request | WebSocket) -> Services | None:
     return getattr(request.app.state, "services", None)
 
 
-def error_response(status: int, message: str, code: ErrorCode | None = None) -> JSONResponse:
-    return JSONResponse(http_error_body(status, message, code), status_code=status)
+def error_response(
+    status: int, message: str, code: ErrorCode | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        http_error_body(status, message, code), status_code=status, headers=error_headers(status, headers)
+    )
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json; charset=utf-8"
@@ -47,16 +54,58 @@ def _wants_graphql_response(request: Request) -> bool:
     return "application/graphql-response+json" in request.headers.get("accept", "")
 
 
+def _wants_plain_json(request: Request) -> bool:
+    """Whether the client asked for application/json and not the GraphQL media type: the spec's legacy clients,
+    which read a request error from a 200 (GraphQL over HTTP, "application/json" responses)."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and not _wants_graphql_response(request)
+
+
 def _is_request_error(body: GraphQLHTTPResponse) -> bool:
     """No field ran: the document, its variables or its cost were refused as a whole."""
     errors: list[dict[str, Any]] = list(body.get("errors") or [])  # type: ignore[arg-type]
     return body.get("data") is None and bool(errors) and all(not error.get("path") for error in errors)
 
 
+REQUEST_ERROR = "faceid.request_error"  # set in the request's scope when no field ran (process_result)
 ACK_WITHOUT_PAYLOAD: UnsetType = UNSET  # on_ws_connect's answer: acknowledge, with no payload
+FORBIDDEN_CLOSE = 4403  # graphql-transport-ws's close code for a refused connection
+
+
+class RefusedConnection(Exception):
+    """connection_init refused: the socket closes with 4403 and this reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class KeyCheckedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws whose connection names its key once and has it checked again on every operation:
+    a key revoked while the socket is open closes it (4403) at the next operation, before that one runs."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except RefusedConnection as refused:
+            await self.websocket.close(code=FORBIDDEN_CLOSE, reason=refused.reason)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        if not await is_active(self.context.principal):
+            self.operations.pop(operation.id, None)
+            await self.websocket.close(code=FORBIDDEN_CLOSE, reason="the API key was revoked")
+            return
+        await super().run_operation(operation)
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        # A stream whose subscription ended before its first frame was asked for never ran its own cleanup.
+        for stream in list(self.context.live_streams):
+            close_stream(self.context, stream)
 
 
 class FaceGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = KeyCheckedTransportWS
+
     def __init__(self, *args: Any, max_response_bytes: int, **kwargs: Any) -> None:
         # Subscriptions (liveRecognition) over graphql-transport-ws only; the older graphql-ws is deprecated.
         kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
@@ -71,6 +120,8 @@ class FaceGraphQL(GraphQL[Context, None]):
         services = ready_services(request)
         if services is None:  # the lifespan has not loaded the models yet, or is shutting down
             raise HTTPException(503, "the server is starting")
+        if isinstance(request, WebSocket):  # its key is checked at connection_init (on_ws_connect)
+            return Context(services=services, request=request, response=response)
         try:
             principal = await authenticate(request.headers, services.settings)
         except InvalidKey:
@@ -78,19 +129,25 @@ class FaceGraphQL(GraphQL[Context, None]):
         return Context(services=services, principal=principal, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """A browser cannot set headers on a WebSocket: its key comes in connection_init's payload instead,
-        under the header's name (`{"Authorization": "Bearer <key>"}` or `{"X-API-Key": "<key>"}`)."""
+        """The key of the handshake's headers, or of connection_init's payload under the header's name (a
+        browser cannot set headers on a WebSocket): `{"Authorization": "Bearer <key>"}` or `{"X-API-Key": ...}`.
+        Without a key (AUTH=on) or with a bad one, the socket closes with 4403 and the reason."""
         params = {str(name).lower(): value for name, value in context.connection_params.items()}
-        given = {name: params[name] for name in ("authorization", "x-api-key") if name in params}
-        if not given:
-            return ACK_WITHOUT_PAYLOAD  # the handshake's own headers, if any, already named the caller
+        given = {name: params[name] for name in KEY_HEADERS if name in params}
+        if not given and context.request is not None:
+            headers = context.request.headers
+            given = {name: headers[name] for name in KEY_HEADERS if name in headers}
         texts: dict[str, str] = {name: value for name, value in given.items() if isinstance(value, str)}
         try:
             if len(texts) != len(given):
                 raise InvalidKey
             context.principal = await authenticate(texts, context.services.settings)
         except InvalidKey:
-            raise ConnectionRejectionError from None  # closes the socket with 4403 Forbidden
+            raise RefusedConnection("the API key is unknown or revoked") from None
+        if context.principal is None:
+            raise RefusedConnection(
+                'an API key is required: send it in connection_init\'s payload as {"Authorization": "Bearer <key>"}'
+            )
         return ACK_WITHOUT_PAYLOAD
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -100,6 +157,10 @@ class FaceGraphQL(GraphQL[Context, None]):
             response = await super().run(request, context, root_value)
         except HTTPException as exc:
             response = error_response(exc.status_code, exc.reason)
+        if isinstance(request, Request) and request.scope.get(REQUEST_ERROR):
+            # GraphQL over HTTP: a request error (no field ran) is a 400 under its own media type, and a 200
+            # with `errors` for a client that asked for application/json alone.
+            response.status_code = 200 if _wants_plain_json(request) else 400
         is_json = isinstance(response, Response) and response.headers.get("content-type", "").startswith(
             "application/json"
         )
@@ -138,6 +199,14 @@ class FaceGraphQL(GraphQL[Context, None]):
                 400, "the multipart `operations` or `map` is malformed (see the GraphQL multipart request spec)"
             ) from None
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        if _is_request_error(body):
+            request.scope[REQUEST_ERROR] = True
+            if _wants_graphql_response(request):
+                body.pop("data", None)  # the spec: a request error has no `data` entry
+        return body
+
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
@@ -149,6 +218,4 @@ class FaceGraphQL(GraphQL[Context, None]):
                 f"the response would be over {self.max_response_bytes} bytes; ask for fewer items",
                 ErrorCode.QUERY_TOO_COMPLEX,
             )
-        if isinstance(response_data, dict) and _is_request_error(response_data) and response.status_code == 200:
-            response.status_code = 400
         return response

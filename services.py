@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from threadpoolctl import threadpool_limits
 
 from auth.rate import RateLimits
+from auth.slots import StreamSlots
 from ml.detection import make_detector
 from ml.embedder import Runtime, load_embedder
 from ml.engine import EngineLimits, FaceEngine
@@ -35,10 +36,11 @@ class Services:
     engine: FaceEngine
     search: FaceSearch  # resolvers search and update it through this interface only
     rate_limits: RateLimits = field(init=False)
-    live_streams_open: int = field(init=False, default=0)  # liveRecognition streams, all connections together
+    live_slots: StreamSlots = field(init=False)  # liveRecognition streams, all connections together
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
+        self.live_slots = StreamSlots(self.settings.live_streams_max, self.settings.live_streams_per_key)
 
     @property
     def spec(self) -> EmbedderSpec:

@@ -33,6 +33,12 @@ LIVE_STREAM_NAME_MAX = 64  # characters of a live stream's name
 FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compares them all)
 API_KEY_NAME_MAX = 100  # characters of an API key's name
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
+# Variables, bounded before graphql-core coerces them (a million-float list took seconds): items of
+# one list or keys of one object (an embedding has 512, a restored person 100 faces), and values in
+# all (a restored person of 100 faces with 512-d embeddings holds about 52,000).
+ANONYMOUS_QUERY_COST_MAX = 10_000  # the cost of an operation sent without a key (MAX_QUERY_COST for the rest)
+VARIABLE_LIST_MAX = 1024
+VARIABLE_VALUES_MAX = 60_000
 SECRET_SETTINGS = {"ADMIN_API_KEY"}  # never echoed in error messages
 
 
@@ -97,6 +103,9 @@ class Settings(BaseModel):
     # halves MTCNN's image pyramid; streams open at once on this server, all connections together.
     live_min_face_size: int = Field(40, alias="LIVE_MIN_FACE_SIZE", ge=12)
     live_streams_max: int = Field(8, alias="LIVE_STREAMS_MAX", ge=0, le=1024)
+    live_streams_per_key: int = Field(2, alias="LIVE_STREAMS_PER_KEY", ge=1, le=1024)
+    # A stream with no frame for this long is closed (its slot goes back).
+    live_idle_timeout_s: float = Field(30.0, alias="LIVE_IDLE_TIMEOUT_S", gt=0)
     # Enrolment refuses a face below these (LOW_QUALITY) unless the caller allows it;
     # bench/accuracy.py reports how many LFW faces each rejects and what the rest reach.
     # Guards against unusable faces, not a passport-photo standard: the small, soft and
@@ -113,6 +122,8 @@ class Settings(BaseModel):
     # Per-key limits on the calls that run the models, in the `limits` notation ("60/minute").
     rate_limit_verify: str = Field("120/minute", alias="RATE_LIMIT_VERIFY")
     rate_limit_enrol: str = Field("60/minute", alias="RATE_LIMIT_ENROL")
+    # sendLiveFrame, per key: a camera at 15 frames/s, with room.
+    rate_limit_live_frames: str = Field("1200/minute", alias="RATE_LIMIT_LIVE_FRAMES")
     # The farthest distance a caller may ask to match at, and beyond which candidates are only
     # shown to the biometrics scope. None: the model's threshold at a false match rate of 1 %.
     max_threshold: float | None = Field(None, alias="MAX_THRESHOLD", gt=0, le=2)
@@ -128,6 +139,7 @@ class Settings(BaseModel):
     # Cost of one operation: a field costs 1, a face crop 10, lists multiply through nesting.
     max_query_cost: int = Field(50_000, alias="MAX_QUERY_COST", ge=10)
     max_response_bytes: int = Field(32 * MB, alias="MAX_RESPONSE_BYTES", ge=64 * 1024)
+    header_timeout_s: float = Field(10.0, alias="HEADER_TIMEOUT_S", gt=0)  # to receive a request's headers
     body_timeout_s: float = Field(30.0, alias="BODY_TIMEOUT_S", gt=0)  # to receive the whole body
     request_timeout_s: float = Field(120.0, alias="REQUEST_TIMEOUT_S", gt=0)  # to answer, body included
 
@@ -145,7 +157,7 @@ class Settings(BaseModel):
             raise ValueError(f"must be at least {ADMIN_API_KEY_MIN} characters (use a random string)")
         return value
 
-    @field_validator("rate_limit_verify", "rate_limit_enrol")
+    @field_validator("rate_limit_verify", "rate_limit_enrol", "rate_limit_live_frames")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:

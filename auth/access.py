@@ -25,6 +25,19 @@ def is_rate_limited(principal: Principal) -> bool:
     return ApiScope.ADMIN not in principal.scopes
 
 
+# Exact distances are an oracle: each answer fixes v·e = 1 - d²/2 for the probe v and a stored e, and about
+# a hundred well-chosen probes rebuild e. To a caller without BIOMETRICS (which may read embeddings anyway)
+# distances, and the cut-offs it chooses, come on a grid of this step: enough to decide, too coarse to invert.
+DISTANCE_STEP = 0.01
+
+
+def shown_distance(principal: Principal | None, distance: float) -> float:
+    """The distance as this caller may see it: exact with BIOMETRICS, else on the DISTANCE_STEP grid."""
+    if principal is not None and principal.has(ApiScope.BIOMETRICS):
+        return distance
+    return round(round(distance / DISTANCE_STEP) * DISTANCE_STEP, 10)
+
+
 def sees_beyond_max_threshold(principal: Principal | None) -> bool:
     """Whether candidates farther than MAX_THRESHOLD may be shown (they reveal who is merely similar)."""
     return principal is not None and principal.has(ApiScope.BIOMETRICS)

@@ -21,6 +21,7 @@ from settings import Settings
 log = logging.getLogger("faceid.auth")
 
 SECRET_PREFIX = "fid_"  # recognisable in logs and by secret scanners
+KEY_HEADERS = ("authorization", "x-api-key")  # the headers (and connection_init's keys) a key comes in
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # lastUsedAt is written at most this often per key
 
 
@@ -64,6 +65,16 @@ async def authenticate(headers: Mapping[str, str], settings: Settings) -> Princi
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await ApiKey.filter(id=row.id).update(last_used_at=now)
     return principal_of(row)
+
+
+async def is_active(principal: Principal | None) -> bool:
+    """Whether the principal's key is still unrevoked (a long-lived connection asks before each operation).
+
+    No key, and AUTH=off's principal, have nothing to revoke.
+    """
+    if principal is None or principal.key_id is None:
+        return True
+    return await ApiKey.filter(id=principal.key_id, revoked_at=None).exists()
 
 
 async def create_key(name: str, scopes: Iterable[ApiScope], origin: str = "stored") -> tuple[ApiKey, str]:

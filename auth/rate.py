@@ -22,6 +22,7 @@ from settings import Settings
 class RateKind(StrEnum):
     VERIFY = "verify"
     ENROL = "enrol"
+    LIVE_FRAMES = "live_frames"
 
 
 class RateLimits:
@@ -30,6 +31,7 @@ class RateLimits:
         self._items = {
             RateKind.VERIFY: limits.parse(settings.rate_limit_verify),
             RateKind.ENROL: limits.parse(settings.rate_limit_enrol),
+            RateKind.LIVE_FRAMES: limits.parse(settings.rate_limit_live_frames),
         }
 
     def hit(self, kind: RateKind, principal: Principal) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -136,7 +137,10 @@ def export_gallery(client: Client, target: Path) -> tuple[int, int]:
     """Every person and face (embedding and crop included) as JSON lines; (persons, faces) written."""
     model = client.execute("{ model { name dimension } }")["model"]
     persons = faces = 0
-    with target.open("w") as out:
+    # Embeddings and crops are biometric data: the file is its owner's alone (0600), even if it existed.
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as out:
         header = {"faceidExport": EXPORT_FORMAT, "model": model["name"], "dimension": model["dimension"]}
         out.write(json.dumps(header) + "\n")
         for person in _pages(client, "persons", PERSON_FIELDS):

@@ -13,6 +13,10 @@ class ImageTooLarge(FaceError):
     """Over the byte or pixel limit (decompression bombs included)."""
 
 
+class ImageTooComplex(FaceError):
+    """Far more work to decode than its size suggests (a progressive JPEG of thousands of scans)."""
+
+
 class NoFace(FaceError):
     """No face was found in the image."""
 

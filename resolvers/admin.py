@@ -13,6 +13,8 @@ from resolvers.pagination import Page, paginate
 from schema.types import ApiKey, AuditEntryConnection, NewApiKey
 from settings import API_KEY_NAME_MAX, PAGE_SIZE_MAX
 
+OPERATION_NAME_MAX = 100
+
 
 async def create_api_key(name: str, scopes: list[ApiScope]) -> NewApiKey:
     name = name.strip()
@@ -38,6 +40,8 @@ async def api_keys(include_revoked: bool) -> list[ApiKey]:
 
 async def audit_log(page: Page, operation: str | None, key_id: str | None) -> AuditEntryConnection:
     query = AuditRow.all()
+    if operation is not None and len(operation) > OPERATION_NAME_MAX:
+        raise invalid(f"`operation` must be at most {OPERATION_NAME_MAX} characters (a field's name)")
     if operation is not None:
         query = query.filter(operation=operation)
     if key_id is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import strawberry
 
+from auth.access import shown_distance
 from models import Face as FaceRow
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
@@ -34,17 +35,18 @@ async def other_person_matched(
     nearest = next((m for m in matches if m.person_id != person_id), None)
     if nearest is None or nearest.distance > threshold:
         return None
-    message = f"the face matches another person ({nearest.person_id}) at distance {nearest.distance:.3f}"
+    distance = shown_distance(ctx.principal, nearest.distance)
+    message = f"the face matches another person ({nearest.person_id}) at distance {distance:.3f}"
     if reject:
         raise ApiError(
             ErrorCode.MATCHES_OTHER_PERSON,
             message + "; nothing was enrolled",
-            {"personId": nearest.person_id, "faceId": nearest.face_id, "distance": nearest.distance},
+            {"personId": nearest.person_id, "faceId": nearest.face_id, "distance": distance},
         )
     return EnrolmentWarning(
         code=EnrolmentWarningCode.MATCHES_OTHER_PERSON,
         message=message,
         face_id=strawberry.ID(nearest.face_id),
         person_id=strawberry.ID(nearest.person_id),
-        distance=nearest.distance,
+        distance=distance,
     )

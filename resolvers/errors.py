@@ -14,6 +14,7 @@ from ml import errors as ml_errors
 class ErrorCode(StrEnum):
     BAD_IMAGE = "BAD_IMAGE"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+    IMAGE_TOO_COMPLEX = "IMAGE_TOO_COMPLEX"
     NO_FACE = "NO_FACE"
     TOO_MANY_FACES = "TOO_MANY_FACES"
     LOW_QUALITY = "LOW_QUALITY"
@@ -33,7 +34,10 @@ class ErrorCode(StrEnum):
 
 ERROR_DESCRIPTIONS = {
     ErrorCode.BAD_IMAGE: "Not an image, an unsupported format, truncated or empty.",
-    ErrorCode.IMAGE_TOO_LARGE: "Over the byte limit or the pixel limit (decompression bombs).",
+    ErrorCode.IMAGE_TOO_LARGE: "Over the byte limit or the pixel limit, or more pixels per byte than a photo "
+    "compresses to (decompression bombs).",
+    ErrorCode.IMAGE_TOO_COMPLEX: "The image would take far more work to decode than a photo of its size: a "
+    "progressive JPEG of more than 100 scans (a decoder bomb). Send it as a baseline JPEG or a PNG.",
     ErrorCode.NO_FACE: "No face was found in the image.",
     ErrorCode.TOO_MANY_FACES: "Several faces were found and rejectMultiple asked for exactly one.",
     ErrorCode.LOW_QUALITY: "The face is below an enrolment minimum; `extensions.reason` names the first "
@@ -44,22 +48,25 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.NOT_FOUND: "A well-formed id names nothing.",
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
     "thresholds, limits, duplicate externalId, a person's face limit).",
-    ErrorCode.BUSY: "The server is at capacity; nothing was done. Retry after a short wait.",
+    ErrorCode.BUSY: "The server is at capacity (or starting); nothing was done. Retry after "
+    "`extensions.retryAfter` seconds.",
     ErrorCode.UNAUTHENTICATED: "No API key was sent (HTTP 200, on each field that needs one), or the key sent "
-    "is unknown or revoked (HTTP 401). Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+    "is unknown or revoked (HTTP 401, with `WWW-Authenticate: Bearer`), or a request without a key is larger "
+    "than such a request may be (HTTP 401). Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
     ErrorCode.FORBIDDEN: "The API key lacks the scope this field needs; `extensions.scope` names it.",
     ErrorCode.RATE_LIMITED: "This key made too many verification or enrolment calls; nothing was done. "
     "Retry after `extensions.retryAfter` seconds (also the Retry-After header).",
     ErrorCode.QUERY_TOO_COMPLEX: "The operation would cost more than the server allows (more than one photo, "
-    "lists multiplied through nesting, too many aliases, too deep) or its response would be too large; "
-    "refused before any work (HTTP 400). Ask for fewer items or split the operation.",
+    "lists multiplied through nesting, too many aliases, too deep, introspection of the schema many times "
+    "over), its variables are larger than the server takes (a list of over 1,024 items, over 60,000 values), "
+    "or its response would be too large; refused before any work. Ask for fewer items or split the operation.",
     ErrorCode.BAD_REQUEST: "The HTTP request is malformed: a body that is not a JSON object, a bad multipart "
     "`map`, an unsupported content type, batching, a disallowed method, or a cross-site form post without "
     "an API key or `GraphQL-Require-Preflight` header (HTTP 4xx).",
     ErrorCode.REQUEST_TIMEOUT: "The request body did not arrive within the body timeout (HTTP 408), or the "
     "answer took longer than the request timeout (HTTP 504).",
     ErrorCode.GRAPHQL_VALIDATION_FAILED: "The query does not parse or does not fit the schema, or a variable "
-    "is missing, null or of the wrong type (HTTP 400).",
+    "is missing, null or of the wrong type.",
     ErrorCode.INTERNAL: "An unexpected server error; nothing was written. Details are in the server log.",
 }
 
@@ -79,11 +86,32 @@ HTTP_STATUS_CODES = {
 }
 
 
+BUSY_RETRY_AFTER_S = 1  # what a BUSY answer suggests: the queue drains in about a batch's time
+BEARER_CHALLENGE = 'Bearer realm="faceid"'  # RFC 6750: how to authenticate, on every 401
+
+
 def http_error_body(status: int, message: str, code: ErrorCode | None = None) -> dict[str, object]:
     """The GraphQL-shaped body of an error answered before GraphQL runs (code: by status if not given)."""
     if code is None:
         code = HTTP_STATUS_CODES.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL)
-    return {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}
+    extensions: dict[str, object] = {"code": code.value}
+    if code == ErrorCode.BUSY:
+        extensions["retryAfter"] = BUSY_RETRY_AFTER_S
+    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+
+
+def error_headers(status: int, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers an HTTP error answer carries besides its body: the challenge of a 401, a 503's Retry-After."""
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
+    elif status == 503:
+        headers.setdefault("Retry-After", str(BUSY_RETRY_AFTER_S))
+    return headers
+
+
+def busy(message: str) -> ApiError:
+    return ApiError(ErrorCode.BUSY, message, {"retryAfter": BUSY_RETRY_AFTER_S})
 
 
 class ApiError(Exception):
@@ -113,6 +141,7 @@ def low_quality(reasons: list[str]) -> ApiError:
 
 _ML_CODES: dict[type[Exception], ErrorCode] = {
     ml_errors.BadImage: ErrorCode.BAD_IMAGE,
+    ml_errors.ImageTooComplex: ErrorCode.IMAGE_TOO_COMPLEX,
     ml_errors.ImageTooLarge: ErrorCode.IMAGE_TOO_LARGE,
     ml_errors.NoFace: ErrorCode.NO_FACE,
     ml_errors.TooManyFaces: ErrorCode.TOO_MANY_FACES,
@@ -126,5 +155,5 @@ def as_api_error(exc: BaseException | None) -> ApiError | None:
         return exc
     for kind, code in _ML_CODES.items():
         if isinstance(exc, kind):
-            return ApiError(code, str(exc))
+            return busy(str(exc)) if code == ErrorCode.BUSY else ApiError(code, str(exc))
     return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket
 
+from auth.scopes import Principal
 from ml.tracking import FaceTracker, Sighting
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, as_api_error, invalid
@@ -38,25 +39,44 @@ class PendingFrame:
 
 
 class LiveStream:
-    """One camera's stream: a one-frame mailbox and the faces tracked so far."""
+    """One camera's stream: a one-frame mailbox and the faces tracked so far.
 
-    def __init__(self) -> None:
+    Frames are taken in the order of their numbers: one numbered at or below the newest
+    taken so far (waiting or answered) is turned away, so a late frame never replaces a
+    newer one and answers come in order whatever order the frames arrive in.
+    """
+
+    def __init__(self, holder: Principal | None, idle_timeout_s: float) -> None:
+        self.holder = holder  # whose slot it holds (auth.slots)
         self._pending: PendingFrame | None = None
         self._arrived = asyncio.Event()
+        self._newest: int | None = None
+        self.idle_timeout_s = idle_timeout_s
         self.dropped = 0
         self.tracker: FaceTracker[Verification] = FaceTracker()
 
-    def offer(self, frame: PendingFrame) -> int | None:
-        """Put the frame in the mailbox; the number of the waiting frame it replaced, if any."""
+    def offer(self, frame: PendingFrame) -> tuple[bool, int | None]:
+        """Take the frame (unless a newer one was taken); whether it was, and the waiting frame it replaced."""
+        if self._newest is not None and frame.number <= self._newest:
+            self.dropped += 1
+            return False, None
+        self._newest = frame.number
         replaced = None if self._pending is None else self._pending.number
         if replaced is not None:
             self.dropped += 1
         self._pending = frame
         self._arrived.set()
-        return replaced
+        return True, replaced
 
     async def next_frame(self) -> PendingFrame:
-        await self._arrived.wait()
+        """The waiting frame; REQUEST_TIMEOUT when none comes within the idle timeout (the stream then ends)."""
+        try:
+            await asyncio.wait_for(self._arrived.wait(), self.idle_timeout_s)
+        except TimeoutError:
+            raise ApiError(
+                ErrorCode.REQUEST_TIMEOUT,
+                f"no frame for {self.idle_timeout_s:g} s: the stream is closed (LIVE_IDLE_TIMEOUT_S)",
+            ) from None
         self._arrived.clear()
         frame, self._pending = self._pending, None
         assert frame is not None
@@ -68,10 +88,14 @@ def _check_name(stream: str) -> None:
         raise invalid(f"`stream` must be 1 to {LIVE_STREAM_NAME_MAX} characters")
 
 
-async def live_recognition(
+async def open_stream(
     ctx: Context, stream: str, asked: Question, min_face_size: int | None
 ) -> AsyncGenerator[LiveFrame, None]:
-    """Answer each frame sendLiveFrame puts in this stream, until the client completes the subscription."""
+    """Open the stream `stream` on this connection (checks first, then a slot of the key's), and its answers.
+
+    A plain coroutine, not a generator: a refusal is raised here, when the subscription
+    is made, so that the open is audited with its outcome before any frame.
+    """
     _check_name(stream)
     if not isinstance(ctx.request, WebSocket):
         raise invalid("liveRecognition runs over a WebSocket (graphql-transport-ws), with its frames")
@@ -79,12 +103,15 @@ async def live_recognition(
         raise invalid("`minFaceSize` must be between 12 and 1000 pixels")
     if stream in ctx.live_streams:
         raise invalid(f"a live stream named {stream!r} is already open on this connection")
-    services = ctx.services
-    if services.live_streams_open >= services.settings.live_streams_max:
-        raise ApiError(ErrorCode.BUSY, f"{services.live_streams_open} live streams are open (LIVE_STREAMS_MAX)")
-    live = ctx.live_streams[stream] = LiveStream()
-    services.live_streams_open += 1
-    smallest = min_face_size or services.settings.live_min_face_size
+    ctx.services.live_slots.take(ctx.principal)
+    live = ctx.live_streams[stream] = LiveStream(ctx.principal, ctx.services.settings.live_idle_timeout_s)
+    return _answers(ctx, stream, live, asked, min_face_size or ctx.services.settings.live_min_face_size)
+
+
+async def _answers(
+    ctx: Context, stream: str, live: LiveStream, asked: Question, smallest: int
+) -> AsyncGenerator[LiveFrame, None]:
+    """Answer each frame sendLiveFrame puts in the stream, until the client completes it or it idles."""
     try:
         while True:
             frame = await live.next_frame()
@@ -95,7 +122,7 @@ async def live_recognition(
                 known = as_api_error(exc)
                 if known is None:
                     raise
-                faces, error = [], LiveError(code=known.code.value, message=known.message)
+                faces, error = [], LiveError(code=known.code, message=known.message)
             yield LiveFrame(
                 frame=frame.number,
                 faces=faces,
@@ -104,8 +131,14 @@ async def live_recognition(
                 server_ms=round((time.perf_counter() - frame.received) * 1000, 1),
             )
     finally:
-        del ctx.live_streams[stream]
-        services.live_streams_open -= 1
+        close_stream(ctx, stream)
+
+
+def close_stream(ctx: Context, stream: str) -> None:
+    """Forget the stream and give its slot back (once: when it ends, or when its connection does)."""
+    live = ctx.live_streams.pop(stream, None)
+    if live is not None:
+        ctx.services.live_slots.give_back(live.holder)
 
 
 async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Question, smallest: int) -> list[LiveFace]:
@@ -152,5 +185,5 @@ async def send_live_frame(ctx: Context, stream: str, frame: int, image: ImageInp
             "its frames over the same WebSocket",
         )
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    replaced = live.offer(PendingFrame(frame, data, time.perf_counter()))
-    return LiveFrameReceipt(frame=frame, replaced_frame=replaced)
+    accepted, replaced = live.offer(PendingFrame(frame, data, time.perf_counter()))
+    return LiveFrameReceipt(frame=frame, accepted=accepted, replaced_frame=replaced)

@@ -45,7 +45,11 @@ def clean_metadata(metadata: object) -> dict[str, Any] | None:
         return None
     if not isinstance(metadata, dict):
         raise invalid("`metadata` must be a JSON object")
-    if len(json.dumps(metadata)) > METADATA_MAX_BYTES:
+    try:
+        text = json.dumps(metadata, allow_nan=False)
+    except ValueError:
+        raise invalid("`metadata` must be JSON, which has no NaN or Infinity") from None
+    if len(text) > METADATA_MAX_BYTES:
         raise invalid(f"`metadata` must be at most {METADATA_MAX_BYTES} bytes of JSON")
     return metadata
 
@@ -87,6 +91,8 @@ async def person(person_id: str) -> Person | None:
 
 
 async def persons(ctx: Context, page: Page, search: str | None) -> PersonConnection:
+    if search is not None and len(search) > NAME_MAX:
+        raise invalid(f"`search` must be at most {NAME_MAX} characters (a name or an externalId)")
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auth.access import sees_beyond_max_threshold
+from auth.access import sees_beyond_max_threshold, shown_distance
 from ml.gallery import Match, similarity
 from resolvers.context import Context
 from resolvers.errors import invalid
@@ -22,8 +22,17 @@ from weights.calibration import OPERATING_FMRS
 def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
     """The cut-off for `match`: given, translated from a false match rate, or the model's default.
 
-    Never beyond the server's maximum: a looser match would name strangers.
+    Never beyond the server's maximum: a looser match would name strangers. A cut-off
+    the caller chose comes on the grid its distances are shown on (auth.access): a
+    sweep of thresholds would otherwise measure a distance exactly, one bit at a time.
     """
+    cutoff = _cutoff(ctx, threshold, max_false_match_rate)
+    if threshold is None and max_false_match_rate is None:
+        return cutoff
+    return min(shown_distance(ctx.principal, cutoff), ctx.services.max_threshold)
+
+
+def _cutoff(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
     if threshold is not None and max_false_match_rate is not None:
         raise invalid("give `threshold` or `maxFalseMatchRate`, not both")
     ceiling = ctx.services.max_threshold
@@ -41,19 +50,24 @@ def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: fl
     return threshold
 
 
-async def _candidates(ctx: Context, matches: list[Match]) -> list[Candidate]:
+async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, Candidate]]:
+    """Each match still stored, with its candidate as this caller may see it."""
     faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
     persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
     calibration = ctx.services.calibration
+    shown = [shown_distance(ctx.principal, m.distance) for m in matches]
     return [
-        Candidate(
-            person=person,
-            face=face,
-            distance=m.distance,
-            similarity=similarity(m.distance),
-            false_match_rate=None if calibration is None else calibration.false_match_rate(m.distance),
+        (
+            m,
+            Candidate(
+                person=person,
+                face=face,
+                distance=distance,
+                similarity=similarity(distance),
+                false_match_rate=None if calibration is None else calibration.false_match_rate(distance),
+            ),
         )
-        for m, face, person in zip(matches, faces, persons, strict=True)
+        for m, distance, face, person in zip(matches, shown, faces, persons, strict=True)
         # A face deleted between the search and this read is left out.
         if face is not None and person is not None
     ]
@@ -87,12 +101,13 @@ async def answer(
         ceiling = ctx.services.max_threshold
         matches = [m for m in matches if m.distance <= ceiling]
     searched = await (search.size() if person_id is None else search.count_of(person_id))
-    candidates = await _candidates(ctx, matches)
-    best = candidates[0] if candidates else None
+    found = await _candidates(ctx, matches)
+    candidates = [candidate for _, candidate in found]
     return Verification(
-        match=best is not None and best.distance <= cutoff,
+        # Decided on the exact distance; the candidate's may be shown rounded.
+        match=bool(found) and found[0][0].distance <= cutoff,
         threshold=cutoff,
-        best=best,
+        best=candidates[0] if candidates else None,
         candidates=candidates,
         probe=probe,
         model=ctx.services.model_id,

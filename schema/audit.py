@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
+from graphql import OperationType
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
 
 from auth import audit
 from resolvers.errors import ErrorCode, as_api_error
 from schema.types import NewApiKey, Verification
 
-# liveRecognition is recorded once, when the stream opens; sendLiveFrame (a frame) never, as it writes nothing.
-AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding", "liveRecognition"}
+# Subscriptions (liveRecognition) are recorded once, when they open (AuditedOpen); sendLiveFrame (a frame)
+# never, as it writes nothing.
+AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding"}
 NOT_AUDITED_MUTATIONS = {"sendLiveFrame"}
 ID_ARGUMENTS = ("id", "person_id", "personId")
 
@@ -21,6 +24,8 @@ ID_ARGUMENTS = ("id", "person_id", "personId")
 def _audited(info: Any) -> bool:
     if info.path.prev is not None:  # only the operation's root fields
         return False
+    if info.operation.operation == OperationType.SUBSCRIPTION:
+        return False  # each event of a stream resolves the root field again: AuditedOpen records the open
     if info.parent_type.name == "Mutation":
         return info.field_name not in NOT_AUDITED_MUTATIONS
     return info.field_name in AUDITED_QUERIES
@@ -67,3 +72,23 @@ class AuditTrail(SchemaExtension):
             raise
         await audit.record(principal, info.field_name, _targets(kwargs, result), "OK", _detail(result))
         return result
+
+
+class AuditedOpen(FieldExtension):
+    """A subscription's open, recorded once with its outcome: refused (scope, rate, BUSY, bad arguments) or OK.
+
+    Outermost of the field's extensions, so that the scope check's refusal is recorded too; the
+    subscription's resolver raises its own refusals when called, before any event.
+    """
+
+    async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Any, **kwargs: Any) -> Any:
+        principal = info.context.principal
+        try:
+            stream = await await_maybe(next_(source, info, **kwargs))
+        except Exception as exc:
+            known = as_api_error(exc)
+            code, message = (ErrorCode.INTERNAL, "") if known is None else (known.code, known.message)
+            await audit.record(principal, info.field_name, _targets(kwargs, None), code.value, message)
+            raise
+        await audit.record(principal, info.field_name, _targets(kwargs, None), "OK", "opened")
+        return stream

@@ -9,6 +9,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from auth.audit import clipped
 from resolvers.errors import ErrorCode, as_api_error
 
 log = logging.getLogger("faceid.errors")
@@ -27,7 +28,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         # parse error): the client's mistake, in graphql-core's words.
         code, message = ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message
     else:
-        log.error("unexpected error in %s", error.path, exc_info=original)
+        log.error("unexpected error in %s: %s", error.path, clipped(repr(original)), exc_info=original)
         code, message = ErrorCode.INTERNAL, "internal server error"
     return GraphQLError(
         message,

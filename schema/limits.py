@@ -1,173 +1,36 @@
-"""The cost of an operation, checked before anything runs (QUERY_TOO_COMPLEX).
+"""Validation: the standard rules (kept per document), the cost limit, and bounds on the variables.
 
-A field costs 1 and a face crop 10; a list multiplies the cost of what is selected
-under it by its largest possible length (a page's `first`, a verification's
-candidates, a person's faces). At most one field per operation processes a photo.
-The depth is bounded too. The sums run over the document as written, fragments and
-aliases included, with the operation's variables, so the answer is known before any
-resolver runs.
+The cost (schema/cost.py) is judged on the document as written, fragments and aliases
+included, with the operation's variables and their defaults, so the answer is known
+before any resolver runs. The variables are bounded before graphql-core coerces them
+(coercing a million-element list takes seconds): their lengths, their count and
+their text (a lone surrogate is no text, and no database takes it).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
-    FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLNamedType,
-    GraphQLObjectType,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationContext,
     ValidationRule,
-    VariableNode,
-    get_named_type,
     validate,
-    value_from_ast_untyped,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from resolvers.errors import ErrorCode
-from settings import (
-    FACES_PER_PERSON_MAX,
-    FACES_PER_PHOTO_MAX,
-    PAGE_SIZE_DEFAULT,
-    PAGE_SIZE_MAX,
-    SEARCH_LIMIT_DEFAULT,
-    SEARCH_LIMIT_MAX,
-)
+from schema.cost import CROP_COST, MAX_DEPTH, Costing, OverBudget, TooDeep, effective_variables
+from settings import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX
 
-MAX_DEPTH = 10
 PHOTOS_PER_OPERATION = 1
-CROP_COST = 10  # a base64 JPEG of about 7 KB, against a few bytes for most fields
-
-# (type, field): the cost of the field itself, when not 1.
-FIELD_COSTS = {("Face", "cropJpegBase64"): CROP_COST, ("Face", "embedding"): CROP_COST}
-# Fields that run the models on a photo: (type, field, the argument that carries it).
-PHOTO_FIELDS = {
-    ("Query", "verifyLinear"): "image",
-    ("Query", "verifyPerson"): "image",
-    ("Query", "detectFaces"): "image",
-    ("Query", "recognizeFaces"): "image",
-    ("Mutation", "createFace"): "image",
-    ("Mutation", "updateFace"): "image",
-    ("Mutation", "sendLiveFrame"): "image",
-}
-# Connections, as long as their `first` (or `last`) argument.
-PAGED = {("Query", "persons"), ("Query", "faces"), ("Query", "auditLog")}
-# Lists with a fixed bound.
-FIXED_LENGTHS = {
-    ("Query", "facesByPerson"): FACES_PER_PERSON_MAX,
-    ("Person", "faces"): FACES_PER_PERSON_MAX,
-    ("Query", "apiKeys"): PAGE_SIZE_MAX,
-    ("Query", "detectFaces"): FACES_PER_PHOTO_MAX,
-    ("Query", "recognizeFaces"): FACES_PER_PHOTO_MAX,
-}
-
-
-@dataclass
-class _Walk:
-    variables: Mapping[str, Any]
-    fragments: dict[str, FragmentDefinitionNode]
-    photos: int = 0
-    depth: int = 0
-
-
-def _argument(node: FieldNode, name: str, variables: Mapping[str, Any]) -> Any:
-    for argument in node.arguments or ():
-        if argument.name.value == name:
-            if isinstance(argument.value, VariableNode):
-                return variables.get(argument.value.name.value)
-            return value_from_ast_untyped(argument.value, dict(variables))
-    return None
-
-
-def _int(value: Any, default: int, ceiling: int) -> int:
-    """A length argument as counted: its value if an int in range, else the default or the ceiling."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(1, min(value, ceiling))
-    return default
-
-
-def _length(type_name: str, node: FieldNode, walk: _Walk, candidates: int) -> int:
-    """The most items the field can hold, for the multiplication."""
-    key = (type_name, node.name.value)
-    if key in PAGED:
-        first, last = _argument(node, "first", walk.variables), _argument(node, "last", walk.variables)
-        return _int(last if last is not None else first, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
-    if key in FIXED_LENGTHS:
-        return FIXED_LENGTHS[key]
-    if key == ("Verification", "candidates"):
-        return candidates
-    return 1
-
-
-def _candidates(type_name: str, node: FieldNode, walk: _Walk, inherited: int) -> int:
-    """How many candidates the verification under this field returns."""
-    if (type_name, node.name.value) in {
-        ("Query", "verifyLinear"),
-        ("Query", "recognizeFaces"),
-        ("Query", "searchByEmbedding"),
-    }:
-        return _int(_argument(node, "limit", walk.variables), SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
-    if (type_name, node.name.value) == ("Query", "verifyPerson"):
-        return SEARCH_LIMIT_MAX
-    return inherited
-
-
-def _cost(
-    context: ValidationContext,
-    selections: SelectionSetNode,
-    parent: GraphQLNamedType,
-    walk: _Walk,
-    depth: int,
-    candidates: int,
-    seen: frozenset[str],
-) -> int:
-    walk.depth = max(walk.depth, depth)
-    total = 0
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            name = selection.name.value
-            if name.startswith("__") or not isinstance(parent, GraphQLObjectType) or name not in parent.fields:
-                continue  # introspection is cheap; unknown fields are the other rules' to report
-            key = (parent.name, name)
-            if key in PHOTO_FIELDS and _argument(selection, PHOTO_FIELDS[key], walk.variables) is not None:
-                walk.photos += 1
-            inner = 0
-            if selection.selection_set is not None:
-                child = get_named_type(parent.fields[name].type)
-                inner = _cost(
-                    context,
-                    selection.selection_set,
-                    child,
-                    walk,
-                    depth + 1,
-                    _candidates(parent.name, selection, walk, candidates),
-                    seen,
-                )
-            total += _length(parent.name, selection, walk, candidates) * (FIELD_COSTS.get(key, 1) + inner)
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            target = parent if condition is None else context.schema.get_type(condition.name.value) or parent
-            total += _cost(context, selection.selection_set, target, walk, depth, candidates, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = walk.fragments.get(name)
-            if fragment is None or name in seen:
-                continue  # unknown or cyclic: reported by the standard rules
-            target = context.schema.get_type(fragment.type_condition.name.value) or parent
-            total += _cost(context, fragment.selection_set, target, walk, depth, candidates, seen | {name})
-    return total
 
 
 def cost_rule(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
@@ -176,31 +39,32 @@ def cost_rule(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRul
     class QueryCost(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             context = self.context
-            root = context.schema.get_root_type(node.operation)
-            if root is None:
-                return
             fragments = {
                 definition.name.value: definition
                 for definition in context.document.definitions
                 if isinstance(definition, FragmentDefinitionNode)
             }
-            walk = _Walk(variables, fragments)
-            cost = _cost(context, node.selection_set, root, walk, 1, 1, frozenset())
-            if walk.photos > PHOTOS_PER_OPERATION:
+            costing = Costing(context.schema, fragments, effective_variables(node, variables), max_cost)
+            try:
+                tally = costing.operation(node)
+            except OverBudget as over:
+                self._refuse(
+                    node, f"the operation could cost more than {max_cost} (a field costs 1, {_PRICES})", over.spent
+                )
+                return
+            except TooDeep as deep:
+                self._refuse(node, f"the operation nests more than {deep.limit} levels deep", max_cost + 1)
+                return
+            if tally.photos > PHOTOS_PER_OPERATION:
                 self._refuse(
                     node,
                     f"an operation may process at most {PHOTOS_PER_OPERATION} photo; it has "
-                    f"{walk.photos}. Send one request per photo.",
-                    cost,
+                    f"{tally.photos}. Send one request per photo.",
+                    tally.cost,
                 )
-            elif walk.depth > MAX_DEPTH:
-                self._refuse(node, f"the operation is {walk.depth} levels deep; at most {MAX_DEPTH} are allowed.", cost)
-            elif cost > max_cost:
+            elif tally.depth > MAX_DEPTH:
                 self._refuse(
-                    node,
-                    f"the operation could cost {cost}, over the limit of {max_cost} (a field costs 1, "
-                    f"a face crop {CROP_COST}, lists multiply by their page size); ask for fewer items.",
-                    cost,
+                    node, f"the operation is {tally.depth} levels deep; at most {MAX_DEPTH} are allowed.", tally.cost
                 )
 
         def _refuse(self, node: OperationDefinitionNode, message: str, cost: int) -> None:
@@ -209,6 +73,76 @@ def cost_rule(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRul
             )
 
     return QueryCost
+
+
+_PRICES = (
+    f"a face crop {CROP_COST}, lists multiply by their page size, introspection by the schema's size); "
+    "ask for fewer items"
+)
+
+
+def variables_refusal(variables: Mapping[str, Any] | None, longest_text: int) -> GraphQLError | None:
+    """Why the variables cannot be taken as they are (before coercion), or None.
+
+    A walk that stops at the first list over VARIABLE_LIST_MAX items, at the first text
+    over `longest_text` characters, or once VARIABLE_VALUES_MAX values have been seen,
+    so it costs little whatever was sent.
+    """
+    pending: list[object] = [variables or {}]
+    seen = 0
+    while pending:
+        value = pending.pop()
+        seen += 1
+        if seen > VARIABLE_VALUES_MAX:
+            return _too_complex(f"the variables hold more than {VARIABLE_VALUES_MAX} values")
+        if isinstance(value, str):
+            if len(value) > longest_text:
+                return _too_complex(f"a variable holds {len(value)} characters; at most {longest_text} are taken")
+            if not _is_text(value):
+                return _invalid("a variable holds a lone surrogate (such as \\ud800), which is not text")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return _invalid("a variable holds NaN or Infinity, which JSON has no room for")
+        elif isinstance(value, list):
+            if len(value) > VARIABLE_LIST_MAX:
+                return _too_complex(f"a list variable has {len(value)} items; at most {VARIABLE_LIST_MAX} are taken")
+            pending.extend(value)
+        elif isinstance(value, dict):
+            if len(value) > VARIABLE_LIST_MAX:
+                return _too_complex(f"an object variable has {len(value)} keys; at most {VARIABLE_LIST_MAX} are taken")
+            for key, item in value.items():
+                if not _is_text(key):
+                    return _invalid("a variable's key holds a lone surrogate, which is not text")
+                pending.append(item)
+    return None
+
+
+def _is_text(value: str) -> bool:
+    """Whether the string is encodable text (no lone surrogate); every database and log line needs that."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _too_complex(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value})
+
+
+def _invalid(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ErrorCode.INVALID_INPUT.value})
+
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """The error without graphql-core's "Did you mean ...?": with introspection off, it would name hidden fields."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(message, error.nodes, error.source, error.positions, error.path, extensions=error.extensions)
 
 
 # GraphQL's standard rules depend on the document alone: their verdict is kept per document
@@ -227,11 +161,23 @@ class OperationLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
         settings = execution.context.services.settings
-        rules: list[type[ValidationRule]] = [cost_rule(settings.max_query_cost, execution.variables or {})]
+        longest = settings.max_image_bytes * 4 // 3 + 4  # a whole image in base64 is the longest text taken
+        refused = variables_refusal(execution.variables, longest)
+        if refused is not None:
+            execution.pre_execution_errors = [refused]
+            yield
+            return
+        # Without a key nothing but introspection runs: a budget for that (a full introspection is about 4,100).
+        budget = settings.max_query_cost
+        if execution.context.principal is None:
+            budget = min(budget, ANONYMOUS_QUERY_COST_MAX)
+        rules: list[type[ValidationRule]] = [cost_rule(budget, execution.variables or {})]
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
         schema, document = execution.schema._schema, execution.graphql_document
         assert document is not None, "validation comes after parsing"
-        standard = _standard_verdict(schema, document, tuple(execution.validation_rules))
+        standard = list(_standard_verdict(schema, document, tuple(execution.validation_rules)))
+        if not settings.introspection:
+            standard = [without_suggestions(error) for error in standard]
         execution.pre_execution_errors = [*standard, *validate(schema, document, rules)]
         yield

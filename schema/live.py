@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.types import Box, Candidate
+from schema.types import Box, Candidate, ErrorCode
 from settings import LIVE_STREAM_NAME_MAX
 
 Stream = Annotated[
@@ -20,7 +20,9 @@ Stream = Annotated[
 
 @strawberry.type(description="Why a frame has no faces in its answer: the frame was bad or the server busy.")
 class LiveError:
-    code: str = strawberry.field(description="One of the error codes (`errorCodes`): BAD_IMAGE, BUSY, ...")
+    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="What went wrong, as `extensions.code` would say: BAD_IMAGE, BUSY, ..."
+    )
     message: str = strawberry.field(description="What went wrong, for people.")
 
 
@@ -57,9 +59,14 @@ class LiveFrame:
     server_ms: float = strawberry.field(description="Milliseconds from the frame's arrival to this answer.")
 
 
-@strawberry.type(description="A frame taken into a live stream's one-frame mailbox.")
+@strawberry.type(description="A frame taken into a live stream's one-frame mailbox, or turned away.")
 class LiveFrameReceipt:
     frame: int = strawberry.field(description="The frame's number.")
+    accepted: bool = strawberry.field(
+        description="False when the stream had already taken a frame of this number or a later one: this one "
+        "is dropped, never answered. Frames are answered in the order of their numbers, and a late frame never "
+        "replaces a newer one."
+    )
     replaced_frame: int | None = strawberry.field(
         description="The number of the older frame this one replaced before it was looked at (dropped, never "
         "answered), if any."

@@ -136,8 +136,9 @@ class Mutation:
         Scope.VERIFY,
         "One camera frame for the live stream `stream` that liveRecognition opened on this same WebSocket "
         "connection (elsewhere: NOT_FOUND). Answers at once; the frame's faces come on the subscription. A frame "
-        "that is still waiting when the next arrives is dropped (`replacedFrame`). Writes nothing, and is not "
-        "rate-limited per frame: the stream takes frames only as fast as it answers them.",
+        "that is still waiting when the next arrives is dropped (`replacedFrame`); one numbered at or below a "
+        "frame already taken is turned away (`accepted: false`). Writes nothing and is not audited.",
+        rate=RateKind.LIVE_FRAMES,
     )
     async def send_live_frame(
         self,

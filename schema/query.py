@@ -194,10 +194,10 @@ class Query:
         return await recognition.recognize_faces(info.context, image, asked)
 
     @scoped_field(
-        Scope.VERIFY,
+        Scope.BIOMETRICS,
         "Who is this, from an embedding computed elsewhere with the same model (`model.name`)? Answers as "
         "verifyLinear, with a null probe. The vector is normalised to unit length; another model or length: "
-        "INVALID_INPUT.",
+        "INVALID_INPUT. Needs BIOMETRICS: a chosen vector and exact distances would rebuild stored embeddings.",
         rate=RateKind.VERIFY,
     )
     async def search_by_embedding(

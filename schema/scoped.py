@@ -9,6 +9,7 @@ import strawberry
 from auth.permissions import needs
 from auth.rate import RateKind
 from auth.scopes import ApiScope
+from schema.audit import AuditedOpen
 
 
 def _documented(description: str, scope: ApiScope, rate: RateKind | None) -> str:
@@ -27,5 +28,7 @@ def scoped_mutation(scope: ApiScope, description: str, rate: RateKind | None = N
 
 
 def scoped_subscription(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
-    """`@strawberry.subscription` for a subscription that needs `scope` (its description says so)."""
-    return strawberry.subscription(description=_documented(description, scope, rate), extensions=needs(scope, rate))
+    """`@strawberry.subscription` for a subscription that needs `scope` (its description says so), its open audited."""
+    return strawberry.subscription(
+        description=_documented(description, scope, rate), extensions=[AuditedOpen(), *needs(scope, rate)]
+    )

@@ -27,7 +27,10 @@ class Subscription:
         "The newest frame wins: a frame that arrives while an older one waits replaces it, so answers never "
         "fall behind the camera. A bad frame answers with `error` and the stream goes on. Faces are tracked "
         "across frames and re-identified when their identity ages, not every frame. Completing the "
-        "subscription closes the stream. Opening one counts as one call against the rate limit.",
+        "subscription closes the stream, and so do LIVE_IDLE_TIMEOUT_S (30 s) without a frame, with a "
+        "REQUEST_TIMEOUT error. A key holds at most LIVE_STREAMS_PER_KEY (2) streams at once, the server "
+        "LIVE_STREAMS_MAX (8): one more is BUSY. Opening one counts as one call against the rate limit and is "
+        "audited once, refused or not.",
         rate=RateKind.VERIFY,
     )
     async def live_recognition(
@@ -46,5 +49,4 @@ class Subscription:
     ) -> AsyncGenerator[LiveFrame, None]:
         # Only the best candidate is shown per face: a limit of 1 person.
         asked = verification.question(info.context, threshold, max_false_match_rate, 1, True)
-        async for frame in live.live_recognition(info.context, stream, asked, min_face_size):
-            yield frame
+        return await live.open_stream(info.context, stream, asked, min_face_size)

@@ -144,10 +144,11 @@ class Face(Node):
 
     @strawberry.field(
         description="The face's embedding (unit length, `model`'s dimension), as faceEmbedding gives it. "
-        "Scope: BIOMETRICS.",
+        "Scope: BIOMETRICS; without it the field is null with a FORBIDDEN error, and the rest of the answer "
+        "stands (as for cropJpegBase64).",
         extensions=needs(Scope.BIOMETRICS),
     )
-    def embedding(self) -> list[float]:
+    def embedding(self) -> list[float] | None:
         return np.frombuffer(self.stored_embedding, dtype="<f4").tolist()
 
     @strawberry.field(description="The person this face belongs to.")
@@ -160,7 +161,9 @@ class Candidate:
     person: Person = strawberry.field(description="The person the face belongs to.")
     face: Face = strawberry.field(description="The stored face nearest to the probe for this person.")
     distance: float = strawberry.field(
-        description="Euclidean distance between the unit embeddings, in [0, 2]; smaller is closer."
+        description="Euclidean distance between the unit embeddings, in [0, 2]; smaller is closer. Exact for a "
+        "key with BIOMETRICS; for any other rounded to 0.01 (exact distances to probes of the caller's choosing "
+        "would rebuild a stored embedding), and `similarity` and `falseMatchRate` follow the rounded value."
     )
     similarity: float = strawberry.field(
         description="1 - distance^2 / 4, i.e. (1 + cosine) / 2: a monotone map of distance onto [0, 1], "
@@ -192,10 +195,13 @@ class DetectedFace:
 
 @strawberry.type(description="The answer to a verification or identification request.")
 class Verification:
-    match: bool = strawberry.field(description="True when the best candidate's distance <= threshold.")
+    match: bool = strawberry.field(
+        description="True when the best candidate's distance <= threshold (the exact distance, even where it is "
+        "shown rounded)."
+    )
     threshold: float = strawberry.field(
         description="The distance threshold that was applied: the one given, the one a maxFalseMatchRate "
-        "translates to, or the model's default."
+        "translates to, or the model's default. One the caller chose is rounded to 0.01 without BIOMETRICS."
     )
     best: Candidate | None = strawberry.field(description="The nearest candidate; null when nothing was searched.")
     candidates: list[Candidate] = strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
+from PIL import Image
 from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -35,6 +37,19 @@ ADMIN_KEY = "fid_tests-admin-key-0123456789abcdef"  # the ADMIN_API_KEY of the t
 
 def b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def scan_bomb(scans: int, size: tuple[int, int] = (1600, 1200)) -> bytes:
+    """A progressive JPEG whose smallest scan is repeated until it has `scans`: a few bytes each, and
+    each a full pass over every block (3,000 of them held a decode worker for seconds)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (120, 130, 140)).save(out, "JPEG", progressive=True, quality=90)
+    data = out.getvalue()
+    starts = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\xff\xda"]
+    ends = [*starts[1:], len(data) - 2]  # each scan runs to the next one, the last to EOI
+    smallest = min(range(1, len(starts)), key=lambda k: ends[k] - starts[k])
+    scan = data[starts[smallest] : ends[smallest]]
+    return data[:-2] + scan * (scans - len(starts)) + b"\xff\xd9"
 
 
 @dataclass

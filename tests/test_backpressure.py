@@ -26,6 +26,8 @@ async def test_overload_gets_busy_and_nothing_waits_forever(settings, pipeline):
         codes = [body["errors"][0]["extensions"]["code"] for body in bodies if "errors" in body]
         created = [body for body in bodies if "errors" not in body]
         assert codes and set(codes) == {"BUSY"}
+        retries = [body["errors"][0]["extensions"].get("retryAfter") for body in bodies if "errors" in body]
+        assert all(isinstance(wait, int) and wait >= 1 for wait in retries), "BUSY says when to retry"
         assert created, "some requests must get through"
         # The refused requests wrote nothing.
         assert (await api.counts())[1] == len(created) == len(api.gallery)

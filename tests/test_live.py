@@ -19,7 +19,9 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("live")) as server:
+    # Short enough to see a stream idle out in a test, long enough for every other test's pauses.
+    settings = {"LIVE_IDLE_TIMEOUT_S": "3", "RATE_LIMIT_LIVE_FRAMES": "6/minute"}
+    with running_server(tmp_path_factory.mktemp("live"), **settings) as server:
         person = server.graphql('mutation { createPerson(input: {name: "Angelina"}) { id } }')
         person_id = person["data"]["createPerson"]["id"]
         photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
@@ -164,12 +166,12 @@ async def test_the_key_comes_in_connection_init(server: Server, video: list[byte
     with pytest.raises(ConnectionError, match="4403"):
         await LiveClient.open(ws_url(server), {"Authorization": "Bearer fid_not-a-key"})
 
-    anonymous = await LiveClient.open(ws_url(server))
-    try:
-        refused = await anonymous.next(await anonymous.subscribe_live("camera"))
-        assert errors_of(refused)[0]["extensions"]["code"] == "UNAUTHENTICATED"
-    finally:
-        await anonymous.close()
+    # Without a key the socket could do nothing: it is closed at once rather than held (with the reason).
+    with pytest.raises(ConnectionError, match=r"4403.*API key is required"):
+        await LiveClient.open(ws_url(server))
+    # A bad key in the handshake's own header is refused the same way, with its reason (it was a bare 1006).
+    with pytest.raises(ConnectionError, match=r"4403.*unknown or revoked"):
+        await LiveClient.open(ws_url(server), Authorization="Bearer fid_not-a-key")
 
     created = server.graphql('mutation { createApiKey(name: "reader", scopes: [READ]) { secret } }')
     reader = await LiveClient.open(ws_url(server), {"X-API-Key": created["data"]["createApiKey"]["secret"]})
@@ -185,3 +187,102 @@ def test_a_stream_is_audited_once_not_per_frame(server: Server) -> None:
     operations = [edge["node"]["operation"] for edge in entries["data"]["auditLog"]["edges"]]
     assert "liveRecognition" in operations
     assert "sendLiveFrame" not in operations
+
+
+def new_key(server: Server, *scopes: str) -> tuple[str, str]:
+    """A new key's (id, secret), made with the admin key."""
+    made = server.graphql(
+        'mutation($s: [ApiScope!]!) { createApiKey(name: "live test", scopes: $s) { secret apiKey { id } } }',
+        s=list(scopes),
+    )["data"]["createApiKey"]
+    return made["apiKey"]["id"], made["secret"]
+
+
+def live_audit(server: Server, key_id: str) -> list[str]:
+    entries = server.graphql(
+        'query($k: ID!) { auditLog(first: 500, keyId: $k, operation: "liveRecognition") '
+        "{ edges { node { result } } } }",
+        k=key_id,
+    )
+    return [edge["node"]["result"] for edge in entries["data"]["auditLog"]["edges"]]
+
+
+async def test_a_revoked_key_closes_its_open_socket_before_the_next_operation(server: Server) -> None:
+    key_id, secret = new_key(server, "ADMIN")
+    socket = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
+    try:
+        first = await socket.next(await socket.start("{ model { name } }"))
+        assert first["type"] == "next" and "errors" not in first["payload"]
+        server.graphql("mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }", id=key_id)
+        await socket.start('mutation { createApiKey(name: "minted after revocation", scopes: [ADMIN]) { secret } }')
+        await asyncio.wait_for(socket.socket.wait_closed(), 2)
+        assert socket.socket.close_code == 4403 and "revoked" in (socket.socket.close_reason or "")
+    finally:
+        await socket.close()
+    keys = server.graphql("{ apiKeys(includeRevoked: true) { name } }")["data"]["apiKeys"]
+    assert "minted after revocation" not in {key["name"] for key in keys}
+
+
+async def test_one_key_cannot_hold_every_stream(server: Server, video: list[bytes]) -> None:
+    key_id, secret = new_key(server, "VERIFY")
+    holder = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
+    admin = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
+    try:
+        streams = [await holder.subscribe_live(f"held {n}") for n in range(2)]
+        third = await holder.next(await holder.subscribe_live("held 2"))
+        error = errors_of(third)[0]
+        assert error["extensions"]["code"] == "BUSY" and error["extensions"]["retryAfter"] >= 1
+        assert "LIVE_STREAMS_PER_KEY" in error["message"]
+        # Another key still gets a stream, and it answers.
+        live = await admin.subscribe_live("other key")
+        await admin.send_frame("other key", 0, video[0])
+        assert answer_of(await admin.next(live))["frame"] == 0
+        await admin.complete(live)
+        for stream in streams:
+            await holder.complete(stream)
+    finally:
+        await holder.close()
+        await admin.close()
+    # Audited once per open, the refused one too; the frames wrote nothing.
+    assert sorted(live_audit(server, key_id)) == ["BUSY", "OK", "OK"]
+
+
+async def test_an_idle_stream_is_closed_and_its_slot_given_back(server: Server, client: LiveClient) -> None:
+    live = await client.subscribe_live("idle")
+    ended = await client.next(live, wait_s=10)  # LIVE_IDLE_TIMEOUT_S=3 on this server
+    assert errors_of(ended)[0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.key}"}) as http:
+        assert (await http.get(f"{server.url}/metrics")).json()["live_streams"] == 0
+
+
+async def test_frames_have_a_rate_of_their_own(server: Server, video: list[bytes]) -> None:
+    _, secret = new_key(server, "VERIFY")
+    camera_key = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
+    try:
+        live = await camera_key.subscribe_live("rated")
+        codes = []
+        for number in range(7):  # RATE_LIMIT_LIVE_FRAMES=6/minute on this server
+            receipt = await camera_key.next(await camera_key.send_frame("rated", number, video[0]))
+            codes.append(errors_of(receipt)[0]["extensions"]["code"] if "errors" in receipt["payload"] else "OK")
+            if codes[-1] == "OK":
+                answer_of(await camera_key.next(live))
+        assert codes == ["OK"] * 6 + ["RATE_LIMITED"]
+        await camera_key.complete(live)
+    finally:
+        await camera_key.close()
+
+
+async def test_a_late_frame_never_replaces_a_newer_one(client: LiveClient, video: list[bytes]) -> None:
+    live = await client.subscribe_live("ordered")
+    receipt = await client.next(await client.send_frame("ordered", 5, video[0]))
+    assert receipt["payload"]["data"]["sendLiveFrame"]["frame"] == 5
+    assert answer_of(await client.next(live))["frame"] == 5
+    late = await client.start(
+        'mutation($j: String!) { sendLiveFrame(stream: "ordered", frame: 3, image: {base64: $j}) { accepted } }',
+        j=base64.b64encode(video[1]).decode("ascii"),
+    )
+    assert (await client.next(late))["payload"]["data"]["sendLiveFrame"]["accepted"] is False
+    await client.send_frame("ordered", 6, video[2])
+    following = answer_of(await client.next(live))
+    assert following["frame"] == 6 and following["droppedFrames"] == 1
+    await client.complete(live)

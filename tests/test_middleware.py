@@ -33,7 +33,13 @@ def limited(**limits: float) -> Starlette:
     )
 
 
-async def call(app: RequestLimits, path: str, chunks: list[bytes | None], pause_s: float = 0.0) -> tuple[int, bytes]:
+async def call(
+    app: Starlette,
+    path: str,
+    chunks: list[bytes | None],
+    pause_s: float = 0.0,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[int, bytes]:
     """Drive the ASGI app directly, sending the body in chunks with a pause before each (None: hang)."""
     sent: list[Message] = []
     pending = list(chunks)
@@ -52,7 +58,7 @@ async def call(app: RequestLimits, path: str, chunks: list[bytes | None], pause_
         "type": "http",
         "method": "POST" if path == "/echo" else "GET",
         "path": path,
-        "headers": [],
+        "headers": headers or [],
         "query_string": b"",
         "http_version": "1.1",
         "scheme": "http",
@@ -95,3 +101,11 @@ async def test_through_http_the_answer_is_json():
         response = await client.get("/slow")
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+
+
+async def test_a_body_without_a_key_over_its_own_limit_is_401_before_it_is_read():
+    app = limited(max_bytes=10_000, anonymous_max_bytes=1000)
+    status, body = await call(app, "/echo", [b"x" * 600, b"y" * 600])
+    assert status == 401 and b"UNAUTHENTICATED" in body
+    status, body = await call(app, "/echo", [b"x" * 600, b"y" * 600], headers=[(b"authorization", b"Bearer k")])
+    assert status == 200

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -54,7 +55,8 @@ def test_a_slow_body_is_cut_off(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(
             b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100000\r\n\r\n{"query": '
+            + f"Authorization: Bearer {server.key}\r\n".encode()  # without a key, 100 KB is refused unread
+            + b'Content-Length: 100000\r\n\r\n{"query": '
         )
         started = time.monotonic()
         answer = b""
@@ -151,7 +153,10 @@ def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
     assert "enrolled 0 photos" in again.stdout and "6 already enrolled" in again.stdout
 
     exported = tmp_path / "gallery.jsonl"
+    exported.write_text("")
+    exported.chmod(0o644)  # a file already there, readable by all: the export closes it
     assert faceid(server, "export", str(exported)).returncode == 0
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o600  # embeddings and crops: its owner's alone
     with running_server(tmp_path / "other") as other:
         restored = faceid(other, "restore", str(exported))
         assert restored.returncode == 0, restored.stderr
