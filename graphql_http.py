@@ -26,6 +26,7 @@ from resolvers.context import Context
 from resolvers.errors import ErrorCode, error_headers, http_error_body
 from resolvers.live import close_stream
 from services import Services
+from settings import VARIABLE_VALUES_MAX
 
 # A cross-site page can send these content types without a CORS preflight; such a
 # request must carry a header that a page cannot set without one.
@@ -70,6 +71,19 @@ def _is_request_error(body: GraphQLHTTPResponse) -> bool:
 REQUEST_ERROR = "faceid.request_error"  # set in the request's scope when no field ran (process_result)
 ACK_WITHOUT_PAYLOAD: UnsetType = UNSET  # on_ws_connect's answer: acknowledge, with no payload
 FORBIDDEN_CLOSE = 4403  # graphql-transport-ws's close code for a refused connection
+
+
+# Commas a JSON body may hold: every value of the variables but one is followed by one, and text
+# (names, metadata) adds some; a base64 image has none.
+JSON_SEPARATORS_MAX = 4 * VARIABLE_VALUES_MAX
+
+
+class RefusedBody(HTTPException):
+    """A request refused before its body is parsed, with its own code."""
+
+    def __init__(self, status: int, reason: str, code: ErrorCode) -> None:
+        super().__init__(status, reason)
+        self.code = code
 
 
 class RefusedConnection(Exception):
@@ -156,7 +170,7 @@ class FaceGraphQL(GraphQL[Context, None]):
                 self._refuse_cross_site_form(request)
             response = await super().run(request, context, root_value)
         except HTTPException as exc:
-            response = error_response(exc.status_code, exc.reason)
+            response = error_response(exc.status_code, exc.reason, exc.code if isinstance(exc, RefusedBody) else None)
         if isinstance(request, Request) and request.scope.get(REQUEST_ERROR):
             # GraphQL over HTTP: a request error (no field ran) is a 400 under its own media type, and a 200
             # with `errors` for a client that asked for application/json alone.
@@ -181,6 +195,16 @@ class FaceGraphQL(GraphQL[Context, None]):
             )
 
     def parse_json(self, data: str | bytes) -> Any:
+        # Parsing a million numbers holds the event loop for a tenth of a second (json.loads keeps the GIL):
+        # a body with far more separators than the variables may hold values is refused before it is parsed.
+        separators = data.count(b",") if isinstance(data, bytes) else data.count(",")
+        if separators > JSON_SEPARATORS_MAX:
+            raise RefusedBody(
+                400,
+                f"the request holds {separators} JSON values, far more than the {VARIABLE_VALUES_MAX} its variables "
+                "may hold",
+                ErrorCode.QUERY_TOO_COMPLEX,
+            )
         try:
             parsed = super().parse_json(data)
         except (UnicodeDecodeError, RecursionError):  # not UTF-8; nested deeper than the parser goes

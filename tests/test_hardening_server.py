@@ -70,6 +70,7 @@ def health_during(server: Server, attack: Callable[[], None], attackers: int = 4
 
 
 def assert_responsive(took: list[float]) -> None:
+    print(f"healthz: median {statistics.median(took) * 1000:.1f} ms, max {max(took) * 1000:.1f} ms over {len(took)}")
     assert statistics.median(took) < HEALTHY_S, took
     assert max(took) < NEVER_STALLED_S, took
 
