@@ -78,12 +78,14 @@ test: $(STAMP) $(CODEGEN) $(CODEGEN_PY) $(CONFORMANCE)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # The committed schema.graphql, for client codegen; tests/test_schema_file.py fails when it is stale.
 schema: $(STAMP)

@@ -24,19 +24,19 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-import endpoints
 from auth import audit, keys
 from auth.audit import clipped
-from browser_files import CONSOLE_LIBRARIES, GRAPHIQL_FILES, ConsoleFiles
-from graphql_http import FaceGraphQL, error_response
-from middleware import ANONYMOUS_BODY_MAX, HostCheck, RequestLimits
 from ml.pipeline import FacePipeline
 from models import add_missing_columns, database_config
 from models.migrate import NotMigrated, check_migrated
 from schema.root import schema
-from server_protocol import header_deadline_protocol
 from services import Services, build_engine, build_pipeline, build_search
 from settings import Settings, SettingsError
+from web import routes
+from web.graphql import FaceGraphQL, error_response
+from web.middleware import ANONYMOUS_BODY_MAX, HostCheck, RequestLimits
+from web.protocol import header_deadline_protocol
+from web.static import CONSOLE_LIBRARIES, GRAPHIQL_FILES, ConsoleFiles
 
 log = logging.getLogger("faceid")
 
@@ -150,9 +150,9 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             Route("/", lambda request: RedirectResponse("/console/")),  # where a person with a browser starts
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
-            Route("/healthz", endpoints.healthz),
-            Route("/metrics", endpoints.metrics, methods=["GET", "DELETE"]),
-            Route("/faces/{face_id}/crop.jpg", endpoints.crop, name="face_crop"),
+            Route("/healthz", routes.healthz),
+            Route("/metrics", routes.metrics, methods=["GET", "DELETE"]),
+            Route("/faces/{face_id}/crop.jpg", routes.crop, name="face_crop"),
             Route("/graphiql/{name}", GRAPHIQL_FILES.endpoint),
             Route("/console/vendor/{name}", CONSOLE_LIBRARIES.endpoint),
             Mount("/console", ConsoleFiles(), name="console"),

@@ -132,7 +132,7 @@ class Settings(BaseModel):
     graphiql: bool = Field(True, alias="GRAPHIQL")
     introspection: bool = Field(True, alias="INTROSPECTION")
 
-    # Limits at the edge (app.py, middleware.py, schema/limits.py).
+    # Limits at the edge (app.py, web/middleware.py, schema/limits.py).
     allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
         ("localhost", "127.0.0.1", "[::1]"), alias="ALLOWED_HOSTS"
     )

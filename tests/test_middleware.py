@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Message
 
-from middleware import RequestLimits
+from web.middleware import RequestLimits
 
 
 async def echo(request: Request) -> PlainTextResponse:

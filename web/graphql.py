@@ -21,12 +21,12 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.keys import KEY_HEADERS, InvalidKey, authenticate, is_active
-from browser_files import GRAPHIQL_DIR
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, error_headers, http_error_body
 from resolvers.live import close_stream
 from services import Services
 from settings import VARIABLE_VALUES_MAX
+from web.static import GRAPHIQL_DIR
 
 # A cross-site page can send these content types without a CORS preflight; such a
 # request must carry a header that a page cannot set without one.

@@ -1,4 +1,4 @@
-"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, face crops by URL (browser files: browser_files)."""
+"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, face crops by URL (browser files: web.static)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from starlette.responses import JSONResponse, Response
 from auth import keys
 from auth.access import require
 from auth.scopes import ApiScope
-from graphql_http import error_response, ready_services
 from resolvers.errors import ApiError, ErrorCode, error_headers
 from resolvers.faces import face_crop
+from web.graphql import error_response, ready_services
 
 CROP_CACHE = "private, max-age=3600"  # a crop changes only when updateFace replaces the photo (new ETag)
 # The answer depends on the key: a shared cache must not give one caller's crop to another.

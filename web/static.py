@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from resolvers.errors import http_error_body
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent  # the project: graphiql/ and console/ beside web/
 GRAPHIQL_DIR = ROOT / "graphiql"  # index.html, and node_modules from `npm ci`
 CONSOLE_DIR = ROOT / "console"  # app/ (the page), and node_modules from `npm ci`
 LIBRARY_CACHE = "public, max-age=86400"
