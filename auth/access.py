@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auth.scopes import ApiScope, Principal
-from resolvers.errors import ApiError, ErrorCode
+from errors import ApiError, ErrorCode
 
 
 def require(principal: Principal | None, scope: ApiScope) -> Principal:

@@ -11,7 +11,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from auth.access import is_rate_limited, require
 from auth.rate import RateKind
 from auth.scopes import ApiScope
-from resolvers.errors import ApiError
+from errors import ApiError
 
 if TYPE_CHECKING:  # resolvers.context imports schema types, which declare their scopes with this module
     from resolvers.context import Info

@@ -15,7 +15,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from auth.scopes import Principal
-from resolvers.errors import ApiError, ErrorCode
+from errors import ApiError, ErrorCode
 from settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from auth.scopes import Principal
-from resolvers.errors import busy
+from errors import busy
 
 
 class StreamSlots:

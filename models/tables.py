@@ -8,8 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from bounds import API_KEY_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
 from models.fields import EmbeddingField
-from settings import API_KEY_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
 
 
 class Person(Model):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from auth import keys
 from auth.scopes import ApiScope
+from bounds import API_KEY_NAME_MAX, PAGE_SIZE_MAX
+from errors import invalid, not_found
 from models import ApiKey as ApiKeyRow
 from models import AuditEntry as AuditRow
-from resolvers.errors import invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import api_key_type, audit_entry_type
 from resolvers.pagination import Page, paginate
 from schema.types import ApiKey, AuditEntryConnection, NewApiKey
-from settings import API_KEY_NAME_MAX, PAGE_SIZE_MAX
 
 OPERATION_NAME_MAX = 100
 

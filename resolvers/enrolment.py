@@ -6,9 +6,9 @@ import numpy as np
 import strawberry
 
 from auth.access import shown_distance
+from errors import ApiError, ErrorCode
 from models import Face as FaceRow
 from resolvers.context import Context
-from resolvers.errors import ApiError, ErrorCode
 from schema.types import EnrolmentWarning, EnrolmentWarningCode
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import strawberry
 from tortoise.transactions import in_transaction
 
+from bounds import PAGE_SIZE_MAX
+from errors import low_quality, not_found
 from ml.pipeline import FaceEmbedding
 from ml.quality import issues
 from models import Face as FaceRow
@@ -17,7 +19,6 @@ from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers import enrolment
 from resolvers.context import Context
-from resolvers.errors import low_quality, not_found
 from resolvers.ids import parse_id
 from resolvers.images import read_image
 from resolvers.mapping import face_type
@@ -26,7 +27,6 @@ from resolvers.persons import get_person_row
 from resolvers.writes import check_room_for_face, uninterrupted
 from schema.inputs import ImageInput
 from schema.types import DeleteResult, Embedding, Face, FaceConnection
-from settings import PAGE_SIZE_MAX
 
 
 async def get_face_row(face_id: str) -> FaceRow:

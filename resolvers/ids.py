@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from resolvers.errors import invalid
+from errors import invalid
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:

@@ -13,8 +13,8 @@ from typing import Any
 
 import strawberry
 
+from errors import invalid
 from ml.errors import ImageTooLarge
-from resolvers.errors import invalid
 from schema.inputs import ImageInput
 
 _DATA_URL = re.compile(r"^data:image/[\w.+-]+(;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)

@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket
 
 from auth.scopes import Principal
+from bounds import LIVE_FACES_MAX, LIVE_STREAM_NAME_MAX
+from errors import ApiError, ErrorCode, invalid
 from ml.tracking import FaceTracker, Sighting
 from resolvers.context import Context
-from resolvers.errors import ApiError, ErrorCode, as_api_error, invalid
+from resolvers.failures import as_api_error
 from resolvers.images import read_image
 from resolvers.loaders import Loaders
 from resolvers.verification import Question, answer
 from schema.inputs import ImageInput
 from schema.live import LiveError, LiveFace, LiveFrame, LiveFrameReceipt
 from schema.types import Box, Verification
-from settings import LIVE_FACES_MAX, LIVE_STREAM_NAME_MAX
 
 
 @dataclass(frozen=True)

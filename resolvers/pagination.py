@@ -12,12 +12,12 @@ from typing import TypeVar
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from bounds import PAGE_SIZE_DEFAULT
+from errors import invalid
 from models import AuditEntry as AuditRow
 from models import Face as FaceRow
 from models import Person as PersonRow
-from resolvers.errors import invalid
 from schema.types import Connection, Edge, PageInfo
-from settings import PAGE_SIZE_DEFAULT
 
 Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)  # the tables that pages are made of
 Node = TypeVar("Node")

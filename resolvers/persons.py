@@ -10,18 +10,18 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from bounds import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
+from errors import ApiError, invalid, not_found
 from models import Face as FaceRow
 from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers.context import Context
-from resolvers.errors import ApiError, invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import face_type, person_type
 from resolvers.pagination import Page, paginate
 from resolvers.writes import uninterrupted
 from schema.inputs import PersonInput, PersonPatch
 from schema.types import DeleteResult, Face, Person, PersonConnection
-from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX, PAGE_SIZE_MAX
 
 
 def clean_name(name: str) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from bounds import FACES_PER_PHOTO_MAX
+from errors import invalid
 from resolvers.context import Context
-from resolvers.errors import invalid
 from resolvers.images import read_image
 from resolvers.mapping import detected_face_type
 from resolvers.verification import Question, answer
 from schema.inputs import ImageInput
 from schema.types import DetectedFace, Verification
-from settings import FACES_PER_PHOTO_MAX
 
 
 async def detect_faces(ctx: Context, image: ImageInput) -> list[DetectedFace]:

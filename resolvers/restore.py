@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from tortoise.transactions import in_transaction
 
+from errors import invalid, not_found
 from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.context import Context
-from resolvers.errors import invalid, not_found
 from resolvers.ids import parse_id
 from resolvers.mapping import face_type, person_type
 from resolvers.persons import check_external_id_free, clean_external_id, clean_metadata, clean_name

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from auth.access import sees_beyond_max_threshold, shown_distance
+from bounds import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from errors import invalid
 from ml.gallery import Match, similarity
 from resolvers.context import Context
-from resolvers.errors import invalid
 from resolvers.faces import embed_image
 from resolvers.mapping import detected_face_type
 from resolvers.persons import get_person_row
 from schema.inputs import ImageInput
 from schema.types import Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
-from settings import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 from weights.calibration import OPERATING_FMRS
 
 

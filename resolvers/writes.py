@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from bounds import FACES_PER_PERSON_MAX
+from errors import invalid
 from models import Face as FaceRow
-from resolvers.errors import invalid
-from settings import FACES_PER_PERSON_MAX
 
 T = TypeVar("T")
 

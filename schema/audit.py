@@ -11,7 +11,8 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
 
 from auth import audit
-from resolvers.errors import ErrorCode, as_api_error
+from errors import ErrorCode
+from resolvers.failures import as_api_error
 from schema.types import NewApiKey, Verification
 
 # Subscriptions (liveRecognition) are recorded once, when they open (AuditedOpen); sendLiveFrame (a frame)

@@ -39,7 +39,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from settings import (
+from bounds import (
     FACES_PER_PERSON_MAX,
     FACES_PER_PHOTO_MAX,
     PAGE_SIZE_DEFAULT,

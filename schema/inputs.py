@@ -8,7 +8,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
-from settings import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
+from bounds import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
 
 
 @strawberry.input(

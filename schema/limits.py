@@ -26,9 +26,9 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from resolvers.errors import ErrorCode
+from bounds import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX
+from errors import ErrorCode
 from schema.cost import CROP_COST, MAX_DEPTH, Costing, OverBudget, TooDeep, effective_variables
-from settings import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX
 
 PHOTOS_PER_OPERATION = 1
 

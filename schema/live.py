@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
+from bounds import LIVE_STREAM_NAME_MAX
 from schema.types import Box, Candidate, ErrorCode
-from settings import LIVE_STREAM_NAME_MAX
 
 Stream = Annotated[
     str,

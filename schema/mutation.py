@@ -8,6 +8,7 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
+from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX
 from resolvers import admin, faces, live, persons, restore
 from resolvers.context import Info
 from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
@@ -15,7 +16,6 @@ from schema.live import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
 from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
-from settings import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX
 
 AllowLowQuality = Annotated[
     bool,

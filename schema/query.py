@@ -8,9 +8,10 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
+from bounds import FACES_PER_PHOTO_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from errors import ERROR_DESCRIPTIONS
 from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
-from resolvers.errors import ERROR_DESCRIPTIONS
 from resolvers.pagination import Page
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
@@ -28,7 +29,6 @@ from schema.types import (
     PersonConnection,
     Verification,
 )
-from settings import FACES_PER_PHOTO_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 PageSize = Annotated[
     int | None,

@@ -8,7 +8,7 @@ from strawberry.extensions import MaxTokensLimiter
 from strawberry.types import ExecutionContext
 
 from schema.audit import AuditTrail
-from schema.errors import ErrorCodes
+from schema.error_codes import ErrorCodes
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query

@@ -9,12 +9,12 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import ApiScope as Scope
+from bounds import LIVE_FACES_MAX
 from resolvers import live, verification
 from resolvers.context import Info
 from schema.live import LiveFrame, Stream
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
-from settings import LIVE_FACES_MAX
 
 
 @strawberry.type(description="Streams over WebSocket (graphql-transport-ws at /graphql).")

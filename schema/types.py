@@ -13,9 +13,9 @@ from strawberry.scalars import JSON
 from auth.permissions import needs
 from auth.scopes import SCOPE_DESCRIPTIONS
 from auth.scopes import ApiScope as Scope
-from resolvers.errors import ERROR_DESCRIPTIONS
-from resolvers.errors import ErrorCode as Code
-from settings import FACES_PER_PERSON_MAX, NAME_MAX
+from bounds import FACES_PER_PERSON_MAX, NAME_MAX
+from errors import ERROR_DESCRIPTIONS
+from errors import ErrorCode as Code
 
 Item = TypeVar("Item")
 

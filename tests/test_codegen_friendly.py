@@ -3,8 +3,8 @@ a reachable ErrorCode, and the GraphQL over HTTP media type."""
 
 from __future__ import annotations
 
+from bounds import PAGE_SIZE_DEFAULT
 from schema.export import sdl
-from settings import PAGE_SIZE_DEFAULT
 
 
 def test_schema_declares_one_of_and_specified_by():

@@ -22,9 +22,9 @@ from PIL import Image
 import ml.image
 from app import ClippedValues, create_app
 from auth.audit import TEXT_MAX
+from errors import ErrorCode
 from models import AuditEntry
 from models import Person as PersonRow
-from resolvers.errors import ErrorCode
 from settings import Settings
 from tests.helpers import ADMIN_KEY, ANGELINA, b64, scan_bomb, server_settings
 from tests.server import ROOT

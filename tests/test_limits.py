@@ -10,8 +10,9 @@ import json
 
 import pytest
 
+from bounds import FACES_PER_PERSON_MAX
 from models import Face as FaceRow
-from settings import FACES_PER_PERSON_MAX, Settings
+from settings import Settings
 from tests.helpers import ANGELINA, b64, server_settings
 
 VERIFY = "query($b: String!) { verifyLinear(image: {base64: $b}) { match } }"

@@ -21,11 +21,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.keys import KEY_HEADERS, InvalidKey, authenticate, is_active
+from bounds import VARIABLE_VALUES_MAX
+from errors import ErrorCode, error_headers, http_error_body
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, error_headers, http_error_body
 from resolvers.live import close_stream
 from services import Services
-from settings import VARIABLE_VALUES_MAX
 from web.static import GRAPHIQL_DIR
 
 # A cross-site page can send these content types without a CORS preflight; such a

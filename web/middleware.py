@@ -16,7 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.keys import KEY_HEADERS
-from resolvers.errors import ErrorCode, error_headers, http_error_body
+from errors import ErrorCode, error_headers, http_error_body
 
 ANONYMOUS_BODY_MAX = 64 * 1024  # bytes: a request without a key (an introspection query is about 2 KB)
 KEYED = tuple(name.encode() for name in KEY_HEADERS)  # a request naming a key, valid or not

@@ -15,7 +15,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from resolvers.errors import http_error_body
+from errors import http_error_body
 
 
 def _late_answer(timeout_s: float) -> bytes:

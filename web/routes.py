@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from auth import keys
 from auth.access import require
 from auth.scopes import ApiScope
-from resolvers.errors import ApiError, ErrorCode, error_headers
+from errors import ApiError, ErrorCode, error_headers
 from resolvers.faces import face_crop
 from web.graphql import error_response, ready_services
 

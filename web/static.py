@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from resolvers.errors import http_error_body
+from errors import http_error_body
 
 ROOT = Path(__file__).resolve().parent.parent  # the project: graphiql/ and console/ beside web/
 GRAPHIQL_DIR = ROOT / "graphiql"  # index.html, and node_modules from `npm ci`

@@ -10,7 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from auth.audit import clipped
-from resolvers.errors import ErrorCode, as_api_error
+from errors import ErrorCode
+from resolvers.failures import as_api_error
 
 log = logging.getLogger("faceid.errors")
 

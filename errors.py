@@ -1,14 +1,15 @@
-"""Error codes: the one place that names them and maps failures onto them.
+"""The error vocabulary: every code a client can meet, what it means, and how an HTTP error answer carries it.
 
 Every error a client sees carries `extensions.code`, one of ErrorCode; the message
-is written for the client and never holds a stack trace or an internal path.
+is written for the client and never holds a stack trace or an internal path. A leaf,
+as Starlette keeps its exceptions.py: it imports nothing of ours, so the edge, auth/
+and the resolvers all speak it without reaching into one another
+(resolvers/failures.py maps ml/'s failures onto it).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from ml import errors as ml_errors
 
 
 class ErrorCode(StrEnum):
@@ -137,23 +138,3 @@ def low_quality(reasons: list[str]) -> ApiError:
         "or pass allowLowQuality: true",
         {"reason": reasons[0], "reasons": reasons},
     )
-
-
-_ML_CODES: dict[type[Exception], ErrorCode] = {
-    ml_errors.BadImage: ErrorCode.BAD_IMAGE,
-    ml_errors.ImageTooComplex: ErrorCode.IMAGE_TOO_COMPLEX,
-    ml_errors.ImageTooLarge: ErrorCode.IMAGE_TOO_LARGE,
-    ml_errors.NoFace: ErrorCode.NO_FACE,
-    ml_errors.TooManyFaces: ErrorCode.TOO_MANY_FACES,
-    ml_errors.Overloaded: ErrorCode.BUSY,
-}
-
-
-def as_api_error(exc: BaseException | None) -> ApiError | None:
-    """The client-facing form of a known failure; None for anything unexpected."""
-    if isinstance(exc, ApiError):
-        return exc
-    for kind, code in _ML_CODES.items():
-        if isinstance(exc, kind):
-            return busy(str(exc)) if code == ErrorCode.BUSY else ApiError(code, str(exc))
-    return None
