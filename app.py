@@ -33,7 +33,8 @@ from schema.root import schema
 from services import Services, build_engine, build_pipeline, build_search
 from settings import Settings, SettingsError
 from web import routes
-from web.graphql import FaceGraphQL, error_response
+from web.answers import error_response
+from web.graphql import FaceGraphQL
 from web.middleware import ANONYMOUS_BODY_MAX, HostCheck, RequestLimits
 from web.protocol import header_deadline_protocol
 from web.static import CONSOLE_LIBRARIES, GRAPHIQL_FILES, ConsoleFiles

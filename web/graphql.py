@@ -10,7 +10,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -22,10 +22,11 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from auth.keys import KEY_HEADERS, InvalidKey, authenticate, is_active
 from bounds import VARIABLE_VALUES_MAX
-from errors import ErrorCode, error_headers, http_error_body
+from errors import ErrorCode
 from resolvers.context import Context
 from resolvers.live import close_stream
 from services import Services
+from web.answers import error_response
 from web.static import GRAPHIQL_DIR
 
 # A cross-site page can send these content types without a CORS preflight; such a
@@ -37,14 +38,6 @@ PREFLIGHT_HEADERS = (*KEY_HEADERS, "graphql-require-preflight", "apollo-require-
 def ready_services(request: Request | WebSocket) -> Services | None:
     """The services once the lifespan has loaded them; None while starting or stopping."""
     return getattr(request.app.state, "services", None)
-
-
-def error_response(
-    status: int, message: str, code: ErrorCode | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        http_error_body(status, message, code), status_code=status, headers=error_headers(status, headers)
-    )
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json; charset=utf-8"

@@ -9,14 +9,13 @@ nothing that needs more, and it must not make the server read and parse megabyte
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.keys import KEY_HEADERS
-from errors import ErrorCode, error_headers, http_error_body
+from web.answers import error_response
 
 ANONYMOUS_BODY_MAX = 64 * 1024  # bytes: a request without a key (an introspection query is about 2 KB)
 KEYED = tuple(name.encode() for name in KEY_HEADERS)  # a request naming a key, valid or not
@@ -54,7 +53,9 @@ class HostCheck(TrustedHostMiddleware):
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "invalid Host header"})
             return
-        await answer(send, 400, "invalid Host header: this server answers only the names in ALLOWED_HOSTS")
+        await error_response(400, "invalid Host header: this server answers only the names in ALLOWED_HOSTS")(
+            scope, receive, send
+        )
 
 
 class RequestLimits:
@@ -83,7 +84,7 @@ class RequestLimits:
         keyless = None if any(name in headers for name in KEYED) else self.anonymous_max_bytes
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and (refused := self._over(int(length), keyless)):
-            await answer(send, *refused)
+            await error_response(*refused)(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
         body_deadline = loop.time() + self.body_timeout_s
@@ -116,10 +117,10 @@ class RequestLimits:
                 await self.app(scope, limited_receive, tracking_send)
         except _Refused as refused:
             if not started:
-                await answer(send, refused.status, refused.message)
+                await error_response(refused.status, refused.message)(scope, receive, send)
         except TimeoutError:
             if not started:
-                await answer(send, 504, f"no answer within {self.request_timeout_s:g} s")
+                await error_response(504, f"no answer within {self.request_timeout_s:g} s")(scope, receive, send)
 
     def _over(self, size: int, keyless_limit: int | None) -> tuple[int, str] | None:
         """The refusal of a body of `size` bytes (413 over the limit; 401 over a keyless request's), if any."""
@@ -131,13 +132,3 @@ class RequestLimits:
                 "send `Authorization: Bearer <key>`"
             )
         return None
-
-
-async def answer(send: Send, status: int, message: str) -> None:
-    """An error answered here, before the app: JSON shaped like GraphQL's, with the status's code and headers."""
-    code = ErrorCode.IMAGE_TOO_LARGE if status == 413 else None
-    body = json.dumps(http_error_body(status, message, code)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(name.lower().encode(), value.encode()) for name, value in error_headers(status).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

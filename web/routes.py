@@ -12,7 +12,8 @@ from auth.access import require
 from auth.scopes import ApiScope
 from errors import ApiError, ErrorCode, error_headers
 from resolvers.faces import face_crop
-from web.graphql import error_response, ready_services
+from web.answers import error_response
+from web.graphql import ready_services
 
 CROP_CACHE = "private, max-age=3600"  # a crop changes only when updateFace replaces the photo (new ETag)
 # The answer depends on the key: a shared cache must not give one caller's crop to another.
