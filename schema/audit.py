@@ -54,6 +54,13 @@ def _detail(result: object) -> str:
     return ""
 
 
+async def _record_failure(principal: Any, info: Any, kwargs: dict[str, Any], exc: Exception) -> None:
+    """The entry of a field that failed: its code (INTERNAL for the unexpected) and message."""
+    known = as_api_error(exc)
+    code, message = (ErrorCode.INTERNAL, "") if known is None else (known.code, known.message)
+    await audit.record(principal, info.field_name, _targets(kwargs, None), code.value, message)
+
+
 class AuditTrail(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
@@ -67,9 +74,7 @@ class AuditTrail(SchemaExtension):
         try:
             result = await await_maybe(_next(root, info, *args, **kwargs))
         except Exception as exc:
-            known = as_api_error(exc)
-            code, message = (ErrorCode.INTERNAL, "") if known is None else (known.code, known.message)
-            await audit.record(principal, info.field_name, _targets(kwargs, None), code.value, message)
+            await _record_failure(principal, info, kwargs, exc)
             raise
         await audit.record(principal, info.field_name, _targets(kwargs, result), "OK", _detail(result))
         return result
@@ -87,9 +92,7 @@ class AuditedOpen(FieldExtension):
         try:
             stream = await await_maybe(next_(source, info, **kwargs))
         except Exception as exc:
-            known = as_api_error(exc)
-            code, message = (ErrorCode.INTERNAL, "") if known is None else (known.code, known.message)
-            await audit.record(principal, info.field_name, _targets(kwargs, None), code.value, message)
+            await _record_failure(principal, info, kwargs, exc)
             raise
         await audit.record(principal, info.field_name, _targets(kwargs, None), "OK", "opened")
         return stream
