@@ -22,3 +22,9 @@ ANONYMOUS_QUERY_COST_MAX = 10_000  # the cost of an operation sent without a key
 # all (a restored person of 100 faces with 512-d embeddings holds about 52,000).
 VARIABLE_LIST_MAX = 1024
 VARIABLE_VALUES_MAX = 60_000
+
+
+def base64_chars_max(max_bytes: int) -> int:
+    """The longest base64 text taken for an image of `max_bytes`: 4 characters per 3 bytes, and 1 KiB for
+    a `data:` URL prefix and stray whitespace."""
+    return (max_bytes + 2) // 3 * 4 + 1024

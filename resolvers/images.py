@@ -13,6 +13,7 @@ from typing import Any
 
 import strawberry
 
+from bounds import base64_chars_max
 from errors import invalid
 from ml.errors import ImageTooLarge
 from schema.inputs import ImageInput
@@ -48,7 +49,7 @@ def _decode_base64(text: str, max_bytes: int) -> bytes:
     elif text.lstrip().startswith("data:"):
         raise invalid("a data URL must be of the form data:image/...;base64,<data>")
     # Refuse oversized input from its length, before decoding it.
-    if len(text) > (max_bytes + 2) // 3 * 4 + 1024:
+    if len(text) > base64_chars_max(max_bytes):
         raise ImageTooLarge(f"the image is over the limit of {max_bytes} bytes")
     try:
         raw = text.encode("ascii")

@@ -26,7 +26,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from bounds import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX
+from bounds import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX, base64_chars_max
 from errors import ErrorCode
 from schema.cost import CROP_COST, MAX_DEPTH, Costing, OverBudget, TooDeep, effective_variables
 
@@ -161,8 +161,8 @@ class OperationLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
         settings = execution.context.services.settings
-        longest = settings.max_image_bytes * 4 // 3 + 4  # a whole image in base64 is the longest text taken
-        refused = variables_refusal(execution.variables, longest)
+        # A whole image in base64 is the longest text taken (resolvers/images.py refuses a longer one too).
+        refused = variables_refusal(execution.variables, base64_chars_max(settings.max_image_bytes))
         if refused is not None:
             execution.pre_execution_errors = [refused]
             yield
