@@ -48,6 +48,6 @@ def test_every_audit_passes(server: Server, who: str) -> None:
 def test_an_unknown_key_is_refused_before_the_body(server: Server) -> None:
     results = audits(server, "fid_no-such-key")
     musts = [r for r in results if r["name"].startswith("MUST")]
-    refused = [r for r in musts if r["status"] != "ok"]
-    assert refused, "an unknown key was answered as if it were valid"
-    assert all("401" in r["reason"] or "status code" in r["reason"].lower() for r in refused), refused
+    assert len(musts) >= 13
+    # Every MUST expects an answer to its request; each got the 401 instead (an unexpected status code).
+    assert all(r["status"] != "ok" and "status code" in r["reason"] for r in musts), musts
