@@ -50,11 +50,11 @@ run: $(STAMP)
 # PostgreSQL only (DATABASE_URL=postgres://...): apply the schema migrations in migrations/
 # (SQLite needs none). A server on PostgreSQL refuses to start until this has run.
 migrate: $(STAMP)
-	$(PY) -m models.migrate
+	$(PY) -m cli.database migrate
 
 # Copy the SQLite gallery of DATA_DIR into the PostgreSQL database of DATABASE_URL (migrated, empty).
 copy-db: $(STAMP)
-	$(PY) -m models.copy
+	$(PY) -m cli.database copy
 
 # The codegen check's tools, for tests only: graphql-codegen, TypeScript and Apollo Client from
 # npm; ariadne-codegen in a venv of its own (it needs a graphql-core older than Strawberry's).

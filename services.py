@@ -1,7 +1,9 @@
-"""Composition: builds the long-lived objects (pipeline, engine, search backend) from settings.
+"""The composition root: builds the server's long-lived objects from the settings.
 
-The one place that wires ml/ and models/ together; app.py, the tests and the
-benchmarks all build through it.
+The models (ml/), the search backend (search/), the rate limits and stream slots
+(auth/) and the threshold policy (search/thresholds.py) are made here once, and
+handed to every resolver as `info.context.services`; app.py, the tests and the
+benchmarks all build through these functions.
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ from ml.image import ImageLimits
 from ml.pipeline import FacePipeline
 from ml.quality import QualityMinimums
 from ml.quiet import native_logs_filtered
-from search import FaceSearch, MemorySearch, PgvectorSearch
+from search.base import FaceSearch
+from search.registry import SEARCH_BACKENDS, SearchPlace
+from search.thresholds import Thresholds
 from settings import Settings
 from weights import EMBEDDERS, EmbedderSpec
-from weights.calibration import Calibration, calibration_of
 
 log = logging.getLogger(__name__)
-
-MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOLD's default
 
 
 @dataclass
@@ -37,10 +38,15 @@ class Services:
     search: FaceSearch  # resolvers search and update it through this interface only
     rate_limits: RateLimits = field(init=False)
     live_slots: StreamSlots = field(init=False)  # liveRecognition streams, all connections together
+    thresholds: Thresholds = field(init=False)  # where `match` is cut off, for this model
+    quality_minimums: QualityMinimums = field(init=False)  # what enrolment refuses as LOW_QUALITY
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
         self.live_slots = StreamSlots(self.settings.live_streams_max, self.settings.live_streams_per_key)
+        pipeline = self.engine.pipeline
+        self.thresholds = Thresholds.of(pipeline.model_id, pipeline.default_threshold, self.settings.max_threshold)
+        self.quality_minimums = quality_minimums(self.settings)
 
     @property
     def spec(self) -> EmbedderSpec:
@@ -49,29 +55,6 @@ class Services:
     @property
     def model_id(self) -> str:
         return self.engine.pipeline.model_id
-
-    @property
-    def default_threshold(self) -> float:
-        return self.engine.pipeline.default_threshold
-
-    @property
-    def quality_minimums(self) -> QualityMinimums:
-        return quality_minimums(self.settings)
-
-    @property
-    def calibration(self) -> Calibration | None:
-        """The model's false match rates on LFW (weights/calibration.json), if measured."""
-        return calibration_of(self.model_id)
-
-    @property
-    def max_threshold(self) -> float:
-        """MAX_THRESHOLD, or the model's threshold at a false match rate of 1 % (its default if uncalibrated)."""
-        if self.settings.max_threshold is not None:
-            return self.settings.max_threshold
-        calibration = self.calibration
-        if calibration is None:
-            return self.default_threshold
-        return max(self.default_threshold, calibration.threshold_for(MAX_THRESHOLD_FMR))
 
 
 def quality_minimums(settings: Settings) -> QualityMinimums:
@@ -108,7 +91,8 @@ def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
 
 
 def build_search(settings: Settings, model_id: str, dimension: int) -> FaceSearch:
-    """The SEARCH_BACKEND for this model; on PostgreSQL, memory search follows the other replicas' changes."""
-    if settings.search_backend == "pgvector":
-        return PgvectorSearch(settings.database_url, model_id, dimension, settings.hnsw_ef_search)
-    return MemorySearch(model_id, dimension, follow_url=settings.database_url if settings.on_postgres else None)
+    """The SEARCH_BACKEND for this model (search/registry.py)."""
+    place = SearchPlace(
+        model_id, dimension, settings.resolved_database_url, settings.on_postgres, settings.hnsw_ef_search
+    )
+    return SEARCH_BACKENDS[settings.search_backend].build(place)

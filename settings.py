@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import limits
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from search.registry import DEFAULT_SEARCH_BACKEND, SEARCH_BACKENDS
 from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
 
 MB = 1024 * 1024
@@ -53,10 +54,8 @@ class Settings(BaseModel):
     port: int = Field(8000, alias="PORT", ge=1, le=65535)
     data_dir: Path = Field(Path("data"), alias="DATA_DIR")
     database_url: str = Field("", alias="DATABASE_URL")  # empty: an SQLite file under data_dir
-    # Where 1:K search runs (search/): an in-memory matrix per replica, or PostgreSQL itself.
-    search_backend: Annotated[Literal["memory", "pgvector"], BeforeValidator(_lower)] = Field(
-        "memory", alias="SEARCH_BACKEND"
-    )
+    # Where 1:K search runs (search/registry.py): an in-memory matrix per replica, or PostgreSQL itself.
+    search_backend: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_SEARCH_BACKEND, alias="SEARCH_BACKEND")
     # Candidates the HNSW index visits per approximate search (pgvector's hnsw.ef_search): recall against speed.
     hnsw_ef_search: int = Field(100, alias="HNSW_EF_SEARCH", ge=10, le=1000)
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
@@ -131,6 +130,13 @@ class Settings(BaseModel):
             raise ValueError(f"unknown embedder {value!r}; choose one of {', '.join(sorted(EMBEDDERS))}")
         return value
 
+    @field_validator("search_backend")
+    @classmethod
+    def _known_search_backend(cls, value: str) -> str:
+        if value not in SEARCH_BACKENDS:
+            raise ValueError(f"no such search backend; choose {' or '.join(map(repr, sorted(SEARCH_BACKENDS)))}")
+        return value
+
     @field_validator("admin_api_key")
     @classmethod
     def _long_enough(cls, value: str) -> str:
@@ -148,9 +154,10 @@ class Settings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _pgvector_needs_postgres(self) -> Settings:
-        if self.search_backend == "pgvector" and not self.on_postgres:
-            raise ValueError("SEARCH_BACKEND=pgvector needs a PostgreSQL DATABASE_URL (postgres://...)")
+    def _backend_has_its_database(self) -> Settings:
+        backend = SEARCH_BACKENDS.get(self.search_backend)
+        if backend is not None and backend.needs_postgres and not self.on_postgres:
+            raise ValueError(f"SEARCH_BACKEND={self.search_backend} needs a PostgreSQL DATABASE_URL (postgres://...)")
         return self
 
     @property

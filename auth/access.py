@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from auth.scopes import ApiScope, Principal
+from auth.scopes import Principal, Scope
 from errors import ApiError, ErrorCode
 
 
-def require(principal: Principal | None, scope: ApiScope) -> Principal:
+def require(principal: Principal | None, scope: Scope) -> Principal:
     """The principal, if it holds `scope`; UNAUTHENTICATED without a key, FORBIDDEN without the scope."""
     if principal is None:
         raise ApiError(
@@ -22,7 +22,7 @@ def require(principal: Principal | None, scope: ApiScope) -> Principal:
 
 def is_rate_limited(principal: Principal) -> bool:
     """Whether the per-key rates apply: not to ADMIN keys, which may already do anything (bulk imports)."""
-    return ApiScope.ADMIN not in principal.scopes
+    return Scope.ADMIN not in principal.scopes
 
 
 # Exact distances are an oracle: each answer fixes v·e = 1 - d²/2 for the probe v and a stored e, and about
@@ -33,11 +33,11 @@ DISTANCE_STEP = 0.01
 
 def shown_distance(principal: Principal | None, distance: float) -> float:
     """The distance as this caller may see it: exact with BIOMETRICS, else on the DISTANCE_STEP grid."""
-    if principal is not None and principal.has(ApiScope.BIOMETRICS):
+    if principal is not None and principal.has(Scope.BIOMETRICS):
         return distance
     return round(round(distance / DISTANCE_STEP) * DISTANCE_STEP, 10)
 
 
 def sees_beyond_max_threshold(principal: Principal | None) -> bool:
     """Whether candidates farther than MAX_THRESHOLD may be shown (they reveal who is merely similar)."""
-    return principal is not None and principal.has(ApiScope.BIOMETRICS)
+    return principal is not None and principal.has(Scope.BIOMETRICS)

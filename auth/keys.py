@@ -13,16 +13,36 @@ import secrets
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
-from auth.scopes import UNAUTHENTICATED_ADMIN, ApiScope, Principal
+from auth.scopes import UNAUTHENTICATED_ADMIN, Principal, Scope
 from models import ApiKey
-from settings import Settings
 
 log = logging.getLogger("faceid.auth")
 
 SECRET_PREFIX = "fid_"  # recognisable in logs and by secret scanners
 KEY_HEADERS = ("authorization", "x-api-key")  # the headers (and connection_init's keys) a key comes in
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # lastUsedAt is written at most this often per key
+
+
+class AccessSettings(Protocol):
+    """What key checks depend on; settings.Settings is one."""
+
+    @property
+    def auth(self) -> str:
+        """ "on", or "off" to grant every caller every scope."""
+        ...
+
+    @property
+    def admin_api_key(self) -> str:
+        """An admin key given by the environment, or ""."""
+        ...
+
+    @property
+    def admin_key_file(self) -> Path:
+        """Where the first start writes the admin key it creates."""
+        ...
 
 
 class InvalidKey(Exception):
@@ -48,10 +68,10 @@ def secret_from_headers(headers: Mapping[str, str]) -> str | None:
 
 
 def principal_of(row: ApiKey) -> Principal:
-    return Principal(str(row.id), row.name, frozenset(ApiScope(scope) for scope in row.scopes))
+    return Principal(str(row.id), row.name, frozenset(Scope(scope) for scope in row.scopes))
 
 
-async def authenticate(headers: Mapping[str, str], settings: Settings) -> Principal | None:
+async def authenticate(headers: Mapping[str, str], settings: AccessSettings) -> Principal | None:
     """The caller the headers name; None without a key; InvalidKey for an unknown or revoked one."""
     if settings.auth == "off":
         return UNAUTHENTICATED_ADMIN
@@ -77,7 +97,7 @@ async def is_active(principal: Principal | None) -> bool:
     return await ApiKey.filter(id=principal.key_id, revoked_at=None).exists()
 
 
-async def create_key(name: str, scopes: Iterable[ApiScope], origin: str = "stored") -> tuple[ApiKey, str]:
+async def create_key(name: str, scopes: Iterable[Scope], origin: str = "stored") -> tuple[ApiKey, str]:
     """A new key and its secret (the only time the secret exists outside the caller)."""
     secret = new_secret()
     row = await ApiKey.create(name=name, secret_sha256=digest(secret), scopes=sorted(set(scopes)), origin=origin)
@@ -91,7 +111,7 @@ async def revoke_key(row: ApiKey) -> ApiKey:
     return row
 
 
-async def bootstrap(settings: Settings) -> None:
+async def bootstrap(settings: AccessSettings) -> None:
     """Make sure an admin can get in: ADMIN_API_KEY, or a first key written to DATA_DIR."""
     if settings.auth == "off":
         log.warning("AUTH=off: every caller may read, export and delete the whole gallery. Local experiments only.")
@@ -101,7 +121,7 @@ async def bootstrap(settings: Settings) -> None:
         return
     if await ApiKey.filter(revoked_at=None).exists():
         return
-    _, secret = await create_key("admin (created at first start)", [ApiScope.ADMIN])
+    _, secret = await create_key("admin (created at first start)", [Scope.ADMIN])
     path = settings.admin_key_file
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -123,7 +143,7 @@ async def _adopt_environment_key(secret: str) -> None:
     await ApiKey.filter(origin="env", revoked_at=None).exclude(secret_sha256=wanted).update(revoked_at=now)
     row = await ApiKey.get_or_none(secret_sha256=wanted)
     if row is None:
-        await ApiKey.create(name="ADMIN_API_KEY", secret_sha256=wanted, scopes=[ApiScope.ADMIN], origin="env")
-    elif row.revoked_at is not None or row.origin != "env" or ApiScope.ADMIN not in row.scopes:
+        await ApiKey.create(name="ADMIN_API_KEY", secret_sha256=wanted, scopes=[Scope.ADMIN], origin="env")
+    elif row.revoked_at is not None or row.origin != "env" or Scope.ADMIN not in row.scopes:
         # The environment is the authority for this key: it has admin while it is set.
-        await ApiKey.filter(id=row.id).update(revoked_at=None, origin="env", scopes=[ApiScope.ADMIN])
+        await ApiKey.filter(id=row.id).update(revoked_at=None, origin="env", scopes=[Scope.ADMIN])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from enum import StrEnum
+from typing import Protocol
 
 import limits
 from limits.storage import MemoryStorage
@@ -16,7 +17,6 @@ from limits.strategies import MovingWindowRateLimiter
 
 from auth.scopes import Principal
 from errors import ApiError, ErrorCode
-from settings import Settings
 
 
 class RateKind(StrEnum):
@@ -25,8 +25,19 @@ class RateKind(StrEnum):
     LIVE_FRAMES = "live_frames"
 
 
+class RateSettings(Protocol):
+    """The rates, in the `limits` notation ("60/minute"); settings.Settings is one."""
+
+    @property
+    def rate_limit_verify(self) -> str: ...
+    @property
+    def rate_limit_enrol(self) -> str: ...
+    @property
+    def rate_limit_live_frames(self) -> str: ...
+
+
 class RateLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: RateSettings) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._items = {
             RateKind.VERIFY: limits.parse(settings.rate_limit_verify),

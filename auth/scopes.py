@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class ApiScope(StrEnum):
+class Scope(StrEnum):
     READ = "READ"
     VERIFY = "VERIFY"
     ENROL = "ENROL"
@@ -16,13 +16,12 @@ class ApiScope(StrEnum):
 
 
 SCOPE_DESCRIPTIONS = {
-    ApiScope.READ: "Read persons, faces (without crops or embeddings) and the model.",
-    ApiScope.VERIFY: "Run verifyLinear and verifyPerson (rate-limited).",
-    ApiScope.ENROL: "Create and update persons and faces (photo uploads are rate-limited).",
-    ApiScope.DELETE: "Delete persons and faces.",
-    ApiScope.BIOMETRICS: "Read raw embeddings and face crops, and see candidates beyond the server's "
-    "maximum threshold.",
-    ApiScope.ADMIN: "Manage API keys, read the audit log and /metrics; implies every other scope.",
+    Scope.READ: "Read persons, faces (without crops or embeddings) and the model.",
+    Scope.VERIFY: "Run verifyLinear and verifyPerson (rate-limited).",
+    Scope.ENROL: "Create and update persons and faces (photo uploads are rate-limited).",
+    Scope.DELETE: "Delete persons and faces.",
+    Scope.BIOMETRICS: "Read raw embeddings and face crops, and see candidates beyond the server's maximum threshold.",
+    Scope.ADMIN: "Manage API keys, read the audit log and /metrics; implies every other scope.",
 }
 
 
@@ -32,11 +31,11 @@ class Principal:
 
     key_id: str | None
     name: str
-    scopes: frozenset[ApiScope]
+    scopes: frozenset[Scope]
 
-    def has(self, scope: ApiScope) -> bool:
-        return ApiScope.ADMIN in self.scopes or scope in self.scopes
+    def has(self, scope: Scope) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
 
 
 # With AUTH=off every caller acts as this.
-UNAUTHENTICATED_ADMIN = Principal(None, "anonymous (AUTH=off)", frozenset({ApiScope.ADMIN}))
+UNAUTHENTICATED_ADMIN = Principal(None, "anonymous (AUTH=off)", frozenset({Scope.ADMIN}))

@@ -27,7 +27,7 @@ from bench.faces import Config, Embedded, Faces
 from bench.metrics import accuracy, best_accuracy, calibrate, error_rates, kfold, roc_auc, roc_curve, tar_at_far
 from bench.report import RESULTS, header, pct, table
 from devdata.crops import TIGHT_CROPS
-from ml.errors import NoFace
+from ml.exceptions import NoFace
 from ml.pipeline import FaceChoice, encode_jpeg
 from ml.quality import QualityIssue, issues
 from services import quality_minimums

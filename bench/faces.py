@@ -15,7 +15,7 @@ import numpy as np
 from bench.cache import Store, key
 from ml.detection import Detection, Detector, make_detector
 from ml.embedder import Embedder, load_embedder
-from ml.errors import NoFace
+from ml.exceptions import NoFace
 from ml.image import ImageLimits, Photo, decode_photo
 from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, FacePipeline, choose_face, detect_photo
 from ml.quality import FaceQuality

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.perf import Server, running
+from bench.perf.load import bench_server
 from bench.report import RESULTS, header, table
 from devdata import DEEPFACE, camera
 from devdata.live_client import LiveClient
+from devdata.server import ServerProcess, running
 
 TARGET_FPS = 10.0
 TARGET_P50_MS = 150.0
@@ -103,7 +104,7 @@ async def stream(client: LiveClient, run: Run, frames: list[bytes], fps: float |
     await client.complete(live)
 
 
-async def background_verifications(server: Server, stop: asyncio.Event, concurrency: int) -> int:
+async def background_verifications(server: ServerProcess, stop: asyncio.Event, concurrency: int) -> int:
     photos = [p.read_bytes() for p in sorted(DEEPFACE.glob("img*.jpg"))[:16]]
     query = "query($i: String!) { verifyLinear(image: {base64: $i}) { match } }"
     count = 0
@@ -122,7 +123,7 @@ async def background_verifications(server: Server, stop: asyncio.Event, concurre
     return count
 
 
-async def measure(server: Server, seconds: float) -> tuple[list[Run], int]:
+async def measure(server: ServerProcess, seconds: float) -> tuple[list[Run], int]:
     async with httpx.AsyncClient(timeout=120, headers=server.headers) as http:
         created = await http.post(
             f"{server.url}/graphql", json={"query": 'mutation { createPerson(input: {name: "Angelina"}) { id } }'}
@@ -138,7 +139,7 @@ async def measure(server: Server, seconds: float) -> tuple[list[Run], int]:
         )
     frames = camera.jpegs(camera.frames())
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    client = await LiveClient.open(ws_url, {"Authorization": f"Bearer {server.api_key}"})
+    client = await LiveClient.open(ws_url, {"Authorization": f"Bearer {server.key}"})
     runs = [
         Run("camera 15 fps", seconds),
         Run("flat out, 2 in flight", seconds),
@@ -162,7 +163,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "live.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = Server(Path(data_dir))
+        server = bench_server(Path(data_dir))
         with running(server) as health:
             runs, verifications = asyncio.run(measure(server, args.seconds))
     first = runs[0]

@@ -10,7 +10,7 @@ Measured on one embedded PostgreSQL 18 + pgvector (devdata/postgres.py):
   - the HNSW index (cosine, per model): build time and size;
   - approximate search through it (search/pgvector.py, as `exact: false` runs it),
     p50/p99 and recall@1 / @10 of persons against exact search, at several ef_search;
-  - exact search in SQL and in memory (ml.gallery, the memory backend's matrix);
+  - exact search in SQL and in memory (search/gallery.py, the memory backend's matrix);
   - two real server replicas on the database: start-up (memory mode loads the
     million faces), and resident memory of each.
 """
@@ -33,13 +33,15 @@ import numpy as np
 
 import devdata
 from bench.faces import Config, Faces
-from bench.perf import Server, running
+from bench.perf.load import bench_server
 from bench.report import RESULTS, header, table
 from devdata.postgres import local_postgres
-from ml.gallery import Gallery, Match
+from devdata.server import running
 from models.migrate import migrate
+from search.gallery import Gallery
 from search.pgvector import PgvectorSearch, index_name
 from search.postgres import connect
+from search.ranking import Match
 from settings import Settings
 from weights import EMBEDDERS
 from weights.manifest import DEFAULT_EMBEDDER
@@ -222,7 +224,7 @@ async def database_measurements(url: str, gallery: Gallery, probes: list[np.ndar
 
 def replica(root: Path, url: str, backend: str) -> dict:
     """Start a real server on the database: seconds from launch to ready, and its resident memory."""
-    server = Server(root / backend, {"DATABASE_URL": url, "SEARCH_BACKEND": backend})
+    server = bench_server(root / backend, {"DATABASE_URL": url, "SEARCH_BACKEND": backend})
     server.data_dir.mkdir(parents=True)
     started = time.perf_counter()
     with running(server) as health:
@@ -352,7 +354,7 @@ def write_report(
                     f"{m['sql_ms'][1]:.0f}",
                 ],
                 [
-                    "in memory (SEARCH_BACKEND=memory, ml.gallery), 200 probes",
+                    "in memory (SEARCH_BACKEND=memory, search.gallery), 200 probes",
                     f"{np.percentile(m['memory_s'], 50) * 1000:.0f}",
                     f"{np.percentile(m['memory_s'], 99) * 1000:.0f}",
                 ],

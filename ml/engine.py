@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ml.errors import Overloaded
+from ml.exceptions import Overloaded
 from ml.pipeline import FaceEmbedding, FacePipeline, Frame, LocatedFace
 from ml.stats import Stats
 
@@ -70,7 +70,7 @@ class FaceEngine:
         self._embed_pool.shutdown(wait=True, cancel_futures=True)
 
     async def embed_photo(self, data: bytes, reject_multiple: bool = False) -> FaceEmbedding:
-        """Decode, detect, crop and embed one photo's subject. Raises ml.errors on a bad photo."""
+        """Decode, detect, crop and embed one photo's subject. Raises ml.exceptions on a bad photo."""
         async with self._admitted():
             face = await self._in_detection(self._locate, data, reject_multiple)
             future: asyncio.Future[FaceEmbedding] = asyncio.get_running_loop().create_future()

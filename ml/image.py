@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ml.errors import BadImage, ImageTooComplex, ImageTooLarge
+from ml.exceptions import BadImage, ImageTooComplex, ImageTooLarge
 
 # Formats a camera or browser sends; anything else (PDF, PSD, EPS, ...) is refused
 # before Pillow's more exotic decoders ever see the bytes.

@@ -11,7 +11,7 @@ import numpy as np
 from ml.alignment import align_by_landmarks, crop_with_margin
 from ml.detection import Box, Detection, Detector
 from ml.embedder import Embedder
-from ml.errors import NoFace, TooManyFaces
+from ml.exceptions import NoFace, TooManyFaces
 from ml.image import ImageLimits, Photo, decode_image, decode_photo
 from ml.quality import FaceQuality, measure
 from weights import CropRecipe, EmbedderSpec

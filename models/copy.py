@@ -1,4 +1,4 @@
-"""Copy a whole gallery from one database to another: `python -m models.copy --to postgres://...`.
+"""Copy a whole gallery from one database to another (`make copy-db`, `python -m cli.database copy --to ...`).
 
 The way from the SQLite file of a single server to PostgreSQL for replicas: every
 person, face (embedding and crop), API key and audit entry, with ids and times
@@ -8,11 +8,9 @@ migrated (`make migrate`) and empty.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import Progress
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -85,23 +83,3 @@ async def copy_database(source: str, target: str, progress: Progress | None = No
         return copied
     finally:
         await Tortoise.close_connections()
-
-
-@click.command()
-@click.option(
-    "--from", "source", envvar="COPY_FROM", help="Source DATABASE_URL (default: the SQLite file in DATA_DIR)."
-)
-@click.option("--to", "target", envvar="DATABASE_URL", required=True, help="Target DATABASE_URL (migrated, empty).")
-def main(source: str | None, target: str) -> None:
-    """Copy every person, face, API key and audit entry to another database."""
-    from settings import Settings
-
-    # The SQLite file that `make run` uses, whatever DATABASE_URL (the target) says.
-    source = source or Settings.from_env().model_copy(update={"database_url": ""}).resolved_database_url
-    with Progress(console=Console(stderr=True)) as progress:
-        copied = asyncio.run(copy_database(source, target, progress))
-    click.echo(", ".join(f"{count} {table}" for table, count in copied.items()) + " copied")
-
-
-if __name__ == "__main__":
-    main()

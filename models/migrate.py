@@ -1,4 +1,4 @@
-"""Schema migrations with Aerich, for PostgreSQL: `make migrate` (`python -m models.migrate`).
+"""Schema migrations with Aerich, for PostgreSQL: `make migrate` (`python -m cli.database migrate`).
 
 The migration files live in migrations/models/. A server on PostgreSQL refuses to
 start while any of them is not applied (check_migrated), so that code and tables
@@ -8,7 +8,6 @@ file itself (models/upgrade.py), so that `make run` works out of the box.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,8 @@ async def check_migrated() -> None:
     if pending := await pending_migrations():
         raise NotMigrated(
             f"the PostgreSQL database is not migrated: {len(pending)} migration(s) pending ({', '.join(pending)}). "
-            "Run `make migrate` (python -m models.migrate) with the same DATABASE_URL, then start the server again."
+            "Run `make migrate` (python -m cli.database migrate) with the same DATABASE_URL, then start the server "
+            "again."
         )
 
 
@@ -62,17 +62,3 @@ async def migrate(url: str) -> list[str]:
     async with Command(tortoise_config=migration_config(url), app=APP, location=str(MIGRATIONS)) as command:
         await command.init()
         return await command.upgrade(run_in_transaction=True)
-
-
-def main() -> None:
-    from settings import Settings
-
-    settings = Settings.from_env()
-    if not settings.on_postgres:
-        raise SystemExit("models.migrate: DATABASE_URL is not PostgreSQL; SQLite needs no migrations")
-    applied = asyncio.run(migrate(settings.database_url))
-    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "already up to date")
-
-
-if __name__ == "__main__":
-    main()

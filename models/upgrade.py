@@ -1,9 +1,10 @@
-"""Bring a database made by an earlier release up to the current tables.
+"""Bring an SQLite file made by an earlier release up to the current tables.
 
-`generate_schemas` creates missing tables but never alters existing ones. The only
-change since the first release is nullable columns added to `face`; this adds
-those that are missing, idempotently, on SQLite and PostgreSQL alike. (Schema
-migrations proper, with Aerich, come with the PostgreSQL work.)
+On SQLite the server makes its own tables (`generate_schemas`), which creates
+missing tables but never alters existing ones. The only change since the first
+release is nullable columns added to `face`; this adds those that are missing,
+idempotently. PostgreSQL never takes this path: its tables change only through the
+Aerich migrations of migrations/ (`make migrate`, models/migrate.py).
 """
 
 from __future__ import annotations

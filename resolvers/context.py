@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.rate import RateLimits
 from auth.scopes import Principal
 from resolvers.loaders import Loaders
 from services import Services
@@ -28,6 +29,11 @@ class Context:
     # A WebSocket connection's: what graphql-transport-ws's connection_init carried, and its live streams.
     connection_params: dict[str, Any] = field(default_factory=dict)
     live_streams: dict[str, LiveStream] = field(default_factory=dict)
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The per-key rates (auth.permissions checks them through this, as a `Caller`)."""
+        return self.services.rate_limits
 
 
 # What schema fields take as `info`: its `.context` is a Context, not Any.

@@ -2,35 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 import numpy as np
-import strawberry
 
 from auth.access import shown_distance
 from errors import ApiError, ErrorCode
 from models import Face as FaceRow
 from resolvers.context import Context
-from schema.types import EnrolmentWarning, EnrolmentWarningCode
 
 
-async def same_image(image_sha256: str) -> EnrolmentWarning | None:
+class WarningKind(StrEnum):
+    SAME_IMAGE_ENROLLED = "SAME_IMAGE_ENROLLED"
+    MATCHES_OTHER_PERSON = "MATCHES_OTHER_PERSON"
+
+
+@dataclass(frozen=True)
+class FaceWarning:
+    """Why a face just enrolled may be wrong, naming the earlier or matching face; it was enrolled all the same."""
+
+    kind: WarningKind
+    message: str
+    face_id: str
+    person_id: str
+    distance: float | None = None  # to the matching face, as this caller may see it
+
+
+async def same_image(image_sha256: str) -> FaceWarning | None:
     """SAME_IMAGE_ENROLLED when these exact bytes are already a face (of anyone)."""
     earlier = await FaceRow.filter(image_sha256=image_sha256).order_by("created_at").first()
     if earlier is None:
         return None
-    return EnrolmentWarning(
-        code=EnrolmentWarningCode.SAME_IMAGE_ENROLLED,
-        message=f"the same image is already enrolled as face {earlier.id}",
-        face_id=strawberry.ID(str(earlier.id)),
-        person_id=strawberry.ID(str(earlier.person_id)),
-        distance=None,
+    return FaceWarning(
+        WarningKind.SAME_IMAGE_ENROLLED,
+        f"the same image is already enrolled as face {earlier.id}",
+        str(earlier.id),
+        str(earlier.person_id),
     )
 
 
-async def other_person_matched(
-    ctx: Context, person_id: str, vector: np.ndarray, reject: bool
-) -> EnrolmentWarning | None:
+async def other_person_matched(ctx: Context, person_id: str, vector: np.ndarray, reject: bool) -> FaceWarning | None:
     """MATCHES_OTHER_PERSON when another person's face is within the shipped threshold; an error if `reject`."""
-    threshold = ctx.services.default_threshold
+    threshold = ctx.services.thresholds.default
     matches = await ctx.services.search.search(vector, 2)
     nearest = next((m for m in matches if m.person_id != person_id), None)
     if nearest is None or nearest.distance > threshold:
@@ -43,10 +57,4 @@ async def other_person_matched(
             message + "; nothing was enrolled",
             {"personId": nearest.person_id, "faceId": nearest.face_id, "distance": distance},
         )
-    return EnrolmentWarning(
-        code=EnrolmentWarningCode.MATCHES_OTHER_PERSON,
-        message=message,
-        face_id=strawberry.ID(nearest.face_id),
-        person_id=strawberry.ID(nearest.person_id),
-        distance=distance,
-    )
+    return FaceWarning(WarningKind.MATCHES_OTHER_PERSON, message, nearest.face_id, nearest.person_id, distance)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import strawberry
 from tortoise.transactions import in_transaction
 
 from bounds import PAGE_SIZE_MAX
@@ -19,14 +19,20 @@ from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers import enrolment
 from resolvers.context import Context
+from resolvers.enrolment import FaceWarning
 from resolvers.ids import parse_id
-from resolvers.images import read_image
-from resolvers.mapping import face_type
-from resolvers.pagination import Page, paginate
+from resolvers.images import Photo, read_image
+from resolvers.pagination import Page, PageOf, paginate
 from resolvers.persons import get_person_row
-from resolvers.writes import check_room_for_face, uninterrupted
-from schema.inputs import ImageInput
-from schema.types import DeleteResult, Embedding, Face, FaceConnection
+from resolvers.writes import Deletion, check_room_for_face, uninterrupted
+
+
+@dataclass(frozen=True)
+class EnrolledFace:
+    """A face just stored by createFace, with what may be wrong with it."""
+
+    row: FaceRow
+    warnings: list[FaceWarning] = field(default_factory=list)
 
 
 async def get_face_row(face_id: str) -> FaceRow:
@@ -36,7 +42,7 @@ async def get_face_row(face_id: str) -> FaceRow:
     return row
 
 
-async def embed_image(ctx: Context, image: ImageInput, reject_multiple: bool = False) -> tuple[bytes, FaceEmbedding]:
+async def embed_image(ctx: Context, image: Photo, reject_multiple: bool = False) -> tuple[bytes, FaceEmbedding]:
     """The photo's bytes and its subject's embedding; raises on a bad photo."""
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     return data, await ctx.services.engine.embed_photo(data, reject_multiple)
@@ -47,7 +53,7 @@ def _sha256(data: bytes) -> str:
 
 
 async def embed_for_enrolment(
-    ctx: Context, image: ImageInput, reject_multiple: bool, allow_low_quality: bool
+    ctx: Context, image: Photo, reject_multiple: bool, allow_low_quality: bool
 ) -> tuple[bytes, FaceEmbedding]:
     """As embed_image, and LOW_QUALITY for a face below the enrolment minimums unless allowed."""
     data, result = await embed_image(ctx, image, reject_multiple)
@@ -90,34 +96,31 @@ async def face_crop(face_id: str) -> tuple[bytes, str] | None:
     return row.crop_jpeg, f"{row.image_sha256[:32]}-{row.model}"
 
 
-async def face(face_id: str) -> Face | None:
-    row = await FaceRow.get_or_none(id=parse_id(face_id, "face"))
-    return None if row is None else face_type(row)
+async def face(face_id: str) -> FaceRow | None:
+    return await FaceRow.get_or_none(id=parse_id(face_id, "face"))
 
 
-async def faces(ctx: Context, page: Page) -> FaceConnection:
-    return await paginate(FaceRow.all(), page, PAGE_SIZE_MAX, face_type)
+async def faces(page: Page) -> PageOf[FaceRow]:
+    return await paginate(FaceRow.all(), page, PAGE_SIZE_MAX)
 
 
-async def faces_by_person(ctx: Context, person_id: str) -> list[Face]:
+async def faces_by_person(ctx: Context, person_id: str) -> list[FaceRow]:
     person = await get_person_row(person_id)
     return await ctx.loaders.faces_by_person.load(str(person.id))
 
 
-async def face_embedding(face_id: str) -> Embedding:
-    row = await get_face_row(face_id)
-    vector = stored_vector(row)
-    return Embedding(face_id=strawberry.ID(str(row.id)), model=row.model, dimension=len(vector), vector=vector.tolist())
+async def face_embedding(face_id: str) -> FaceRow:
+    return await get_face_row(face_id)
 
 
 async def create_face(
     ctx: Context,
     person_id: str,
-    image: ImageInput,
+    image: Photo,
     reject_multiple: bool,
     allow_low_quality: bool,
     reject_if_matches_other: bool,
-) -> Face:
+) -> EnrolledFace:
     person = await get_person_row(person_id)  # fail fast, before the models run
     data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
     columns = await _face_columns(ctx, data, result)
@@ -140,14 +143,12 @@ async def create_face(
         await ctx.services.search.stored(str(row.id), str(person.id), row.model, result.vector)
         return row
 
-    created = face_type(await uninterrupted(store()))
-    created.warnings = warnings
-    return created
+    return EnrolledFace(await uninterrupted(store()), warnings)
 
 
 async def update_face(
-    ctx: Context, face_id: str, person_id: str | None, image: ImageInput | None, allow_low_quality: bool
-) -> Face:
+    ctx: Context, face_id: str, person_id: str | None, image: Photo | None, allow_low_quality: bool
+) -> FaceRow:
     row = await get_face_row(face_id)
     changes: dict[str, Any] = {}
     if person_id is not None:
@@ -171,10 +172,10 @@ async def update_face(
         await ctx.services.search.stored(str(row.id), str(row.person_id), row.model, stored_vector(row))
         return row
 
-    return face_type(await uninterrupted(store(row)))
+    return await uninterrupted(store(row))
 
 
-async def delete_face(ctx: Context, face_id: str) -> DeleteResult:
+async def delete_face(ctx: Context, face_id: str) -> Deletion:
     row = await get_face_row(face_id)
 
     async def remove() -> None:
@@ -183,4 +184,4 @@ async def delete_face(ctx: Context, face_id: str) -> DeleteResult:
         await scrub_deleted()
 
     await uninterrupted(remove())
-    return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=1)
+    return Deletion(str(row.id), deleted_faces=1)

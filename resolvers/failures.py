@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from errors import ApiError, ErrorCode, busy
-from ml import errors as ml_errors
+from ml import exceptions as ml_exceptions
 
 _ML_CODES: dict[type[Exception], ErrorCode] = {
-    ml_errors.BadImage: ErrorCode.BAD_IMAGE,
-    ml_errors.ImageTooComplex: ErrorCode.IMAGE_TOO_COMPLEX,
-    ml_errors.ImageTooLarge: ErrorCode.IMAGE_TOO_LARGE,
-    ml_errors.NoFace: ErrorCode.NO_FACE,
-    ml_errors.TooManyFaces: ErrorCode.TOO_MANY_FACES,
-    ml_errors.Overloaded: ErrorCode.BUSY,
+    ml_exceptions.BadImage: ErrorCode.BAD_IMAGE,
+    ml_exceptions.ImageTooComplex: ErrorCode.IMAGE_TOO_COMPLEX,
+    ml_exceptions.ImageTooLarge: ErrorCode.IMAGE_TOO_LARGE,
+    ml_exceptions.NoFace: ErrorCode.NO_FACE,
+    ml_exceptions.TooManyFaces: ErrorCode.TOO_MANY_FACES,
+    ml_exceptions.Overloaded: ErrorCode.BUSY,
 }
 
 

@@ -1,4 +1,4 @@
-"""Turn an ImageInput into bytes, within the byte limit, before any decoding.
+"""Turn a photo as sent (a multipart upload or base64 text) into bytes, within the byte limit, before any decoding.
 
 Base64 of a 10 MB photo takes tens of milliseconds to decode: it runs in a thread,
 so that the event loop (and /healthz) stays responsive under many such requests.
@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import binascii
 import re
+from dataclasses import dataclass
 from typing import Any
-
-import strawberry
 
 from bounds import base64_chars_max
 from errors import invalid
-from ml.errors import ImageTooLarge
-from schema.inputs import ImageInput
+from ml.exceptions import ImageTooLarge
 
 _DATA_URL = re.compile(r"^data:image/[\w.+-]+(;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)
 _WHITESPACE = b" \t\n\r\x0b\x0c"
@@ -24,10 +22,17 @@ _URL_SAFE = bytes.maketrans(b"-_", b"+/")
 _SLICE = 256 * 1024  # a multiple of 4: base64 decodes slice by slice
 
 
-async def read_image(image: ImageInput, max_bytes: int) -> bytes:
+@dataclass(frozen=True)
+class Photo:
+    """A photo as the client sent it: exactly one of a multipart file part and base64 text."""
+
+    upload: Any = None  # Starlette's UploadFile (or whatever the multipart request carried)
+    base64: str | None = None
+
+
+async def read_image(image: Photo, max_bytes: int) -> bytes:
     # @oneOf makes GraphQL itself refuse neither or both; this holds for any other caller.
-    upload: Any = None if image.upload is strawberry.UNSET else image.upload  # Starlette's UploadFile
-    encoded = None if image.base64 is strawberry.UNSET else image.base64
+    upload, encoded = image.upload, image.base64
     if (upload is None) == (encoded is None):
         raise invalid("give the image exactly one way: `upload` or `base64`")
     if upload is not None:

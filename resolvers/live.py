@@ -21,15 +21,45 @@ from starlette.websockets import WebSocket
 from auth.scopes import Principal
 from bounds import LIVE_FACES_MAX, LIVE_STREAM_NAME_MAX
 from errors import ApiError, ErrorCode, invalid
+from ml.detection import Box
 from ml.tracking import FaceTracker, Sighting
 from resolvers.context import Context
 from resolvers.failures import as_api_error
-from resolvers.images import read_image
+from resolvers.images import Photo, read_image
 from resolvers.loaders import Loaders
-from resolvers.verification import Question, answer
-from schema.inputs import ImageInput
-from schema.live import LiveError, LiveFace, LiveFrame, LiveFrameReceipt
-from schema.types import Box, Verification
+from resolvers.verification import SearchOptions, Verdict, verify_embedding
+
+
+@dataclass(frozen=True)
+class SeenFace:
+    """A face in a live frame: its track, where it is, and who it was last identified as."""
+
+    track: int
+    box: Box
+    score: float | None
+    verdict: Verdict  # from this frame, or carried over from an earlier one of the same track
+    identified_now: bool
+    identified_ms_ago: float
+
+
+@dataclass(frozen=True)
+class FrameAnswer:
+    """What a live stream answers for one frame: its faces, or why it has none."""
+
+    frame: int
+    faces: list[SeenFace]
+    error: ApiError | None
+    dropped_frames: int
+    server_ms: float
+
+
+@dataclass(frozen=True)
+class FrameReceipt:
+    """sendLiveFrame's answer: whether the frame was taken, and the waiting one it replaced."""
+
+    frame: int
+    accepted: bool
+    replaced_frame: int | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +84,7 @@ class LiveStream:
         self._newest: int | None = None
         self.idle_timeout_s = idle_timeout_s
         self.dropped = 0
-        self.tracker: FaceTracker[Verification] = FaceTracker()
+        self.tracker: FaceTracker[Verdict] = FaceTracker()
 
     def offer(self, frame: PendingFrame) -> tuple[bool, int | None]:
         """Take the frame (unless a newer one was taken); whether it was, and the waiting frame it replaced."""
@@ -90,8 +120,8 @@ def _check_name(stream: str) -> None:
 
 
 async def open_stream(
-    ctx: Context, stream: str, asked: Question, min_face_size: int | None
-) -> AsyncGenerator[LiveFrame, None]:
+    ctx: Context, stream: str, options: SearchOptions, min_face_size: int | None
+) -> AsyncGenerator[FrameAnswer, None]:
     """Open the stream `stream` on this connection (checks first, then a slot of the key's), and its answers.
 
     A plain coroutine, not a generator: a refusal is raised here, when the subscription
@@ -106,25 +136,25 @@ async def open_stream(
         raise invalid(f"a live stream named {stream!r} is already open on this connection")
     ctx.services.live_slots.take(ctx.principal)
     live = ctx.live_streams[stream] = LiveStream(ctx.principal, ctx.services.settings.live_idle_timeout_s)
-    return _answers(ctx, stream, live, asked, min_face_size or ctx.services.settings.live_min_face_size)
+    return _answers(ctx, stream, live, options, min_face_size or ctx.services.settings.live_min_face_size)
 
 
 async def _answers(
-    ctx: Context, stream: str, live: LiveStream, asked: Question, smallest: int
-) -> AsyncGenerator[LiveFrame, None]:
+    ctx: Context, stream: str, live: LiveStream, options: SearchOptions, smallest: int
+) -> AsyncGenerator[FrameAnswer, None]:
     """Answer each frame sendLiveFrame puts in the stream, until the client completes it or it idles."""
     try:
         while True:
             frame = await live.next_frame()
             try:
-                faces = await _recognise(ctx, live, frame.data, asked, smallest)
+                faces = await _recognise(ctx, live, frame.data, options, smallest)
                 error = None
             except Exception as exc:  # a bad frame or a busy server: say so, and go on with the next
-                known = as_api_error(exc)
-                if known is None:
+                error = as_api_error(exc)
+                if error is None:
                     raise
-                faces, error = [], LiveError(code=known.code, message=known.message)
-            yield LiveFrame(
+                faces = []
+            yield FrameAnswer(
                 frame=frame.number,
                 faces=faces,
                 error=error,
@@ -142,7 +172,9 @@ def close_stream(ctx: Context, stream: str) -> None:
         ctx.services.live_slots.give_back(live.holder)
 
 
-async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Question, smallest: int) -> list[LiveFace]:
+async def _recognise(
+    ctx: Context, live: LiveStream, data: bytes, options: SearchOptions, smallest: int
+) -> list[SeenFace]:
     engine = ctx.services.engine
     frame = await engine.detect_frame(data, smallest, LIVE_FACES_MAX)
     now = time.monotonic()
@@ -156,27 +188,26 @@ async def _recognise(ctx: Context, live: LiveStream, data: bytes, asked: Questio
         # Fresh loaders: a connection's context lives for hours, and names change.
         fresh = dataclasses.replace(ctx, loaders=Loaders())
         for sighting, result in zip(due, embedded, strict=True):
-            verdict = await answer(fresh, result.vector, asked, None, None)
+            verdict = await verify_embedding(fresh, result.vector, options, None, None)
             live.tracker.identified(sighting.track, verdict, verdict.match, now)
     return [_live_face(s, now, flag) for s, flag in zip(sightings, flags, strict=True)]
 
 
-def _live_face(sighting: Sighting[Verification], now: float, identified_now: bool) -> LiveFace:
-    box, track = sighting.detection.box, sighting.track
+def _live_face(sighting: Sighting[Verdict], now: float, identified_now: bool) -> SeenFace:
+    track = sighting.track
     verdict = track.identity
     assert verdict is not None and track.identified_at is not None
-    return LiveFace(
+    return SeenFace(
         track=track.id,
-        box=Box(x=box.x, y=box.y, width=box.width, height=box.height),
+        box=sighting.detection.box,
         score=sighting.detection.score,
-        match=verdict.match,
-        best=verdict.best,
+        verdict=verdict,
         identified_now=identified_now,
         identified_ms_ago=round((now - track.identified_at) * 1000, 1),
     )
 
 
-async def send_live_frame(ctx: Context, stream: str, frame: int, image: ImageInput) -> LiveFrameReceipt:
+async def send_live_frame(ctx: Context, stream: str, frame: int, image: Photo) -> FrameReceipt:
     _check_name(stream)
     live = ctx.live_streams.get(stream)
     if live is None:
@@ -187,4 +218,4 @@ async def send_live_frame(ctx: Context, stream: str, frame: int, image: ImageInp
         )
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     accepted, replaced = live.offer(PendingFrame(frame, data, time.perf_counter()))
-    return LiveFrameReceipt(frame=frame, accepted=accepted, replaced_frame=replaced)
+    return FrameReceipt(frame, accepted, replaced)

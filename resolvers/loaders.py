@@ -1,4 +1,4 @@
-"""Per-request DataLoaders, so that a page of N items costs a fixed number of queries."""
+"""Per-request DataLoaders of rows, so that a page of N items costs a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -11,19 +11,17 @@ from tortoise.functions import Count
 
 from models import Face as FaceRow
 from models import Person as PersonRow
-from resolvers.mapping import face_type, person_type
-from schema.types import Face, Person
 
 
-async def _persons(ids: Sequence[str]) -> list[Person | None]:
+async def _persons(ids: Sequence[str]) -> list[PersonRow | None]:
     rows = {str(row.id): row for row in await PersonRow.filter(id__in=list(ids))}
-    return [person_type(rows[i]) if i in rows else None for i in ids]
+    return [rows.get(i) for i in ids]
 
 
-async def _faces_by_person(person_ids: Sequence[str]) -> list[list[Face]]:
-    grouped: dict[str, list[Face]] = defaultdict(list)
+async def _faces_by_person(person_ids: Sequence[str]) -> list[list[FaceRow]]:
+    grouped: dict[str, list[FaceRow]] = defaultdict(list)
     for row in await FaceRow.filter(person_id__in=list(person_ids)).order_by("created_at", "id"):
-        grouped[str(row.person_id)].append(face_type(row))
+        grouped[str(row.person_id)].append(row)
     return [grouped.get(i, []) for i in person_ids]
 
 
@@ -38,14 +36,14 @@ async def _face_counts(person_ids: Sequence[str]) -> list[int]:
     return [counts.get(i, 0) for i in person_ids]
 
 
-async def _faces(ids: Sequence[str]) -> list[Face | None]:
+async def _faces(ids: Sequence[str]) -> list[FaceRow | None]:
     rows = {str(row.id): row for row in await FaceRow.filter(id__in=list(ids))}
-    return [face_type(rows[i]) if i in rows else None for i in ids]
+    return [rows.get(i) for i in ids]
 
 
 @dataclass
 class Loaders:
-    person: DataLoader[str, Person | None] = field(default_factory=lambda: DataLoader(_persons))
-    face: DataLoader[str, Face | None] = field(default_factory=lambda: DataLoader(_faces))
-    faces_by_person: DataLoader[str, list[Face]] = field(default_factory=lambda: DataLoader(_faces_by_person))
+    person: DataLoader[str, PersonRow | None] = field(default_factory=lambda: DataLoader(_persons))
+    face: DataLoader[str, FaceRow | None] = field(default_factory=lambda: DataLoader(_faces))
+    faces_by_person: DataLoader[str, list[FaceRow]] = field(default_factory=lambda: DataLoader(_faces_by_person))
     face_count: DataLoader[str, int] = field(default_factory=lambda: DataLoader(_face_counts))

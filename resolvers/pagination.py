@@ -1,13 +1,12 @@
-"""Keyset pagination over (created_at, id), with opaque cursors, as Relay connections."""
+"""Keyset pagination over (created_at, id), with opaque cursors: pages of rows (schema/ makes Relay connections)."""
 
 from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -17,10 +16,8 @@ from errors import invalid
 from models import AuditEntry as AuditRow
 from models import Face as FaceRow
 from models import Person as PersonRow
-from schema.types import Connection, Edge, PageInfo
 
 Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)  # the tables that pages are made of
-Node = TypeVar("Node")
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -35,6 +32,17 @@ class Page:
     after: str | None = None
     last: int | None = None
     before: str | None = None
+
+
+@dataclass(frozen=True)
+class PageOf(Generic[Row]):
+    """One page of rows, each with its cursor, and where the page stands among all of them."""
+
+    rows: list[Row]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
 
 
 def _decode_cursor(cursor: str, name: str) -> tuple[datetime, uuid.UUID]:
@@ -70,8 +78,8 @@ def _page_size(page: Page, maximum: int) -> int:
     return size
 
 
-async def paginate(query: QuerySet[Row], page: Page, maximum: int, to_node: Callable[[Row], Node]) -> Connection[Node]:
-    """One page of `query` in (created_at, id) order, as a Relay connection (default: the first 50)."""
+async def paginate(query: QuerySet[Row], page: Page, maximum: int) -> PageOf[Row]:
+    """One page of `query` in (created_at, id) order (default: the first 50)."""
     size = _page_size(page, maximum)
     total = await query.count()
     for cursor_filter in (after_filter(page.after), before_filter(page.before)):
@@ -82,14 +90,10 @@ async def paginate(query: QuerySet[Row], page: Page, maximum: int, to_node: Call
     rows = await ordered.limit(size + 1)
     more = len(rows) > size
     rows = list(reversed(rows[:size])) if backward else rows[:size]
-    edges = [Edge(node=to_node(row), cursor=encode_cursor(row.created_at, row.id)) for row in rows]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.before is not None if backward else more,
-            has_previous_page=more if backward else page.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
+    return PageOf(
+        rows=rows,
+        cursors=[encode_cursor(row.created_at, row.id) for row in rows],
+        has_next=page.before is not None if backward else more,
+        has_previous=more if backward else page.after is not None,
+        total=total,
     )

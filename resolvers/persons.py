@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
-import strawberry
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -17,11 +16,16 @@ from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers.context import Context
 from resolvers.ids import parse_id
-from resolvers.mapping import face_type, person_type
-from resolvers.pagination import Page, paginate
-from resolvers.writes import uninterrupted
-from schema.inputs import PersonInput, PersonPatch
-from schema.types import DeleteResult, Face, Person, PersonConnection
+from resolvers.pagination import Page, PageOf, paginate
+from resolvers.writes import Deletion, uninterrupted
+
+
+class PersonChanges(TypedDict, total=False):
+    """updatePerson's changes: a key left out stays as it is; None clears (a name cannot be cleared)."""
+
+    name: str | None
+    external_id: str | None
+    metadata: object
 
 
 def clean_name(name: str) -> str:
@@ -75,61 +79,60 @@ async def get_person_row(person_id: str) -> PersonRow:
     return row
 
 
-async def node(node_id: str) -> Person | Face | None:
+async def node(node_id: str) -> PersonRow | FaceRow | None:
     """The person or face with this id (ids are UUIDs, unique across both)."""
     row_id = parse_id(node_id, "node")
     person_row = await PersonRow.get_or_none(id=row_id)
     if person_row is not None:
-        return person_type(person_row)
-    face_row = await FaceRow.get_or_none(id=row_id)
-    return None if face_row is None else face_type(face_row)
+        return person_row
+    return await FaceRow.get_or_none(id=row_id)
 
 
-async def person(person_id: str) -> Person | None:
-    row = await PersonRow.get_or_none(id=parse_id(person_id, "person"))
-    return None if row is None else person_type(row)
+async def person(person_id: str) -> PersonRow | None:
+    return await PersonRow.get_or_none(id=parse_id(person_id, "person"))
 
 
-async def persons(ctx: Context, page: Page, search: str | None) -> PersonConnection:
+async def persons(page: Page, search: str | None) -> PageOf[PersonRow]:
     if search is not None and len(search) > NAME_MAX:
         raise invalid(f"`search` must be at most {NAME_MAX} characters (a name or an externalId)")
     query = PersonRow.all()
     if search:
         query = query.filter(Q(name__icontains=search.strip()) | Q(external_id=search.strip()))
-    return await paginate(query, page, PAGE_SIZE_MAX, person_type)
+    return await paginate(query, page, PAGE_SIZE_MAX)
 
 
-async def create_person(data: PersonInput) -> Person:
-    name = clean_name(data.name)
-    external_id = clean_external_id(data.external_id)
-    metadata = clean_metadata(data.metadata)
+async def create_person(name: str, external_id: str | None, metadata: object) -> PersonRow:
+    name = clean_name(name)
+    external_id = clean_external_id(external_id)
+    metadata = clean_metadata(metadata)
     await check_external_id_free(external_id)
     try:
         row = await PersonRow.create(name=name, external_id=external_id, metadata=metadata)
     except IntegrityError:  # lost a race for the same externalId
         raise _duplicate_external_id() from None
-    return person_type(row)
+    return row
 
 
-async def update_person(person_id: str, patch: PersonPatch) -> Person:
+async def update_person(person_id: str, changes: PersonChanges) -> PersonRow:
     row = await get_person_row(person_id)
-    if patch.name is not strawberry.UNSET:
-        if patch.name is None:
+    if "name" in changes:
+        name = changes["name"]
+        if name is None:
             raise invalid("`name` cannot be null")
-        row.name = clean_name(patch.name)
-    if patch.external_id is not strawberry.UNSET:
-        row.external_id = clean_external_id(patch.external_id)
+        row.name = clean_name(name)
+    if "external_id" in changes:
+        row.external_id = clean_external_id(changes["external_id"])
         await check_external_id_free(row.external_id, row.id)
-    if patch.metadata is not strawberry.UNSET:
-        row.metadata = clean_metadata(patch.metadata)
+    if "metadata" in changes:
+        row.metadata = clean_metadata(changes["metadata"])
     try:
         await row.save()
     except IntegrityError:
         raise _duplicate_external_id() from None
-    return person_type(row)
+    return row
 
 
-async def delete_person(ctx: Context, person_id: str) -> DeleteResult:
+async def delete_person(ctx: Context, person_id: str) -> Deletion:
     row = await get_person_row(person_id)
 
     async def remove() -> int:
@@ -142,4 +145,4 @@ async def delete_person(ctx: Context, person_id: str) -> DeleteResult:
         return deleted_faces
 
     deleted_faces = await uninterrupted(remove())
-    return DeleteResult(id=strawberry.ID(str(row.id)), deleted_faces=deleted_faces)
+    return Deletion(str(row.id), deleted_faces)

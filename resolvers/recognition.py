@@ -6,24 +6,21 @@ import numpy as np
 
 from bounds import FACES_PER_PHOTO_MAX
 from errors import invalid
+from ml.pipeline import LocatedFace
 from resolvers.context import Context
-from resolvers.images import read_image
-from resolvers.mapping import detected_face_type
-from resolvers.verification import Question, answer
-from schema.inputs import ImageInput
-from schema.types import DetectedFace, Verification
+from resolvers.images import Photo, read_image
+from resolvers.verification import SearchOptions, Verdict, verify_embedding
 
 
-async def detect_faces(ctx: Context, image: ImageInput) -> list[DetectedFace]:
+async def detect_faces(ctx: Context, image: Photo) -> list[LocatedFace]:
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    faces = await ctx.services.engine.locate_all(data, FACES_PER_PHOTO_MAX)
-    return [detected_face_type(face) for face in faces]
+    return await ctx.services.engine.locate_all(data, FACES_PER_PHOTO_MAX)
 
 
-async def recognize_faces(ctx: Context, image: ImageInput, asked: Question) -> list[Verification]:
+async def recognize_faces(ctx: Context, image: Photo, options: SearchOptions) -> list[Verdict]:
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     results = await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX)
-    return [await answer(ctx, result.vector, asked, None, detected_face_type(result.face)) for result in results]
+    return [await verify_embedding(ctx, result.vector, options, None, result.face) for result in results]
 
 
 def _unit_vector(values: list[float], dimension: int) -> np.ndarray:
@@ -36,7 +33,7 @@ def _unit_vector(values: list[float], dimension: int) -> np.ndarray:
     return (vector / norm).astype(np.float32)
 
 
-async def search_by_embedding(ctx: Context, vector: list[float], model: str, asked: Question) -> Verification:
+async def search_by_embedding(ctx: Context, vector: list[float], model: str, options: SearchOptions) -> Verdict:
     if model != ctx.services.model_id:
         raise invalid(f"the vector is of model {model!r}; this server searches {ctx.services.model_id!r} (see `model`)")
-    return await answer(ctx, _unit_vector(vector, ctx.services.spec.dimension), asked, None, None)
+    return await verify_embedding(ctx, _unit_vector(vector, ctx.services.spec.dimension), options, None, None)

@@ -9,30 +9,60 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from tortoise.transactions import in_transaction
 
 from errors import invalid, not_found
+from ml.detection import Box
+from ml.quality import FaceQuality
 from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.context import Context
 from resolvers.ids import parse_id
-from resolvers.mapping import face_type, person_type
 from resolvers.persons import check_external_id_free, clean_external_id, clean_metadata, clean_name
 from resolvers.writes import uninterrupted
-from schema.inputs import RestoredFace, RestoredPerson
-from schema.types import Face, Person
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-async def restore_person(data: RestoredPerson) -> Person:
+@dataclass(frozen=True)
+class ExportedPerson:
+    """A person as `faceid export` wrote it."""
+
+    id: str
+    name: str
+    external_id: str | None
+    metadata: object
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ExportedFace:
+    """A face as `faceid export` wrote it: embedding and crop included, nothing to recompute."""
+
+    id: str
+    person_id: str
+    model: str
+    embedding: list[float]
+    box: Box
+    detector: str
+    detection_score: float | None
+    quality: FaceQuality | None  # None for a face enrolled before quality was measured
+    crop_jpeg_base64: str | None
+    image_sha256: str
+    created_at: datetime
+
+
+async def restore_person(data: ExportedPerson) -> PersonRow:
     person_id = parse_id(data.id, "person")
     existing = await PersonRow.get_or_none(id=person_id)
     if existing is not None:
-        return person_type(existing)
+        return existing
     # The same checks as createPerson (an export holds values that passed them).
     name, external_id = clean_name(data.name), clean_external_id(data.external_id)
     metadata = clean_metadata(data.metadata)
@@ -41,10 +71,10 @@ async def restore_person(data: RestoredPerson) -> Person:
         await PersonRow.create(id=person_id, name=name, external_id=external_id, metadata=metadata)
         # auto_now fields are set on create; the export's times are put back after it.
         await PersonRow.filter(id=person_id).update(created_at=data.created_at, updated_at=data.updated_at)
-    return person_type(await PersonRow.get(id=person_id))
+    return await PersonRow.get(id=person_id)
 
 
-def _embedding_bytes(ctx: Context, data: RestoredFace) -> bytes:
+def _embedding_bytes(ctx: Context, data: ExportedFace) -> bytes:
     vector = np.asarray(data.embedding, dtype=np.float32)
     if vector.ndim != 1 or not 1 <= vector.size <= 4096 or not np.all(np.isfinite(vector)):
         raise invalid("`embedding` must be a list of 1 to 4096 finite numbers")
@@ -64,11 +94,11 @@ def _crop_bytes(text: str | None) -> bytes:
         raise invalid("`cropJpegBase64` is not valid base64") from None
 
 
-async def restore_face(ctx: Context, data: RestoredFace) -> Face:
+async def restore_face(ctx: Context, data: ExportedFace) -> FaceRow:
     face_id = parse_id(data.id, "face")
     existing = await FaceRow.get_or_none(id=face_id)
     if existing is not None:
-        return face_type(existing)
+        return existing
     person_id = parse_id(data.person_id, "person")
     if not _SHA256.match(data.image_sha256):
         raise invalid("`imageSha256` must be 64 lowercase hex digits")
@@ -101,4 +131,4 @@ async def restore_face(ctx: Context, data: RestoredFace) -> Face:
         await ctx.services.search.stored(str(row.id), str(person_id), row.model, np.frombuffer(embedding, dtype="<f4"))
         return row
 
-    return face_type(await uninterrupted(store()))
+    return await uninterrupted(store())

@@ -9,14 +9,64 @@ import numpy as np
 from auth.access import sees_beyond_max_threshold, shown_distance
 from bounds import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 from errors import invalid
-from ml.gallery import Match, similarity
+from ml.pipeline import LocatedFace
+from models import Face as FaceRow
+from models import Person as PersonRow
 from resolvers.context import Context
 from resolvers.faces import embed_image
-from resolvers.mapping import detected_face_type
+from resolvers.images import Photo
 from resolvers.persons import get_person_row
-from schema.inputs import ImageInput
-from schema.types import Candidate, DetectedFace, ModelInfo, OperatingPoint, Verification
-from weights.calibration import OPERATING_FMRS
+from search.ranking import Match, similarity
+from search.thresholds import Thresholds
+from weights import EmbedderSpec
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How a search is asked: where `match` is cut off, how many persons, exactly or through an index."""
+
+    cutoff: float
+    limit: int
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class ShownCandidate:
+    """A stored face near the probe, with its distance as this caller may see it."""
+
+    face: FaceRow
+    person: PersonRow
+    distance: float  # exact with BIOMETRICS, else on auth.access's grid
+    false_match_rate: float | None  # of that distance, on LFW; None without a calibration
+
+    @property
+    def similarity(self) -> float:
+        return similarity(self.distance)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to a verification or identification: the candidates nearest first, and the decision."""
+
+    match: bool
+    threshold: float
+    candidates: list[ShownCandidate]
+    probe: LocatedFace | None  # the probe photo's face used; None for a search by embedding
+    model: str
+    searched: int  # stored faces compared
+
+    @property
+    def best(self) -> ShownCandidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """The embedding model in use and the thresholds its distances are read with."""
+
+    model_id: str
+    spec: EmbedderSpec
+    thresholds: Thresholds
 
 
 def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
@@ -29,95 +79,76 @@ def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: fl
     cutoff = _cutoff(ctx, threshold, max_false_match_rate)
     if threshold is None and max_false_match_rate is None:
         return cutoff
-    return min(shown_distance(ctx.principal, cutoff), ctx.services.max_threshold)
+    return min(shown_distance(ctx.principal, cutoff), ctx.services.thresholds.maximum)
 
 
 def _cutoff(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
     if threshold is not None and max_false_match_rate is not None:
         raise invalid("give `threshold` or `maxFalseMatchRate`, not both")
-    ceiling = ctx.services.max_threshold
+    ceiling = ctx.services.thresholds.maximum
     if max_false_match_rate is not None:
         if not 0.0 < max_false_match_rate < 1.0:
             raise invalid("`maxFalseMatchRate` must be in (0, 1)")
-        calibration = ctx.services.calibration
+        calibration = ctx.services.thresholds.calibration
         if calibration is None:
             raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
         return min(calibration.threshold_for(max_false_match_rate), ceiling)
     if threshold is None:
-        return ctx.services.default_threshold
+        return ctx.services.thresholds.default
     if not 0.0 < threshold <= ceiling:
         raise invalid(f"`threshold` must be in (0, {ceiling:.4g}] (the server's MAX_THRESHOLD)")
     return threshold
 
 
-async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, Candidate]]:
+async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, ShownCandidate]]:
     """Each match still stored, with its candidate as this caller may see it."""
     faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
     persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
-    calibration = ctx.services.calibration
+    calibration = ctx.services.thresholds.calibration
     shown = [shown_distance(ctx.principal, m.distance) for m in matches]
+    rates = [None if calibration is None else calibration.false_match_rate(distance) for distance in shown]
     return [
-        (
-            m,
-            Candidate(
-                person=person,
-                face=face,
-                distance=distance,
-                similarity=similarity(distance),
-                false_match_rate=None if calibration is None else calibration.false_match_rate(distance),
-            ),
-        )
-        for m, distance, face, person in zip(matches, shown, faces, persons, strict=True)
+        (m, ShownCandidate(face, person, distance, rate))
+        for m, distance, rate, face, person in zip(matches, shown, rates, faces, persons, strict=True)
         # A face deleted between the search and this read is left out.
         if face is not None and person is not None
     ]
 
 
-@dataclass(frozen=True)
-class Question:
-    """How a search is asked: where `match` is cut off, how many persons, exactly or through an index."""
-
-    cutoff: float
-    limit: int
-    exact: bool = True
-
-
-def question(
+def search_options(
     ctx: Context, threshold: float | None, max_false_match_rate: float | None, limit: int | None, exact: bool
-) -> Question:
+) -> SearchOptions:
     """The arguments a 1:K field shares, checked (INVALID_INPUT) before any model runs."""
     limit = check_limit(limit)
-    return Question(threshold_of(ctx, threshold, max_false_match_rate), limit, exact)
+    return SearchOptions(threshold_of(ctx, threshold, max_false_match_rate), limit, exact)
 
 
-async def answer(
-    ctx: Context, vector: np.ndarray, asked: Question, person_id: str | None, probe: DetectedFace | None
-) -> Verification:
+async def verify_embedding(
+    ctx: Context, vector: np.ndarray, options: SearchOptions, person_id: str | None, probe: LocatedFace | None
+) -> Verdict:
     """Search the stored faces for `vector`: the nearest persons (or one person's faces) and the decision."""
-    search, cutoff = ctx.services.search, asked.cutoff
+    search, cutoff = ctx.services.search, options.cutoff
     with ctx.services.engine.stats.timed("search"):
-        matches = await search.search(vector, asked.limit, person_id, asked.exact)
+        matches = await search.search(vector, options.limit, person_id, options.exact)
     if not sees_beyond_max_threshold(ctx.principal):
-        ceiling = ctx.services.max_threshold
+        ceiling = ctx.services.thresholds.maximum
         matches = [m for m in matches if m.distance <= ceiling]
     searched = await (search.size() if person_id is None else search.count_of(person_id))
     found = await _candidates(ctx, matches)
-    candidates = [candidate for _, candidate in found]
-    return Verification(
+    return Verdict(
         # Decided on the exact distance; the candidate's may be shown rounded.
         match=bool(found) and found[0][0].distance <= cutoff,
         threshold=cutoff,
-        best=candidates[0] if candidates else None,
-        candidates=candidates,
+        candidates=[candidate for _, candidate in found],
         probe=probe,
         model=ctx.services.model_id,
         searched=searched,
     )
 
 
-async def _verify(ctx: Context, image: ImageInput, asked: Question, person_id: str | None) -> Verification:
+async def _verify(ctx: Context, image: Photo, options: SearchOptions, person_id: str | None) -> Verdict:
     _, result = await embed_image(ctx, image)
-    return await answer(ctx, result.vector, asked, person_id, detected_face_type(result.face))
+    return await verify_embedding(ctx, result.vector, options, person_id, result.face)
 
 
 def check_limit(limit: int | None) -> int:
@@ -128,39 +159,17 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-async def verify_linear(ctx: Context, image: ImageInput, asked: Question) -> Verification:
-    return await _verify(ctx, image, asked, None)
+async def verify_linear(ctx: Context, image: Photo, options: SearchOptions) -> Verdict:
+    return await _verify(ctx, image, options, None)
 
 
 async def verify_person(
-    ctx: Context, person_id: str, image: ImageInput, threshold: float | None, max_false_match_rate: float | None
-) -> Verification:
+    ctx: Context, person_id: str, image: Photo, threshold: float | None, max_false_match_rate: float | None
+) -> Verdict:
     person = await get_person_row(person_id)
     cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
-    return await _verify(ctx, image, Question(cutoff, SEARCH_LIMIT_MAX), str(person.id))
+    return await _verify(ctx, image, SearchOptions(cutoff, SEARCH_LIMIT_MAX), str(person.id))
 
 
-def model_info(ctx: Context) -> ModelInfo:
-    services = ctx.services
-    spec, calibration = services.spec, services.calibration
-    points = []
-    if calibration is not None:
-        for fmr in OPERATING_FMRS:
-            cutoff = calibration.threshold_for(fmr)
-            points.append(
-                OperatingPoint(
-                    false_match_rate=fmr, threshold=cutoff, true_match_rate=calibration.true_match_rate(cutoff)
-                )
-            )
-    return ModelInfo(
-        name=services.model_id,
-        embedder=spec.key,
-        description=spec.description,
-        dimension=spec.dimension,
-        input_size=spec.input_size,
-        metric=spec.metric,
-        default_threshold=services.default_threshold,
-        max_threshold=services.max_threshold,
-        operating_points=points,
-        calibration=None if calibration is None else calibration.source,
-    )
+def model_info(ctx: Context) -> ModelDescription:
+    return ModelDescription(ctx.services.model_id, ctx.services.spec, ctx.services.thresholds)

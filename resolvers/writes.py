@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bounds import FACES_PER_PERSON_MAX
@@ -12,6 +13,14 @@ from errors import invalid
 from models import Face as FaceRow
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a delete removed: the person's or face's id, and how many faces went with it."""
+
+    id: str
+    deleted_faces: int
 
 
 async def uninterrupted(write: Coroutine[Any, Any, T]) -> T:

@@ -2,7 +2,8 @@
 
 A field costs 1 and a face crop 10; a list multiplies the cost of what is selected
 under it by its largest possible length (a page's `first`, a verification's
-candidates, a person's faces). Introspection is costed the same way, over the
+candidates, a person's faces). Each field declares these where it is defined
+(schema/contract.py); this walk only reads them. Introspection is costed the same way, over the
 schema's real lists (its types, their fields, their arguments), so aliased
 `__schema` traversals cost what their answers would hold.
 
@@ -42,43 +43,11 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from bounds import (
-    FACES_PER_PERSON_MAX,
-    FACES_PER_PHOTO_MAX,
-    PAGE_SIZE_DEFAULT,
-    PAGE_SIZE_MAX,
-    SEARCH_LIMIT_DEFAULT,
-    SEARCH_LIMIT_MAX,
-)
+from bounds import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from schema.contract import Cost, cost_of
 
 MAX_DEPTH = 10  # levels of the API's own fields
 MAX_NESTING = 32  # levels of any selection, introspection's type references included
-CROP_COST = 10  # a base64 JPEG of about 7 KB, against a few bytes for most fields
-
-# (type, field): the cost of the field itself, when not 1.
-FIELD_COSTS = {("Face", "cropJpegBase64"): CROP_COST, ("Face", "embedding"): CROP_COST}
-# Fields that run the models on a photo: (type, field, the argument that carries it).
-PHOTO_FIELDS = {
-    ("Query", "verifyLinear"): "image",
-    ("Query", "verifyPerson"): "image",
-    ("Query", "detectFaces"): "image",
-    ("Query", "recognizeFaces"): "image",
-    ("Mutation", "createFace"): "image",
-    ("Mutation", "updateFace"): "image",
-    ("Mutation", "sendLiveFrame"): "image",
-}
-# Connections, as long as their `first` (or `last`) argument.
-PAGED = {("Query", "persons"), ("Query", "faces"), ("Query", "auditLog")}
-# Lists with a fixed bound.
-FIXED_LENGTHS = {
-    ("Query", "facesByPerson"): FACES_PER_PERSON_MAX,
-    ("Person", "faces"): FACES_PER_PERSON_MAX,
-    ("Query", "apiKeys"): PAGE_SIZE_MAX,
-    ("Query", "detectFaces"): FACES_PER_PHOTO_MAX,
-    ("Query", "recognizeFaces"): FACES_PER_PHOTO_MAX,
-}
-# Fields whose answer holds candidates: how many, from their `limit` (verifyPerson: every face compared).
-CANDIDATE_SOURCES = {("Query", "verifyLinear"), ("Query", "recognizeFaces"), ("Query", "searchByEmbedding")}
 
 
 class OverBudget(Exception):
@@ -214,34 +183,32 @@ class Costing:
             return Tally(self._introspection_root(node, nesting))
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) or name not in parent.fields:
             return Tally()  # unknown fields are the standard rules' to report
-        key = (parent.name, name)
-        photos = int(key in PHOTO_FIELDS and _argument(node, PHOTO_FIELDS[key], self.variables) is not None)
+        field = parent.fields[name]
+        contract = cost_of(field)
+        photos = int(contract.photo is not None and _argument(node, contract.photo, self.variables) is not None)
         inner = Tally(depth=0)
         if node.selection_set is not None:
-            child = get_named_type(parent.fields[name].type)
-            inner = self._selections(node.selection_set, child, nesting + 1, self._candidates(key, node, candidates))
-        length = self._length(key, node, candidates)
-        cost = self._charge(length * (FIELD_COSTS.get(key, 1) + inner.cost))
+            child = get_named_type(field.type)
+            under = self._candidates(contract, node, candidates)
+            inner = self._selections(node.selection_set, child, nesting + 1, under)
+        length = self._length(contract, node, candidates)
+        cost = self._charge(length * (contract.own + inner.cost))
         return Tally(cost, photos + inner.photos, inner.depth)
 
-    def _length(self, key: tuple[str, str], node: FieldNode, candidates: int) -> int:
+    def _length(self, contract: Cost, node: FieldNode, candidates: int) -> int:
         """The most items the field can hold, for the multiplication."""
-        if key in PAGED:
+        if contract.length == "page":
             first, last = _argument(node, "first", self.variables), _argument(node, "last", self.variables)
             return _int(last if last is not None else first, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
-        if key in FIXED_LENGTHS:
-            return FIXED_LENGTHS[key]
-        if key == ("Verification", "candidates"):
+        if contract.length == "candidates":
             return candidates
-        return 1
+        return 1 if contract.length is None else contract.length
 
-    def _candidates(self, key: tuple[str, str], node: FieldNode, inherited: int) -> int:
-        """How many candidates the verification under this field returns."""
-        if key in CANDIDATE_SOURCES:
+    def _candidates(self, contract: Cost, node: FieldNode, inherited: int) -> int:
+        """How many candidates the verifications under this field hold."""
+        if contract.candidates == "limit":
             return _int(_argument(node, "limit", self.variables), SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
-        if key == ("Query", "verifyPerson"):
-            return SEARCH_LIMIT_MAX
-        return inherited
+        return inherited if contract.candidates is None else contract.candidates
 
     # Introspection: the schema's own elements, each list as long as it really is.
 

@@ -1,4 +1,4 @@
-"""Input types."""
+"""Input types, each turning itself into the plain value its resolver takes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from bounds import EXTERNAL_ID_MAX, METADATA_MAX_BYTES, NAME_MAX
+from ml.detection import Box
+from ml.quality import FaceQuality
+from resolvers.images import Photo
+from resolvers.persons import PersonChanges
+from resolvers.restore import ExportedFace, ExportedPerson
 
 
 @strawberry.input(
@@ -24,6 +29,12 @@ class ImageInput:
         default=strawberry.UNSET,
         description="The file's bytes in base64, bare or as a `data:image/...;base64,` URL.",
     )
+
+    def to_photo(self) -> Photo:
+        return Photo(
+            upload=None if self.upload is strawberry.UNSET else self.upload,
+            base64=None if self.base64 is strawberry.UNSET else self.base64,
+        )
 
 
 @strawberry.input(description="A new person.")
@@ -47,6 +58,17 @@ class PersonPatch:
         default=strawberry.UNSET, description="New metadata object, replacing the old; null removes it."
     )
 
+    def changes(self) -> PersonChanges:
+        """The fields given (null included), without those left out."""
+        changes = PersonChanges()
+        if self.name is not strawberry.UNSET:
+            changes["name"] = self.name
+        if self.external_id is not strawberry.UNSET:
+            changes["external_id"] = self.external_id
+        if self.metadata is not strawberry.UNSET:
+            changes["metadata"] = self.metadata
+        return changes
+
 
 @strawberry.input(description="A person as `faceid export` wrote it, for restoreFace's companion restorePerson.")
 class RestoredPerson:
@@ -56,6 +78,9 @@ class RestoredPerson:
     metadata: JSON | None = strawberry.field(default=None, description="The stored JSON object, if any.")
     created_at: datetime = strawberry.field(description="When the person was created, kept.")
     updated_at: datetime = strawberry.field(description="When the person was last changed, kept.")
+
+    def exported(self) -> ExportedPerson:
+        return ExportedPerson(self.id, self.name, self.external_id, self.metadata, self.created_at, self.updated_at)
 
 
 @strawberry.input(description="A face's box in its photo, in pixels.")
@@ -88,3 +113,27 @@ class RestoredFace:
     crop_jpeg_base64: str | None = strawberry.field(default=None, description="The crop, if one was kept.")
     image_sha256: str = strawberry.field(description="SHA-256 of the original photo.")
     created_at: datetime = strawberry.field(description="When the face was enrolled, kept.")
+
+    def exported(self) -> ExportedFace:
+        box, measured = self.box, self.quality
+        return ExportedFace(
+            id=self.id,
+            person_id=self.person_id,
+            model=self.model,
+            embedding=self.embedding,
+            box=Box(box.x, box.y, box.width, box.height),
+            detector=self.detector,
+            detection_score=self.detection_score,
+            quality=None
+            if measured is None
+            else FaceQuality(
+                measured.inter_eye_px,
+                measured.sharpness,
+                measured.yaw_deg,
+                measured.roll_deg,
+                measured.detection_score,
+            ),
+            crop_jpeg_base64=self.crop_jpeg_base64,
+            image_sha256=self.image_sha256,
+            created_at=self.created_at,
+        )

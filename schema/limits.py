@@ -28,7 +28,8 @@ from strawberry.schema.schema import validate_document
 
 from bounds import ANONYMOUS_QUERY_COST_MAX, VARIABLE_LIST_MAX, VARIABLE_VALUES_MAX, base64_chars_max
 from errors import ErrorCode
-from schema.cost import CROP_COST, MAX_DEPTH, Costing, OverBudget, TooDeep, effective_variables
+from schema.contract import CROP_COST
+from schema.cost import MAX_DEPTH, Costing, OverBudget, TooDeep, effective_variables
 
 PHOTOS_PER_OPERATION = 1
 

@@ -7,15 +7,17 @@ from typing import Annotated
 import strawberry
 
 from auth.rate import RateKind
-from auth.scopes import ApiScope as Scope
+from auth.scopes import Scope
 from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX
 from resolvers import admin, faces, live, persons, restore
 from resolvers.context import Info
+from schema.contract import Cost
+from schema.enums import ApiScopeEnum
 from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
-from schema.live import LiveFrameReceipt, Stream
+from schema.live_types import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
-from schema.types import ApiKey, ApiScope, DeleteResult, Face, NewApiKey, Person
+from schema.types import ApiKey, DeleteResult, Face, NewApiKey, Person
 
 AllowLowQuality = Annotated[
     bool,
@@ -28,21 +30,23 @@ AllowLowQuality = Annotated[
 
 @strawberry.type(description="Writes.")
 class Mutation:
-    @scoped_mutation(Scope.ENROL, "Create a person (with no faces yet).")
+    @scoped_mutation(Scope.ENROL, "Create a person (with no faces yet).", audited=True)
     async def create_person(
         self, input: Annotated[PersonInput, strawberry.argument(description="The new person.")]
     ) -> Person:
-        return await persons.create_person(input)
+        return Person.from_row(await persons.create_person(input.name, input.external_id, input.metadata))
 
-    @scoped_mutation(Scope.ENROL, "Change a person's name, externalId or metadata.")
+    @scoped_mutation(Scope.ENROL, "Change a person's name, externalId or metadata.", audited=True)
     async def update_person(
         self, id: PersonId, input: Annotated[PersonPatch, strawberry.argument(description="The changes.")]
     ) -> Person:
-        return await persons.update_person(id, input)
+        return Person.from_row(await persons.update_person(id, input.changes()))
 
-    @scoped_mutation(Scope.DELETE, "Delete a person and all of their faces, leaving no copy in the database.")
+    @scoped_mutation(
+        Scope.DELETE, "Delete a person and all of their faces, leaving no copy in the database.", audited=True
+    )
     async def delete_person(self, info: Info, id: PersonId) -> DeleteResult:
-        return await persons.delete_person(info.context, id)
+        return DeleteResult.of(await persons.delete_person(info.context, id))
 
     @scoped_mutation(
         Scope.ENROL,
@@ -51,6 +55,8 @@ class Mutation:
         f"the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true. A person has at most "
         f"{FACES_PER_PERSON_MAX} faces.",
         rate=RateKind.ENROL,
+        cost=Cost(photo="image"),
+        audited=True,
     )
     async def create_face(
         self,
@@ -69,14 +75,17 @@ class Mutation:
             ),
         ] = False,
     ) -> Face:
-        return await faces.create_face(
-            info.context, person_id, image, reject_multiple, allow_low_quality, reject_if_matches_other
+        enrolled = await faces.create_face(
+            info.context, person_id, image.to_photo(), reject_multiple, allow_low_quality, reject_if_matches_other
         )
+        return Face.from_row(enrolled.row, enrolled.warnings)
 
     @scoped_mutation(
         Scope.ENROL,
         "Move a face to another person, or replace its photo (re-embedded), or both.",
         rate=RateKind.ENROL,
+        cost=Cost(photo="image"),
+        audited=True,
     )
     async def update_face(
         self,
@@ -90,47 +99,57 @@ class Mutation:
         ] = None,
         allow_low_quality: AllowLowQuality = False,
     ) -> Face:
-        return await faces.update_face(info.context, id, person_id, image, allow_low_quality)
+        photo = None if image is None else image.to_photo()
+        return Face.from_row(await faces.update_face(info.context, id, person_id, photo, allow_low_quality))
 
-    @scoped_mutation(Scope.DELETE, "Delete one face, leaving no copy in the database.")
+    @scoped_mutation(Scope.DELETE, "Delete one face, leaving no copy in the database.", audited=True)
     async def delete_face(self, info: Info, id: FaceId) -> DeleteResult:
-        return await faces.delete_face(info.context, id)
+        return DeleteResult.of(await faces.delete_face(info.context, id))
 
-    @scoped_mutation(Scope.ADMIN, "Create an API key with the given scopes; its secret is in the answer, only there.")
+    @scoped_mutation(
+        Scope.ADMIN, "Create an API key with the given scopes; its secret is in the answer, only there.", audited=True
+    )
     async def create_api_key(
         self,
         name: Annotated[
             str, strawberry.argument(description=f"What the key is for, 1 to {API_KEY_NAME_MAX} characters.")
         ],
-        scopes: Annotated[list[ApiScope], strawberry.argument(description="What the key may do (at least one).")],
+        scopes: Annotated[
+            list[ApiScopeEnum],
+            strawberry.argument(description="What the key may do (at least one)."),
+        ],
     ) -> NewApiKey:
-        return await admin.create_api_key(name, [Scope(scope.value) for scope in scopes])
+        return NewApiKey.of(await admin.create_api_key(name, [Scope(scope.value) for scope in scopes]))
 
-    @scoped_mutation(Scope.ADMIN, "Revoke an API key: it stops working at once. Revoking twice is harmless.")
+    @scoped_mutation(
+        Scope.ADMIN, "Revoke an API key: it stops working at once. Revoking twice is harmless.", audited=True
+    )
     async def revoke_api_key(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")]
     ) -> ApiKey:
-        return await admin.revoke_api_key(id)
+        return ApiKey.from_row(await admin.revoke_api_key(id))
 
     @scoped_mutation(
         Scope.ADMIN,
         "Put back a person written by `faceid export`, with its id and times. A person whose id exists is left "
         "as it is (restoring twice is harmless).",
+        audited=True,
     )
     async def restore_person(
         self, input: Annotated[RestoredPerson, strawberry.argument(description="The exported person.")]
     ) -> Person:
-        return await restore.restore_person(input)
+        return Person.from_row(await restore.restore_person(input.exported()))
 
     @scoped_mutation(
         Scope.ADMIN,
         "Put back a face written by `faceid export`: embedding, crop, box, quality, id and time as they were; "
         "nothing is recomputed. A face whose id exists is left as it is.",
+        audited=True,
     )
     async def restore_face(
         self, info: Info, input: Annotated[RestoredFace, strawberry.argument(description="The exported face.")]
     ) -> Face:
-        return await restore.restore_face(info.context, input)
+        return Face.from_row(await restore.restore_face(info.context, input.exported()))
 
     @scoped_mutation(
         Scope.VERIFY,
@@ -139,6 +158,8 @@ class Mutation:
         "that is still waiting when the next arrives is dropped (`replacedFrame`); one numbered at or below a "
         "frame already taken is turned away (`accepted: false`). Writes nothing and is not audited.",
         rate=RateKind.LIVE_FRAMES,
+        cost=Cost(photo="image"),
+        audited=False,  # a frame writes nothing; the stream's open is audited (liveRecognition)
     )
     async def send_live_frame(
         self,
@@ -149,4 +170,4 @@ class Mutation:
         ],
         image: Annotated[ImageInput, strawberry.argument(description="The frame: a JPEG of about 640x480.")],
     ) -> LiveFrameReceipt:
-        return await live.send_live_frame(info.context, stream, frame, image)
+        return LiveFrameReceipt.of(await live.send_live_frame(info.context, stream, frame, image.to_photo()))

@@ -7,16 +7,26 @@ from typing import Annotated
 import strawberry
 
 from auth.rate import RateKind
-from auth.scopes import ApiScope as Scope
-from bounds import FACES_PER_PHOTO_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from auth.scopes import Scope
+from bounds import (
+    FACES_PER_PERSON_MAX,
+    FACES_PER_PHOTO_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    SEARCH_LIMIT_DEFAULT,
+    SEARCH_LIMIT_MAX,
+)
 from errors import ERROR_DESCRIPTIONS
+from models import Person as PersonRow
 from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
 from resolvers.pagination import Page
+from schema.contract import Cost
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
 from schema.types import (
     ApiKey,
+    AuditEntry,
     AuditEntryConnection,
     DetectedFace,
     Embedding,
@@ -89,10 +99,9 @@ FaceId = Annotated[strawberry.ID, strawberry.argument(description="The face's id
 
 @strawberry.type(description="Reads and verification.")
 class Query:
-    @scoped_field(Scope.READ, "Persons, oldest first, as a Relay connection.")
+    @scoped_field(Scope.READ, "Persons, oldest first, as a Relay connection.", cost=Cost(length="page"))
     async def persons(
         self,
-        info: Info,
         first: PageSize = None,
         after: After = None,
         last: Last = None,
@@ -104,37 +113,48 @@ class Query:
             ),
         ] = None,
     ) -> PersonConnection:
-        return await persons.persons(info.context, Page(first, after, last, before), search)
+        return PersonConnection.of(await persons.persons(Page(first, after, last, before), search), Person.from_row)
 
     @scoped_field(Scope.READ, "The person or face with this id (Relay's node), or null if it names none.")
     async def node(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="A person's or face's id.")]
     ) -> Node | None:
-        return await persons.node(id)
+        row = await persons.node(id)
+        if row is None:
+            return None
+        return Person.from_row(row) if isinstance(row, PersonRow) else Face.from_row(row)
 
     @scoped_field(Scope.READ, "One person, or null if the id names none.")
     async def person(self, id: PersonId) -> Person | None:
-        return await persons.person(id)
+        row = await persons.person(id)
+        return None if row is None else Person.from_row(row)
 
-    @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.")
+    @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.", cost=Cost(length="page"))
     async def faces(
-        self, info: Info, first: PageSize = None, after: After = None, last: Last = None, before: Before = None
+        self, first: PageSize = None, after: After = None, last: Last = None, before: Before = None
     ) -> FaceConnection:
-        return await faces.faces(info.context, Page(first, after, last, before))
+        return FaceConnection.of(await faces.faces(Page(first, after, last, before)), Face.from_row)
 
     @scoped_field(Scope.READ, "One face, or null if the id names none.")
     async def face(self, id: FaceId) -> Face | None:
-        return await faces.face(id)
+        row = await faces.face(id)
+        return None if row is None else Face.from_row(row)
 
-    @scoped_field(Scope.READ, "A person's faces, oldest first; NOT_FOUND if the person does not exist.")
+    @scoped_field(
+        Scope.READ,
+        "A person's faces, oldest first; NOT_FOUND if the person does not exist.",
+        cost=Cost(length=FACES_PER_PERSON_MAX),
+    )
     async def faces_by_person(self, info: Info, person_id: PersonId) -> list[Face]:
-        return await faces.faces_by_person(info.context, person_id)
+        return [Face.from_row(row) for row in await faces.faces_by_person(info.context, person_id)]
 
     @scoped_field(
         Scope.VERIFY,
         "Who is this? (1:K) Compares the probe's face with every stored face (exact search unless "
         "`exact: false`) and returns the nearest persons. Writes nothing.",
         rate=RateKind.VERIFY,
+        cost=Cost(photo="image", candidates="limit"),
+        audited=True,
     )
     async def verify_linear(
         self,
@@ -145,13 +165,15 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> Verification:
-        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
-        return await verification.verify_linear(info.context, image, asked)
+        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        return Verification.of(await verification.verify_linear(info.context, image.to_photo(), options))
 
     @scoped_field(
         Scope.VERIFY,
         "Is this person X? (1:1) Compares the probe's face with that person's faces only. Writes nothing.",
         rate=RateKind.VERIFY,
+        cost=Cost(photo="image", candidates=SEARCH_LIMIT_MAX),  # every face of the person compared
+        audited=True,
     )
     async def verify_person(
         self,
@@ -161,18 +183,23 @@ class Query:
         threshold: Threshold = None,
         max_false_match_rate: MaxFalseMatchRate = None,
     ) -> Verification:
-        return await verification.verify_person(info.context, person_id, image, threshold, max_false_match_rate)
+        verdict = await verification.verify_person(
+            info.context, person_id, image.to_photo(), threshold, max_false_match_rate
+        )
+        return Verification.of(verdict)
 
     @scoped_field(
         Scope.VERIFY,
         f"Every face in the photo (the {FACES_PER_PHOTO_MAX} largest), left to right: box, landmarks, score and "
         "quality. An empty list when there is none. Stores and searches nothing.",
         rate=RateKind.VERIFY,
+        cost=Cost(photo="image", length=FACES_PER_PHOTO_MAX),
+        audited=False,  # it stores and searches nothing: no person is named
     )
     async def detect_faces(
         self, info: Info, image: Annotated[ImageInput, strawberry.argument(description="The photo.")]
     ) -> list[DetectedFace]:
-        return await recognition.detect_faces(info.context, image)
+        return [DetectedFace.of(face) for face in await recognition.detect_faces(info.context, image.to_photo())]
 
     @scoped_field(
         Scope.VERIFY,
@@ -180,6 +207,8 @@ class Query:
         "One entry per face, as verifyLinear answers for one; `probe` is the face. All faces are embedded in one "
         "model call. Writes nothing.",
         rate=RateKind.VERIFY,
+        cost=Cost(photo="image", length=FACES_PER_PHOTO_MAX, candidates="limit"),
+        audited=True,
     )
     async def recognize_faces(
         self,
@@ -190,8 +219,9 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> list[Verification]:
-        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
-        return await recognition.recognize_faces(info.context, image, asked)
+        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        verdicts = await recognition.recognize_faces(info.context, image.to_photo(), options)
+        return [Verification.of(verdict) for verdict in verdicts]
 
     @scoped_field(
         Scope.BIOMETRICS,
@@ -199,6 +229,8 @@ class Query:
         "verifyLinear, with a null probe. The vector is normalised to unit length; another model or length: "
         "INVALID_INPUT. Needs BIOMETRICS: a chosen vector and exact distances would rebuild stored embeddings.",
         rate=RateKind.VERIFY,
+        cost=Cost(candidates="limit"),
+        audited=True,
     )
     async def search_by_embedding(
         self,
@@ -210,28 +242,29 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
     ) -> Verification:
-        asked = verification.question(info.context, threshold, max_false_match_rate, limit, exact)
-        return await recognition.search_by_embedding(info.context, vector, model, asked)
+        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        return Verification.of(await recognition.search_by_embedding(info.context, vector, model, options))
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
     async def face_embedding(self, face_id: FaceId) -> Embedding:
-        return await faces.face_embedding(face_id)
+        return Embedding.from_row(await faces.face_embedding(face_id))
 
     @scoped_field(Scope.READ, "The embedding model in use, its threshold and operating points.")
     def model(self, info: Info) -> ModelInfo:
-        return verification.model_info(info.context)
+        return ModelInfo.of(verification.model_info(info.context))
 
-    @scoped_field(Scope.ADMIN, "API keys (never their secrets), oldest first.")
+    @scoped_field(Scope.ADMIN, "API keys (never their secrets), oldest first.", cost=Cost(length=PAGE_SIZE_MAX))
     async def api_keys(
         self,
         include_revoked: Annotated[bool, strawberry.argument(description="Also list revoked keys.")] = False,
     ) -> list[ApiKey]:
-        return await admin.api_keys(include_revoked)
+        return [ApiKey.from_row(row) for row in await admin.api_keys(include_revoked)]
 
     @scoped_field(
         Scope.ADMIN,
         "The audit log: every write and every verification, oldest first; entries older than "
         "AUDIT_RETENTION_DAYS are deleted.",
+        cost=Cost(length="page"),
     )
     async def audit_log(
         self,
@@ -246,12 +279,14 @@ class Query:
             strawberry.ID | None, strawberry.argument(description="Only calls made with this key.")
         ] = None,
     ) -> AuditEntryConnection:
-        return await admin.audit_log(Page(first, after, last, before), operation, key_id)
+        page = await admin.audit_log(Page(first, after, last, before), operation, key_id)
+        return AuditEntryConnection.of(page, AuditEntry.from_row)
 
     @scoped_field(
         Scope.READ,
         "Every value of `extensions.code` with its meaning: the same as `enum ErrorCode`, reachable from an "
         "operation so that operation-based codegen emits the enum.",
+        cost=Cost(length=len(ERROR_DESCRIPTIONS)),
     )
     def error_codes(self) -> list[ErrorDescription]:
         return [ErrorDescription(code=code, description=text) for code, text in ERROR_DESCRIPTIONS.items()]

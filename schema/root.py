@@ -7,7 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.types import ExecutionContext
 
-from schema.audit import AuditTrail
+from schema.audit_trail import AuditTrail
 from schema.error_codes import ErrorCodes
 from schema.limits import OperationLimits
 from schema.mutation import Mutation

@@ -1,4 +1,9 @@
-"""Fields that declare the scope they need: the check (auth.permissions) and its documentation."""
+"""The root fields' decorators: each field's whole contract where it is defined.
+
+Scope and rate (checked by auth.permissions, and written into the description), cost
+and audit (schema/contract.py, read by the cost rule and the audit extension). A
+mutation must say whether it is audited; tests/test_contracts.py checks the rest.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +13,47 @@ import strawberry
 
 from auth.permissions import needs
 from auth.rate import RateKind
-from auth.scopes import ApiScope
-from schema.audit import AuditedOpen
+from auth.scopes import Scope
+from schema.audit_trail import AuditedOpen
+from schema.contract import Cost, declared
 
 
-def _documented(description: str, scope: ApiScope, rate: RateKind | None) -> str:
+def _documented(description: str, scope: Scope, rate: RateKind | None) -> str:
     limited = f", rate-limited per key except ADMIN keys (RATE_LIMIT_{rate.name})" if rate is not None else ""
     return f"{description} Scope: {scope.value}{limited}."
 
 
-def scoped_field(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
-    """`@strawberry.field` for a field that needs `scope` (its description says so)."""
-    return strawberry.field(description=_documented(description, scope, rate), extensions=needs(scope, rate))
+def scoped_field(
+    scope: Scope,
+    description: str,
+    rate: RateKind | None = None,
+    *,
+    cost: Cost | None = None,
+    audited: bool | None = None,
+) -> Any:
+    """`@strawberry.field` for a Query field that needs `scope` (its description says so)."""
+    return strawberry.field(
+        description=_documented(description, scope, rate),
+        extensions=needs(scope, rate),
+        metadata=declared(cost, audited),
+    )
 
 
-def scoped_mutation(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
+def scoped_mutation(
+    scope: Scope, description: str, rate: RateKind | None = None, *, audited: bool, cost: Cost | None = None
+) -> Any:
     """`@strawberry.mutation` for a mutation that needs `scope` (its description says so)."""
-    return strawberry.mutation(description=_documented(description, scope, rate), extensions=needs(scope, rate))
+    return strawberry.mutation(
+        description=_documented(description, scope, rate),
+        extensions=needs(scope, rate),
+        metadata=declared(cost, audited),
+    )
 
 
-def scoped_subscription(scope: ApiScope, description: str, rate: RateKind | None = None) -> Any:
+def scoped_subscription(scope: Scope, description: str, rate: RateKind | None = None) -> Any:
     """`@strawberry.subscription` for a subscription that needs `scope` (its description says so), its open audited."""
     return strawberry.subscription(
-        description=_documented(description, scope, rate), extensions=[AuditedOpen(), *needs(scope, rate)]
+        description=_documented(description, scope, rate),
+        extensions=[AuditedOpen(), *needs(scope, rate)],
+        metadata=declared(audited=True),
     )

@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 
 from auth.rate import RateKind
-from auth.scopes import ApiScope as Scope
+from auth.scopes import Scope
 from bounds import LIVE_FACES_MAX
 from resolvers import live, verification
 from resolvers.context import Info
-from schema.live import LiveFrame, Stream
+from schema.live_types import LiveFrame, Stream
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
 
@@ -48,5 +48,5 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[LiveFrame, None]:
         # Only the best candidate is shown per face: a limit of 1 person.
-        asked = verification.question(info.context, threshold, max_false_match_rate, 1, True)
-        return await live.open_stream(info.context, stream, asked, min_face_size)
+        options = verification.search_options(info.context, threshold, max_false_match_rate, 1, True)
+        return LiveFrame.each(await live.open_stream(info.context, stream, options, min_face_size))

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 import strawberry
 from strawberry.scalars import JSON
 
 from auth.permissions import needs
-from auth.scopes import SCOPE_DESCRIPTIONS
-from auth.scopes import ApiScope as Scope
+from auth.scopes import Scope
 from bounds import FACES_PER_PERSON_MAX, NAME_MAX
-from errors import ERROR_DESCRIPTIONS
-from errors import ErrorCode as Code
+from ml import detection, quality
+from ml.pipeline import LocatedFace
+from models import ApiKey as ApiKeyRow
+from models import AuditEntry as AuditRow
+from models import Face as FaceRow
+from models import Person as PersonRow
+from resolvers.admin import IssuedKey
+from resolvers.context import Info
+from resolvers.enrolment import FaceWarning, WarningKind
+from resolvers.pagination import PageOf
+from resolvers.verification import ModelDescription, ShownCandidate, Verdict
+from resolvers.writes import Deletion
+from schema.contract import CROP_COST, Cost, declared
+from schema.enums import ApiScopeEnum, EnrolmentWarningCodeEnum, ErrorCodeEnum
+from weights.calibration import OPERATING_FMRS
 
+LANDMARKS = 5  # eyes, nose, mouth corners
 Item = TypeVar("Item")
+Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)
 
 
 @strawberry.type(description="A face's bounding box in the uploaded photo, in pixels, after EXIF rotation.")
@@ -26,6 +41,10 @@ class Box:
     y: int = strawberry.field(description="Top edge, pixels from the photo's top.")
     width: int = strawberry.field(description="Width in pixels.")
     height: int = strawberry.field(description="Height in pixels.")
+
+    @classmethod
+    def of(cls, box: detection.Box) -> Box:
+        return cls(x=box.x, y=box.y, width=box.width, height=box.height)
 
 
 @strawberry.type(
@@ -53,6 +72,16 @@ class FaceQuality:
         "LOW_CONFIDENCE."
     )
 
+    @classmethod
+    def of(cls, measured: quality.FaceQuality) -> FaceQuality:
+        return cls(
+            inter_eye_px=measured.inter_eye_px,
+            sharpness=measured.sharpness,
+            yaw_deg=measured.yaw_deg,
+            roll_deg=measured.roll_deg,
+            detection_score=measured.detection_score,
+        )
+
 
 @strawberry.interface(
     description="An object with an id unique across the API (Relay's Node): a Person or a Face. "
@@ -73,35 +102,46 @@ class Person(Node):
     created_at: datetime = strawberry.field(description="When the person was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the person was last changed (UTC).")
 
+    @classmethod
+    def from_row(cls, row: PersonRow) -> Person:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            external_id=row.external_id,
+            metadata=cast(JSON, row.metadata),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
     @strawberry.field(description="How many faces are enrolled for this person.")
-    async def face_count(self, info: strawberry.Info) -> int:
+    async def face_count(self, info: Info) -> int:
         return await info.context.loaders.face_count.load(self.id)
 
-    @strawberry.field(description=f"The person's enrolled faces, oldest first (at most {FACES_PER_PERSON_MAX}).")
-    async def faces(self, info: strawberry.Info) -> list[Face]:
-        return await info.context.loaders.faces_by_person.load(self.id)
-
-
-@strawberry.enum(description="What may be wrong with a face just enrolled.")
-class EnrolmentWarningCode(Enum):
-    SAME_IMAGE_ENROLLED = strawberry.enum_value(
-        "SAME_IMAGE_ENROLLED", description="The same image bytes are already a face (`faceId`, `personId`)."
+    @strawberry.field(
+        description=f"The person's enrolled faces, oldest first (at most {FACES_PER_PERSON_MAX}).",
+        metadata=declared(Cost(length=FACES_PER_PERSON_MAX)),
     )
-    MATCHES_OTHER_PERSON = strawberry.enum_value(
-        "MATCHES_OTHER_PERSON",
-        description="The face matches another person at the shipped threshold (`personId`, `faceId`, "
-        "`distance`): perhaps the wrong person, or the same person twice. `rejectIfMatchesOther: true` makes "
-        "it an error.",
-    )
+    async def faces(self, info: Info) -> list[Face]:
+        return [Face.from_row(row) for row in await info.context.loaders.faces_by_person.load(self.id)]
 
 
 @strawberry.type(description="A warning about a face just enrolled; the face was enrolled all the same.")
 class EnrolmentWarning:
-    code: EnrolmentWarningCode = strawberry.field(description="What the warning is about.")
+    code: EnrolmentWarningCodeEnum = strawberry.field(description="What the warning is about.")
     message: str = strawberry.field(description="The warning, in words.")
     face_id: strawberry.ID | None = strawberry.field(description="The earlier or matching face.")
     person_id: strawberry.ID | None = strawberry.field(description="That face's person.")
     distance: float | None = strawberry.field(description="For MATCHES_OTHER_PERSON: the distance to that face.")
+
+    @classmethod
+    def of(cls, warning: FaceWarning) -> EnrolmentWarning:
+        return cls(
+            code=warning.kind,
+            message=warning.message,
+            face_id=strawberry.ID(warning.face_id),
+            person_id=strawberry.ID(warning.person_id),
+            distance=warning.distance,
+        )
 
 
 @strawberry.type(description="An enrolled face: one photo of a person, reduced to an embedding.")
@@ -121,6 +161,7 @@ class Face(Node):
         description="The face crop the model saw, as a base64 JPEG (160x160), to show what was enrolled; "
         "null when the server keeps no crops (STORE_FACE_CROPS=false). Scope: BIOMETRICS.",
         extensions=needs(Scope.BIOMETRICS),
+        metadata=declared(Cost(own=CROP_COST)),
     )
     person_id: strawberry.ID = strawberry.field(description="The id of the person this face belongs to.")
     image_sha256: str = strawberry.field(
@@ -131,29 +172,56 @@ class Face(Node):
         default_factory=list,
         description="Warnings from the createFace call that returned this face (SAME_IMAGE_ENROLLED, "
         "MATCHES_OTHER_PERSON); always empty when the face is read later.",
+        metadata=declared(Cost(length=len(WarningKind))),
     )
+
+    @classmethod
+    def from_row(cls, row: FaceRow, warnings: list[FaceWarning] | None = None) -> Face:
+        measured = (
+            None
+            if row.sharpness is None or row.inter_eye_px is None
+            else quality.FaceQuality(row.inter_eye_px, row.sharpness, row.yaw_deg, row.roll_deg, row.detection_score)
+        )
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            box=Box(x=row.box_x, y=row.box_y, width=row.box_width, height=row.box_height),
+            detection_score=row.detection_score,
+            detector=row.detector,
+            quality=None if measured is None else FaceQuality.of(measured),
+            model=row.model,
+            created_at=row.created_at,
+            crop_jpeg_base64=base64.b64encode(row.crop_jpeg).decode("ascii") if row.crop_jpeg else None,
+            person_id=strawberry.ID(str(row.person_id)),
+            image_sha256=row.image_sha256,
+            stored_embedding=row.embedding,
+            warnings=[EnrolmentWarning.of(warning) for warning in warnings or ()],
+        )
 
     @strawberry.field(
         description="Where to GET the crop as a JPEG (`/faces/{id}/crop.jpg`, with an ETag and Cache-Control), "
         "with the same key header; the key needs BIOMETRICS, as for cropJpegBase64. Null when no crop is kept."
     )
-    def crop_url(self, info: strawberry.Info) -> str | None:
-        if self.crop_jpeg_base64 is None:
+    def crop_url(self, info: Info) -> str | None:
+        request = info.context.request
+        if self.crop_jpeg_base64 is None or request is None:
             return None
-        return str(info.context.request.url_for("face_crop", face_id=self.id))
+        return str(request.url_for("face_crop", face_id=self.id))
 
     @strawberry.field(
         description="The face's embedding (unit length, `model`'s dimension), as faceEmbedding gives it. "
         "Scope: BIOMETRICS; without it the field is null with a FORBIDDEN error, and the rest of the answer "
         "stands (as for cropJpegBase64).",
         extensions=needs(Scope.BIOMETRICS),
+        metadata=declared(Cost(own=CROP_COST)),
     )
     def embedding(self) -> list[float] | None:
         return np.frombuffer(self.stored_embedding, dtype="<f4").tolist()
 
     @strawberry.field(description="The person this face belongs to.")
-    async def person(self, info: strawberry.Info) -> Person:
-        return await info.context.loaders.person.load(self.person_id)
+    async def person(self, info: Info) -> Person:
+        row = await info.context.loaders.person.load(self.person_id)
+        assert row is not None, "a face's person is deleted with it"
+        return Person.from_row(row)
 
 
 @strawberry.type(description="A stored face that resembles the probe, with how close it is.")
@@ -175,6 +243,16 @@ class Candidate:
         "model. 0.001 means one such pair in a thousand. Null if the model has no calibration."
     )
 
+    @classmethod
+    def of(cls, shown: ShownCandidate) -> Candidate:
+        return cls(
+            person=Person.from_row(shown.person),
+            face=Face.from_row(shown.face),
+            distance=shown.distance,
+            similarity=shown.similarity,
+            false_match_rate=shown.false_match_rate,
+        )
+
 
 @strawberry.type(description="A point in the photo, in pixels (after EXIF rotation).")
 class Point:
@@ -188,9 +266,20 @@ class DetectedFace:
     score: float | None = strawberry.field(description="The detector's confidence, if it gives one.")
     landmarks: list[Point] | None = strawberry.field(
         description="Five landmarks: the eye on the photo's left, the other eye, the nose, the mouth corner on the "
-        "photo's left, the other corner. Null for the Haar detector, which finds none."
+        "photo's left, the other corner. Null for the Haar detector, which finds none.",
+        metadata=declared(Cost(length=LANDMARKS)),
     )
     quality: FaceQuality = strawberry.field(description="How usable the face is.")
+
+    @classmethod
+    def of(cls, face: LocatedFace) -> DetectedFace:
+        found = face.detection
+        return cls(
+            box=Box.of(found.box),
+            score=found.score,
+            landmarks=None if found.landmarks is None else [Point(x=float(x), y=float(y)) for x, y in found.landmarks],
+            quality=FaceQuality.of(face.quality),
+        )
 
 
 @strawberry.type(description="The answer to a verification or identification request.")
@@ -206,7 +295,8 @@ class Verification:
     best: Candidate | None = strawberry.field(description="The nearest candidate; null when nothing was searched.")
     candidates: list[Candidate] = strawberry.field(
         description="Nearest first, whether or not they pass the threshold: for verifyLinear the best face "
-        "of each of the nearest persons; for verifyPerson that person's faces."
+        "of each of the nearest persons; for verifyPerson that person's faces.",
+        metadata=declared(Cost(length="candidates")),
     )
     probe: DetectedFace | None = strawberry.field(
         description="The face used from the probe photo: its subject (the largest face, less a penalty for "
@@ -216,6 +306,19 @@ class Verification:
     model: str = strawberry.field(description="Id of the embedding model used; only its faces are compared.")
     searched: int = strawberry.field(description="How many stored faces were compared with the probe.")
 
+    @classmethod
+    def of(cls, verdict: Verdict) -> Verification:
+        candidates = [Candidate.of(shown) for shown in verdict.candidates]
+        return cls(
+            match=verdict.match,
+            threshold=verdict.threshold,
+            best=candidates[0] if candidates else None,
+            candidates=candidates,
+            probe=None if verdict.probe is None else DetectedFace.of(verdict.probe),
+            model=verdict.model,
+            searched=verdict.searched,
+        )
+
 
 @strawberry.type(description="A stored face's embedding vector, for debugging and offline analysis.")
 class Embedding:
@@ -223,6 +326,11 @@ class Embedding:
     model: str = strawberry.field(description="Id of the model that made the vector.")
     dimension: int = strawberry.field(description="Length of the vector.")
     vector: list[float] = strawberry.field(description="The unit-length embedding.")
+
+    @classmethod
+    def from_row(cls, row: FaceRow) -> Embedding:
+        vector = np.frombuffer(row.embedding, dtype="<f4")
+        return cls(face_id=strawberry.ID(str(row.id)), model=row.model, dimension=len(vector), vector=vector.tolist())
 
 
 @strawberry.type(description="A threshold and the error rates it gives, measured on LFW.")
@@ -251,17 +359,48 @@ class ModelInfo:
     )
     operating_points: list[OperatingPoint] = strawberry.field(
         description="Thresholds at false match rates of 1 %, 0.1 % and 0.01 %, for `threshold` or "
-        "`maxFalseMatchRate`; empty if the model has no calibration."
+        "`maxFalseMatchRate`; empty if the model has no calibration.",
+        metadata=declared(Cost(length=len(OPERATING_FMRS))),
     )
     calibration: str | None = strawberry.field(
         description="Where the false match rates come from; null if the model has no calibration."
     )
+
+    @classmethod
+    def of(cls, model: ModelDescription) -> ModelInfo:
+        spec, thresholds = model.spec, model.thresholds
+        calibration = thresholds.calibration
+        points = []
+        if calibration is not None:
+            for fmr in OPERATING_FMRS:
+                cutoff = calibration.threshold_for(fmr)
+                points.append(
+                    OperatingPoint(
+                        false_match_rate=fmr, threshold=cutoff, true_match_rate=calibration.true_match_rate(cutoff)
+                    )
+                )
+        return cls(
+            name=model.model_id,
+            embedder=spec.key,
+            description=spec.description,
+            dimension=spec.dimension,
+            input_size=spec.input_size,
+            metric=spec.metric,
+            default_threshold=thresholds.default,
+            max_threshold=thresholds.maximum,
+            operating_points=points,
+            calibration=None if calibration is None else calibration.source,
+        )
 
 
 @strawberry.type(description="What a delete removed.")
 class DeleteResult:
     id: strawberry.ID = strawberry.field(description="Id of the deleted person or face.")
     deleted_faces: int = strawberry.field(description="How many faces were deleted with it.")
+
+    @classmethod
+    def of(cls, deletion: Deletion) -> DeleteResult:
+        return cls(id=strawberry.ID(deletion.id), deleted_faces=deletion.deleted_faces)
 
 
 @strawberry.type(description="Relay page information.")
@@ -280,25 +419,33 @@ class Edge(Generic[Item]):
 
 @strawberry.type(description="A page of items, oldest first (a Relay connection).")
 class Connection(Generic[Item]):
-    edges: list[Edge[Item]] = strawberry.field(description="The items of this page.")
+    edges: list[Edge[Item]] = strawberry.field(
+        description="The items of this page.",
+        metadata=declared(Cost(length=1)),  # the field that returns the connection multiplies by its page size
+    )
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
     total_count: int = strawberry.field(description="How many items there are, over all pages.")
 
-
-ApiScope = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's ApiScope
-    Enum(
-        "ApiScope",
-        {scope.name: strawberry.enum_value(scope.value, description=SCOPE_DESCRIPTIONS[scope]) for scope in Scope},
-    ),
-    description="What an API key may do. Each field's description names the scope it needs.",
-)
+    @classmethod
+    def of(cls, page: PageOf[Row], node: Callable[[Row], Item]) -> Connection[Item]:
+        edges = [Edge(node=node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total,
+        )
 
 
 @strawberry.type(description="An API key, without its secret (which is shown only when it is created).")
 class ApiKey:
     id: strawberry.ID = strawberry.field(description="The key's id, a UUID (audit entries name it).")
     name: str = strawberry.field(description="What the key is for, e.g. the service that uses it.")
-    scopes: list[ApiScope] = strawberry.field(description="What the key may do.")  # type: ignore[valid-type]
+    scopes: list[ApiScopeEnum] = strawberry.field(description="What the key may do.")
     created_at: datetime = strawberry.field(description="When the key was created (UTC).")
     last_used_at: datetime | None = strawberry.field(
         description="When the key last authenticated a request (UTC, to the minute); null if never."
@@ -308,6 +455,18 @@ class ApiKey:
         description="True for the server's ADMIN_API_KEY, which is replaced when that setting changes."
     )
 
+    @classmethod
+    def from_row(cls, row: ApiKeyRow) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            scopes=[Scope(scope) for scope in row.scopes],
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+            from_environment=row.origin == "env",
+        )
+
 
 @strawberry.type(description="A key just created: the secret is shown this once and never stored.")
 class NewApiKey:
@@ -316,6 +475,10 @@ class NewApiKey:
         "safe: the server keeps only its hash and cannot show it again."
     )
     api_key: ApiKey = strawberry.field(description="The key's id, name and scopes.")
+
+    @classmethod
+    def of(cls, issued: IssuedKey) -> NewApiKey:
+        return cls(secret=issued.secret, api_key=ApiKey.from_row(issued.row))
 
 
 @strawberry.type(description="One audited operation: every write and every verification.")
@@ -334,20 +497,23 @@ class AuditEntry:
     result: str = strawberry.field(description="`OK`, or the ErrorCode the operation failed with.")
     detail: str | None = strawberry.field(description="For verifications: `match` or `no match`.")
 
-
-# Documents every error code a client can meet, in the schema itself.
-ErrorCode = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from resolvers' ErrorCode
-    Enum(
-        "ErrorCode",
-        {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in Code},
-    ),
-    description="The values of `extensions.code` on errors.",
-)
+    @classmethod
+    def from_row(cls, row: AuditRow) -> AuditEntry:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            at=row.created_at,
+            key_id=None if row.key_id is None else strawberry.ID(str(row.key_id)),
+            key_name=row.key_name,
+            operation=row.operation,
+            targets=[strawberry.ID(target) for target in row.targets],
+            result=row.result,
+            detail=row.detail or None,
+        )
 
 
 @strawberry.type(description="One error code and when it happens (the `errorCodes` query).")
 class ErrorDescription:
-    code: ErrorCode = strawberry.field(description="The value of `extensions.code`.")  # type: ignore[valid-type]
+    code: ErrorCodeEnum = strawberry.field(description="The value of `extensions.code`.")
     description: str = strawberry.field(description="When a client meets it, and what to do.")
 
 

@@ -1,12 +1,8 @@
-"""Search backends behind one interface (FaceSearch), chosen by SEARCH_BACKEND.
+"""1:K search: the stored faces nearest a probe, best face per person, behind one interface (FaceSearch).
 
-memory (default): exact search over an in-memory matrix, kept in step with the
-database (and, on PostgreSQL, with other replicas). pgvector: the search runs in
-PostgreSQL, exact or through an HNSW index.
+Backends (search/registry.py, chosen by SEARCH_BACKEND): memory, the default, is exact
+search over an in-memory matrix kept in step with the database (and, on PostgreSQL,
+with other replicas); pgvector runs the search in PostgreSQL, exact or through an HNSW
+index. Every backend ranks the same way (search/ranking.py), and search/thresholds.py
+says where a match is cut off.
 """
-
-from search.base import FaceSearch
-from search.memory import MemorySearch
-from search.pgvector import PgvectorSearch
-
-__all__ = ["FaceSearch", "MemorySearch", "PgvectorSearch"]

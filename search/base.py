@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ml.gallery import Match
+from search.ranking import Match
 
 
 class FaceSearch(Protocol):

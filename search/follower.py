@@ -15,15 +15,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import asyncpg
 
-from ml.gallery import Gallery
+from search.gallery import Gallery
 from search.postgres import connect, vectors_of
-
-if TYPE_CHECKING:
-    from search.memory import MemorySearch
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +32,25 @@ LOST = "lost"  # queued when the connection closes
 APPLICATION_NAME = "faceid-gallery-follower"  # in pg_stat_activity
 
 
+class FollowedCopy(Protocol):
+    """A backend that keeps its own copy of the gallery, and the follower keeps in step (search/memory.py is one)."""
+
+    @property
+    def gallery(self) -> Gallery:
+        """The copy now searched; changes are applied to it in place."""
+        ...
+
+    def replace(self, gallery: Gallery) -> None:
+        """Swap in a whole gallery just loaded."""
+        ...
+
+    def deleted_here(self, face_id: str) -> bool:
+        """Whether this replica deleted the face lately (a read from before that delete must not bring it back)."""
+        ...
+
+
 class ChangeFollower:
-    def __init__(self, url: str, model_id: str, dimension: int, target: MemorySearch) -> None:
+    def __init__(self, url: str, model_id: str, dimension: int, target: FollowedCopy) -> None:
         self.url = url
         self.model_id = model_id
         self.dimension = dimension

@@ -1,4 +1,4 @@
-"""SEARCH_BACKEND=memory: exact search over an in-memory matrix of every stored face (ml.gallery).
+"""SEARCH_BACKEND=memory: exact search over an in-memory matrix of every stored face (search/gallery.py).
 
 On SQLite one process owns the file, so the copy loaded at start-up plus this
 process's own writes is complete. On PostgreSQL other replicas write too: a
@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
-from ml.gallery import Gallery, Match
 from models import Face
 from search.follower import ChangeFollower
+from search.gallery import Gallery
+from search.ranking import Match
 
 log = logging.getLogger(__name__)
 

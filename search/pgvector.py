@@ -25,8 +25,8 @@ import time
 import asyncpg
 import numpy as np
 
-from ml.gallery import Match
 from search.postgres import asyncpg_dsn, register_vector
+from search.ranking import Match, best_per_person
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class PgvectorSearch:
         take = limit * 16
         while True:
             rows = await self.pool.fetch(self._exact_sql, vector, take)
-            matches = _best_per_person([(row[0], row[1], float(row[2])) for row in rows], limit)
+            matches = best_per_person((Match(row[0], row[1], float(row[2])) for row in rows), limit)
             if len(matches) == limit or len(rows) < take:
                 return matches
             take *= 4
@@ -171,22 +171,9 @@ class PgvectorSearch:
         while True:
             rows = await self.pool.fetch(self._approximate_sql, vector, take)
             # Cosine distance c = 1 - cos = d^2 / 2 for unit vectors: report the Euclidean d like exact search.
-            found = [(row[0], row[1], math.sqrt(max(2.0 * float(row[2]), 0.0))) for row in rows]
-            found.sort(key=lambda row: (row[2], row[0]))  # relaxed_order: rows may come slightly out of order
-            matches = _best_per_person(found, limit)
+            found = [Match(row[0], row[1], math.sqrt(max(2.0 * float(row[2]), 0.0))) for row in rows]
+            found.sort(key=lambda match: (match.distance, match.face_id))  # relaxed_order: rows may come out of order
+            matches = best_per_person(found, limit)
             if len(matches) == limit or len(rows) < take or take >= MAX_APPROXIMATE_ROWS:
                 return matches
             take = min(take * 4, MAX_APPROXIMATE_ROWS)
-
-
-def _best_per_person(rows: list[tuple[str, str, float]], limit: int) -> list[Match]:
-    """From rows nearest first: the first row of each person, up to `limit` persons."""
-    matches: list[Match] = []
-    seen: set[str] = set()
-    for face_id, person_id, distance in rows:
-        if person_id not in seen:
-            seen.add(person_id)
-            matches.append(Match(face_id, person_id, distance))
-            if len(matches) == limit:
-                break
-    return matches

@@ -24,9 +24,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 import devdata
 from app import create_app
 from devdata.postgres import LocalPostgres
-from ml.gallery import Gallery
 from ml.pipeline import FacePipeline
-from search import MemorySearch
+from search.gallery import Gallery
+from search.memory import MemorySearch
 from services import Services
 from settings import Settings
 
@@ -148,7 +148,7 @@ class Api:
 def migrate(database_url: str) -> None:
     """Apply the migrations to a PostgreSQL database, in a process of its own as `make migrate` does."""
     environment = {**os.environ, "DATABASE_URL": database_url}
-    subprocess.run([sys.executable, "-m", "models.migrate"], env=environment, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "cli.database", "migrate"], env=environment, check=True, capture_output=True)
 
 
 def migrated_database(postgres: LocalPostgres) -> str:

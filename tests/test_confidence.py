@@ -51,7 +51,7 @@ async def test_model_lists_operating_points(api):
 async def test_candidates_carry_their_false_match_rate(api, enrolled):
     same = (await api.ok(VERIFY, b=b64(ANGELINA[1])))["verifyLinear"]
     assert same["match"] is True and same["best"]["person"]["name"] == "Angelina"
-    calibration = api.services.calibration
+    calibration = api.services.thresholds.calibration
     assert same["best"]["falseMatchRate"] == pytest.approx(calibration.false_match_rate(same["best"]["distance"]))
     assert same["best"]["falseMatchRate"] < 0.01
 
@@ -59,7 +59,7 @@ async def test_candidates_carry_their_false_match_rate(api, enrolled):
 async def test_max_false_match_rate_sets_the_threshold(api, enrolled):
     strict = (await api.ok(VERIFY, b=b64(ANGELINA[1]), f=0.0001))["verifyLinear"]
     loose = (await api.ok(VERIFY, b=b64(ANGELINA[1]), f=0.01))["verifyLinear"]
-    calibration = api.services.calibration
+    calibration = api.services.thresholds.calibration
     assert strict["threshold"] == calibration.threshold_for(0.0001) < loose["threshold"]
     assert calibration.false_match_rate(loose["threshold"]) <= 0.01
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ml.detection import Box, Detection
-from ml.errors import NoFace, TooManyFaces
+from ml.exceptions import NoFace, TooManyFaces
 from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, choose_face
 
 SHAPE = (400, 400, 3)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.gallery import Gallery, l2_distances, similarity
+from search.gallery import Gallery, l2_distances
+from search.ranking import similarity
 
 DIM = 16
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import devdata
-from ml.errors import ImageTooLarge
+from ml.exceptions import ImageTooLarge
 from ml.image import ImageLimits, decode_image, decode_photo
 from tests.helpers import ANGELINA
 

@@ -35,7 +35,11 @@ async def test_an_unmigrated_database_stops_start_up_with_a_clear_message(postgr
 def test_migrating_twice_is_harmless_and_makes_the_vector_column(postgres: LocalPostgres):
     url = migrated_database(postgres)
     again = subprocess.run(
-        [sys.executable, "-m", "models.migrate"], env={"DATABASE_URL": url}, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "cli.database", "migrate"],
+        env={"DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert again.stdout.strip() == "already up to date"
     database = url.rsplit("/", 1)[1]
@@ -83,8 +87,8 @@ async def test_pgvector_search_answers_as_the_memory_search_does(postgres: Local
 
 
 def copy_database(data_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
-    """`python -m models.copy` (make copy-db): the SQLite file of `data_dir` into `url`."""
-    command = [sys.executable, "-m", "models.copy", "--to", url]
+    """`python -m cli.database copy` (make copy-db): the SQLite file of `data_dir` into `url`."""
+    command = [sys.executable, "-m", "cli.database", "copy", "--to", url]
     return subprocess.run(command, env={"DATA_DIR": str(data_dir)}, capture_output=True, text=True)
 
 

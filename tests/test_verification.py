@@ -40,7 +40,7 @@ async def test_identifies_each_enrolled_person(api, celebrities):
         assert len(names) == len(set(names)) == 5
         distances = [c["distance"] for c in result["candidates"]]
         assert distances == sorted(distances)
-        assert result["threshold"] == api.services.default_threshold
+        assert result["threshold"] == api.services.thresholds.default
 
 
 async def test_unknown_person_does_not_match(api, celebrities):
@@ -74,7 +74,7 @@ async def test_verify_person_accepts_same_and_rejects_other(api, celebrities):
 
 async def test_explicit_threshold_decides_match(api, celebrities):
     photo = devdata.celebrity_photos("val")["jerry_seinfeld"][0]
-    loose = await verify_linear(api, photo, threshold=api.services.max_threshold)
+    loose = await verify_linear(api, photo, threshold=api.services.thresholds.maximum)
     strict = await verify_linear(api, photo, threshold=0.01)
     assert loose["match"] is True and strict["match"] is False
     assert loose["best"]["distance"] == pytest.approx(strict["best"]["distance"])
@@ -83,7 +83,7 @@ async def test_explicit_threshold_decides_match(api, celebrities):
 
 async def test_threshold_and_limit_are_checked(api, celebrities):
     photo = b64(ANGELINA[0])
-    beyond = api.services.max_threshold + 0.01  # looser than the server allows (MAX_THRESHOLD)
+    beyond = api.services.thresholds.maximum + 0.01  # looser than the server allows (MAX_THRESHOLD)
     for threshold, limit in ((0.0, 5), (2.5, 5), (beyond, 5), (-1.0, 5), (1.0, 0), (1.0, 101)):
         error = await api.error(
             "query($b: String!, $t: Float, $l: Int!) "
@@ -103,5 +103,5 @@ async def test_model_info(api):
         "dimension": 128,
         "inputSize": 160,
         "metric": spec.metric,
-        "defaultThreshold": api.services.default_threshold,
+        "defaultThreshold": api.services.thresholds.default,
     }

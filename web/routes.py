@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from auth import keys
 from auth.access import require
-from auth.scopes import ApiScope
+from auth.scopes import Scope
 from errors import ApiError, ErrorCode, error_headers
 from resolvers.faces import face_crop
 from web.answers import error_response
@@ -34,7 +34,7 @@ def starting() -> JSONResponse:
     return JSONResponse({"status": "starting"}, status_code=503, headers=error_headers(503))
 
 
-async def _refusal(request: Request, scope: ApiScope) -> JSONResponse | None:
+async def _refusal(request: Request, scope: Scope) -> JSONResponse | None:
     """None if the request's key holds `scope`; else the 401 or 403 to answer."""
     services = ready_services(request)
     assert services is not None
@@ -75,7 +75,7 @@ async def metrics(request: Request) -> JSONResponse:
     services = ready_services(request)
     if services is None:
         return starting()
-    if (refused := await _refusal(request, ApiScope.ADMIN)) is not None:
+    if (refused := await _refusal(request, Scope.ADMIN)) is not None:
         return refused
     stats = services.engine.stats
     if request.method == "DELETE":
@@ -96,7 +96,7 @@ async def crop(request: Request) -> Response:
     """GET /faces/{id}/crop.jpg: the face crop as a JPEG, with an ETag. Scope: BIOMETRICS (as cropJpegBase64)."""
     if ready_services(request) is None:
         return starting()
-    if (refused := await _refusal(request, ApiScope.BIOMETRICS)) is not None:
+    if (refused := await _refusal(request, Scope.BIOMETRICS)) is not None:
         return refused
     try:
         found = await face_crop(request.path_params["face_id"])

@@ -8,27 +8,16 @@ rebuilds it from the database at start-up.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Match:
-    face_id: str
-    person_id: str
-    distance: float
+from search.ranking import Match, best_per_person
 
 
 def l2_distances(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Euclidean distances between unit rows and a unit query, via one dot product."""
     distances: np.ndarray = np.sqrt(np.maximum(2.0 - 2.0 * (matrix @ query), 0.0))
     return distances
-
-
-def similarity(distance: float) -> float:
-    """(1 + cosine) / 2 = 1 - d^2 / 4 for unit vectors: monotone, 1 at d = 0, 0 at d = 2."""
-    return float(min(1.0, max(0.0, 1.0 - distance * distance / 4.0)))
 
 
 class Gallery:
@@ -159,13 +148,5 @@ class Gallery:
     def _best_per_person(self, distances: np.ndarray, take: int, limit: int) -> list[Match]:
         nearest = np.argpartition(distances, take - 1)[:take] if take < len(distances) else np.arange(len(distances))
         nearest = nearest[np.argsort(distances[nearest], kind="stable")]
-        matches: list[Match] = []
-        seen: set[str] = set()
-        for row in nearest:
-            person_id = self._person_ids[row]
-            if person_id not in seen:
-                seen.add(person_id)
-                matches.append(Match(self._face_ids[row], person_id, float(distances[row])))
-                if len(matches) == limit:
-                    break
-        return matches
+        rows = (Match(self._face_ids[row], self._person_ids[row], float(distances[row])) for row in nearest)
+        return best_per_person(rows, limit)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Annotated
 
 import strawberry
 
-from bounds import LIVE_STREAM_NAME_MAX
-from schema.types import Box, Candidate, ErrorCode
+from bounds import LIVE_FACES_MAX, LIVE_STREAM_NAME_MAX
+from errors import ApiError
+from resolvers.live import FrameAnswer, FrameReceipt, SeenFace
+from schema.contract import Cost, declared
+from schema.enums import ErrorCodeEnum
+from schema.types import Box, Candidate
 
 Stream = Annotated[
     str,
@@ -20,10 +26,14 @@ Stream = Annotated[
 
 @strawberry.type(description="Why a frame has no faces in its answer: the frame was bad or the server busy.")
 class LiveError:
-    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+    code: ErrorCodeEnum = strawberry.field(
         description="What went wrong, as `extensions.code` would say: BAD_IMAGE, BUSY, ..."
     )
     message: str = strawberry.field(description="What went wrong, for people.")
+
+    @classmethod
+    def of(cls, error: ApiError) -> LiveError:
+        return cls(code=error.code, message=error.message)
 
 
 @strawberry.type(description="A face in a live frame, and who it is.")
@@ -45,11 +55,27 @@ class LiveFace:
     )
     identified_ms_ago: float = strawberry.field(description="Milliseconds since this track was last identified.")
 
+    @classmethod
+    def of(cls, seen: SeenFace) -> LiveFace:
+        best = seen.verdict.best
+        return cls(
+            track=seen.track,
+            box=Box.of(seen.box),
+            score=seen.score,
+            match=seen.verdict.match,
+            best=None if best is None else Candidate.of(best),
+            identified_now=seen.identified_now,
+            identified_ms_ago=seen.identified_ms_ago,
+        )
+
 
 @strawberry.type(description="The answer to one frame of a live stream.")
 class LiveFrame:
     frame: int = strawberry.field(description="The frame's number, as sendLiveFrame gave it.")
-    faces: list[LiveFace] = strawberry.field(description="Every face found (the largest few), left to right.")
+    faces: list[LiveFace] = strawberry.field(
+        description="Every face found (the largest few), left to right.",
+        metadata=declared(Cost(length=LIVE_FACES_MAX)),
+    )
     error: LiveError | None = strawberry.field(
         description="Set when the frame could not be looked at; the stream goes on."
     )
@@ -57,6 +83,23 @@ class LiveFrame:
         description="Frames of this stream replaced by a newer one before the server got to them, so far."
     )
     server_ms: float = strawberry.field(description="Milliseconds from the frame's arrival to this answer.")
+
+    @classmethod
+    def of(cls, answer: FrameAnswer) -> LiveFrame:
+        return cls(
+            frame=answer.frame,
+            faces=[LiveFace.of(face) for face in answer.faces],
+            error=None if answer.error is None else LiveError.of(answer.error),
+            dropped_frames=answer.dropped_frames,
+            server_ms=answer.server_ms,
+        )
+
+    @classmethod
+    async def each(cls, answers: AsyncGenerator[FrameAnswer, None]) -> AsyncGenerator[LiveFrame, None]:
+        """The stream's answers as LiveFrames; closing this closes the stream at once (its slot goes back)."""
+        async with aclosing(answers):
+            async for answer in answers:
+                yield cls.of(answer)
 
 
 @strawberry.type(description="A frame taken into a live stream's one-frame mailbox, or turned away.")
@@ -71,3 +114,7 @@ class LiveFrameReceipt:
         description="The number of the older frame this one replaced before it was looked at (dropped, never "
         "answered), if any."
     )
+
+    @classmethod
+    def of(cls, receipt: FrameReceipt) -> LiveFrameReceipt:
+        return cls(frame=receipt.frame, accepted=receipt.accepted, replaced_frame=receipt.replaced_frame)

@@ -1,4 +1,7 @@
-"""Records every write and every verification in the audit log (auth.audit), with how it ended."""
+"""Records every write and every verification in the audit log (auth.audit), with how it ended.
+
+Which fields are audited is each field's own declaration (schema/contract.py, `audited=`).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,9 @@ from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
 from auth import audit
 from errors import ErrorCode
 from resolvers.failures import as_api_error
+from schema.contract import audit_of
 from schema.types import NewApiKey, Verification
 
-# Subscriptions (liveRecognition) are recorded once, when they open (AuditedOpen); sendLiveFrame (a frame)
-# never, as it writes nothing.
-AUDITED_QUERIES = {"verifyLinear", "verifyPerson", "recognizeFaces", "searchByEmbedding"}
-NOT_AUDITED_MUTATIONS = {"sendLiveFrame"}
 ID_ARGUMENTS = ("id", "person_id", "personId")
 
 
@@ -27,9 +27,8 @@ def _audited(info: Any) -> bool:
         return False
     if info.operation.operation == OperationType.SUBSCRIPTION:
         return False  # each event of a stream resolves the root field again: AuditedOpen records the open
-    if info.parent_type.name == "Mutation":
-        return info.field_name not in NOT_AUDITED_MUTATIONS
-    return info.field_name in AUDITED_QUERIES
+    field = info.parent_type.fields.get(info.field_name)  # None for __schema, __type and __typename
+    return field is not None and audit_of(field) is True
 
 
 def _targets(kwargs: dict[str, Any], result: object) -> list[str]:

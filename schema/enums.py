@@ -1,0 +1,46 @@
+"""The GraphQL enums, built from the domain's own (auth.scopes.Scope, errors.ErrorCode, enrolment's warnings).
+
+Each keeps its GraphQL name (`ApiScope`, `ErrorCode`, `EnrolmentWarningCode`) and gets a Python name
+of its own, so that the domain enum and its GraphQL form are never confused in an import.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from auth.scopes import SCOPE_DESCRIPTIONS, Scope
+from errors import ERROR_DESCRIPTIONS, ErrorCode
+from resolvers.enrolment import WarningKind
+
+ApiScopeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's Scope
+    Enum(
+        "ApiScope",
+        {scope.name: strawberry.enum_value(scope.value, description=SCOPE_DESCRIPTIONS[scope]) for scope in Scope},
+    ),
+    description="What an API key may do. Each field's description names the scope it needs.",
+)
+
+# Documents every error code a client can meet, in the schema itself.
+ErrorCodeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from errors.ErrorCode
+    Enum(
+        "ErrorCode",
+        {code.name: strawberry.enum_value(code.value, description=ERROR_DESCRIPTIONS[code]) for code in ErrorCode},
+    ),
+    description="The values of `extensions.code` on errors.",
+)
+
+_WARNING_DESCRIPTIONS = {
+    WarningKind.SAME_IMAGE_ENROLLED: "The same image bytes are already a face (`faceId`, `personId`).",
+    WarningKind.MATCHES_OTHER_PERSON: "The face matches another person at the shipped threshold (`personId`, "
+    "`faceId`, `distance`): perhaps the wrong person, or the same person twice. `rejectIfMatchesOther: true` "
+    "makes it an error.",
+}
+EnrolmentWarningCodeEnum = strawberry.enum(  # type: ignore[call-overload]  # built from resolvers' WarningKind
+    Enum(
+        "EnrolmentWarningCode",
+        {kind.name: strawberry.enum_value(kind.value, description=_WARNING_DESCRIPTIONS[kind]) for kind in WarningKind},
+    ),
+    description="What may be wrong with a face just enrolled.",
+)

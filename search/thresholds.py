@@ -1,0 +1,34 @@
+"""Where a search's `match` is cut off, for one model: the one place that owns the threshold policy.
+
+The default threshold is the model's own (chosen on LFW's 6,000 pairs, weights/manifest.py);
+the loosest a caller may ask for is MAX_THRESHOLD, by default the model's threshold at a
+false match rate of 1 % on LFW, so that a caller cannot match strangers by asking loosely;
+the calibration (weights/calibration.json) turns a false match rate into a threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weights.calibration import Calibration, calibration_of
+
+MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOLD's default
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    default: float  # used when a request gives none
+    maximum: float  # the loosest accepted; farther candidates are shown only with BIOMETRICS
+    calibration: Calibration | None  # the model's false match rates on LFW, if measured
+
+    @classmethod
+    def of(cls, model_id: str, default: float, configured_maximum: float | None) -> Thresholds:
+        """The model's thresholds; `configured_maximum` is MAX_THRESHOLD when set."""
+        calibration = calibration_of(model_id)
+        if configured_maximum is not None:
+            maximum = configured_maximum
+        elif calibration is None:
+            maximum = default
+        else:
+            maximum = max(default, calibration.threshold_for(MAX_THRESHOLD_FMR))
+        return cls(default, maximum, calibration)
