@@ -21,8 +21,8 @@ CONSOLE := console/node_modules/.package-lock.json
 # Reinstall only when pyproject.toml (or GraphiQL's or the console's lock file) changes.
 $(STAMP): pyproject.toml $(GRAPHIQL) $(CONSOLE) | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m weights.fetch --quiet
-	$(PY) -m ml.litert --quiet
+	$(PY) -m weights.fetch --quiet $(if $(WEIGHTS_DIR),--dir "$(WEIGHTS_DIR)")
+	$(PY) -m ml.litert --quiet $(if $(WEIGHTS_DIR),--dir "$(WEIGHTS_DIR)")
 	touch $@
 
 # GraphiQL's browser files, served by the app itself (no CDN): npm, with Node.js 18 or newer.

@@ -69,7 +69,7 @@ def build_pipeline(settings: Settings) -> FacePipeline:
     with native_logs_filtered():
         return FacePipeline(
             make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
-            load_embedder(EMBEDDERS[settings.embedder], Runtime(settings.embedder_runtime)),
+            load_embedder(EMBEDDERS[settings.embedder], Runtime(settings.embedder_runtime), settings.weights_dir),
             ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
         )
 

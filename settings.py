@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from search.registry import DEFAULT_SEARCH_BACKEND, SEARCH_BACKENDS
 from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
+from weights.store import DEFAULT_DIR as DEFAULT_WEIGHTS_DIR
 
 MB = 1024 * 1024
 
@@ -62,6 +63,9 @@ class Settings(BaseModel):
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
     detector: Annotated[Literal["mtcnn", "haar"], BeforeValidator(_lower)] = Field("mtcnn", alias="FACE_DETECTOR")
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
+    # Where `make install` put the weights it fetched and converted (weights/store.py); give the
+    # install commands the same folder (`make install WEIGHTS_DIR=...` passes it as --dir).
+    weights_dir: Path = Field(DEFAULT_WEIGHTS_DIR, alias="WEIGHTS_DIR")
     # ml.embedder.Runtime has the same names; auto: TensorFlow when it sees a GPU, LiteRT (XNNPACK) otherwise.
     embedder_runtime: Annotated[Literal["auto", "litert", "tensorflow"], BeforeValidator(_lower)] = Field(
         "auto", alias="EMBEDDER_RUNTIME"

@@ -73,7 +73,7 @@ class Faces:
 
     def embedder(self, name: str) -> Embedder:
         if name not in self._embedders:
-            self._embedders[name] = load_embedder(EMBEDDERS[name])
+            self._embedders[name] = load_embedder(EMBEDDERS[name], weights_dir=self.settings.weights_dir)
         return self._embedders[name]
 
     def pipeline(self, config: Config) -> FacePipeline:

