@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import limits
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from search.registry import DEFAULT_SEARCH_BACKEND, SEARCH_BACKENDS
 from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
@@ -77,7 +86,7 @@ class Settings(BaseModel):
     detect_max_side: int = Field(640, alias="DETECT_MAX_SIDE", ge=64)
     min_face_size: int = Field(20, alias="MIN_FACE_SIZE", ge=12)  # MTCNN's P-Net sees 12 px at the least
     # Micro-batching of the embedder: concurrent requests share one model call. A face
-    # waits for company only while other photos are still in detection (bench/perf.py).
+    # waits for company only while other photos are still in detection (bench/perf).
     max_batch: int = Field(32, alias="EMBED_MAX_BATCH", ge=1, le=1024)
     batch_wait_ms: float = Field(100.0, alias="EMBED_BATCH_WAIT_MS", ge=0, le=10_000)
     # Back-pressure: photos waiting for the models beyond this fail at once with BUSY.
@@ -127,18 +136,13 @@ class Settings(BaseModel):
     body_timeout_s: float = Field(30.0, alias="BODY_TIMEOUT_S", gt=0)  # to receive the whole body
     request_timeout_s: float = Field(120.0, alias="REQUEST_TIMEOUT_S", gt=0)  # to answer, body included
 
-    @field_validator("embedder")
+    @field_validator("embedder", "search_backend")
     @classmethod
-    def _known_embedder(cls, value: str) -> str:
-        if value not in EMBEDDERS:
-            raise ValueError(f"unknown embedder {value!r}; choose one of {', '.join(sorted(EMBEDDERS))}")
-        return value
-
-    @field_validator("search_backend")
-    @classmethod
-    def _known_search_backend(cls, value: str) -> str:
-        if value not in SEARCH_BACKENDS:
-            raise ValueError(f"no such search backend; choose {' or '.join(map(repr, sorted(SEARCH_BACKENDS)))}")
+    def _registered(cls, value: str, info: ValidationInfo) -> str:
+        """A name of its registry: the embedders of weights/manifest.py, the backends of search/registry.py."""
+        known = EMBEDDERS if info.field_name == "embedder" else SEARCH_BACKENDS
+        if value not in known:
+            raise ValueError(f"no such {str(info.field_name).replace('_', ' ')}; choose {', '.join(sorted(known))}")
         return value
 
     @field_validator("admin_api_key")

@@ -8,7 +8,7 @@ are rebuilt as `ScaleSum` layers and the bytecode is never executed.
 
 For inference, each batch normalisation that directly follows a convolution or
 dense layer (and is its only reader) is folded into that layer's kernel and bias:
-the same function with about 110 fewer operations per face (bench/perf.py).
+the same function with about 110 fewer operations per face (bench/perf).
 """
 
 from __future__ import annotations

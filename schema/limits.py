@@ -148,7 +148,7 @@ def without_suggestions(error: GraphQLError) -> GraphQLError:
 
 # GraphQL's standard rules depend on the document alone: their verdict is kept per document
 # (as Strawberry's ValidationCache does), bounded so that unique query texts only churn it.
-# They took half the event loop's time per request (bench/perf.py's enrolment, profiled).
+# They took half the event loop's time per request (bench/perf's enrolment, profiled).
 _standard_verdict = lru_cache(maxsize=256)(validate_document)
 
 

@@ -1,4 +1,8 @@
-"""Output types. Their descriptions are the API's documentation (GraphiQL's docs pane)."""
+"""Output types. Their descriptions are the API's documentation (GraphiQL's docs pane).
+
+Each type builds itself from what the resolvers return: `from_row` from a database row,
+`of` from a domain value (a verdict, a detection, a deletion).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from strawberry.scalars import JSON
 from auth.permissions import needs
 from auth.scopes import Scope
 from bounds import FACES_PER_PERSON_MAX, NAME_MAX
+from errors import not_found
 from ml import detection, quality
 from ml.pipeline import LocatedFace
 from models import ApiKey as ApiKeyRow
@@ -23,7 +28,7 @@ from models import Person as PersonRow
 from resolvers.admin import IssuedKey
 from resolvers.context import Info
 from resolvers.enrolment import FaceWarning, WarningKind
-from resolvers.pagination import PageOf
+from resolvers.pagination import PageOf, Row
 from resolvers.verification import ModelDescription, ShownCandidate, Verdict
 from resolvers.writes import Deletion
 from schema.contract import CROP_COST, Cost, declared
@@ -32,7 +37,6 @@ from weights.calibration import OPERATING_FMRS
 
 LANDMARKS = 5  # eyes, nose, mouth corners
 Item = TypeVar("Item")
-Row = TypeVar("Row", PersonRow, FaceRow, AuditRow)
 
 
 @strawberry.type(description="A face's bounding box in the uploaded photo, in pixels, after EXIF rotation.")
@@ -220,7 +224,8 @@ class Face(Node):
     @strawberry.field(description="The person this face belongs to.")
     async def person(self, info: Info) -> Person:
         row = await info.context.loaders.person.load(self.person_id)
-        assert row is not None, "a face's person is deleted with it"
+        if row is None:  # deleted since the face was read (its faces went with it)
+            raise not_found("person", self.person_id)
         return Person.from_row(row)
 
 

@@ -34,7 +34,7 @@ def test_defaults_and_environment():
         ({"FACE_DETECTOR": "foo"}, r"FACE_DETECTOR='foo': .*'mtcnn' or 'haar'"),
         ({"EMBEDDER": "arcface"}, r"EMBEDDER='arcface': .*facenet128, facenet512"),
         ({"MIN_DETECTION_SCORE": "2"}, r"MIN_DETECTION_SCORE='2'"),
-        ({"SEARCH_BACKEND": "faiss"}, r"SEARCH_BACKEND='faiss': .*'memory' or 'pgvector'"),
+        ({"SEARCH_BACKEND": "faiss"}, r"SEARCH_BACKEND='faiss': .*no such search backend; choose memory, pgvector"),
         ({"SEARCH_BACKEND": "pgvector"}, r"SEARCH_BACKEND=pgvector needs a PostgreSQL DATABASE_URL"),
     ],
 )
