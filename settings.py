@@ -75,8 +75,9 @@ class Settings(BaseModel):
     # Where `make install` put the weights it fetched and converted (weights/store.py); give the
     # install commands the same folder (`make install WEIGHTS_DIR=...` passes it as --dir).
     weights_dir: Path = Field(DEFAULT_WEIGHTS_DIR, alias="WEIGHTS_DIR")
-    # ml.embedder.Runtime has the same names; auto: TensorFlow when it sees a GPU, LiteRT (XNNPACK) otherwise.
-    embedder_runtime: Annotated[Literal["auto", "litert", "tensorflow"], BeforeValidator(_lower)] = Field(
+    # ml.embedder.Runtime has the same names; auto: for the FaceNets TensorFlow when it sees a GPU, LiteRT
+    # (XNNPACK) otherwise; OpenCV for the ONNX model (sface), which runs on nothing else.
+    embedder_runtime: Annotated[Literal["auto", "litert", "tensorflow", "opencv"], BeforeValidator(_lower)] = Field(
         "auto", alias="EMBEDDER_RUNTIME"
     )
     max_image_bytes: int = Field(10 * MB, alias="MAX_IMAGE_BYTES", ge=1024)

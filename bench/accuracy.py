@@ -43,6 +43,8 @@ SYSTEMS = [
     Config("facenet512 + MTCNN (EMBEDDER=facenet512)", embedder="facenet512"),
     Config("facenet128 + Haar (FACE_DETECTOR=haar)", detector="haar"),
     Config("facenet512 + Haar", embedder="facenet512", detector="haar"),
+    Config("sface + MTCNN (EMBEDDER=sface)", embedder="sface"),
+    Config("sface + Haar", embedder="sface", detector="haar"),
 ]
 DEFAULT = SYSTEMS[0]
 _BOX = DEFAULT.crop_recipe()

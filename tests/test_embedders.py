@@ -1,4 +1,4 @@
-"""EMBEDDER=facenet512 keeps the earlier model selectable; model ids never meet."""
+"""EMBEDDER=facenet512 keeps the earlier model selectable, EMBEDDER=sface adds an ArcFace-style one; ids never meet."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+import devdata
 from services import build_pipeline
 from tests.helpers import ANGELINA, b64, server_settings, start_api
 
@@ -39,3 +40,17 @@ async def test_each_embedder_searches_only_its_own_faces(pipeline, data_dir, cap
             result = (await api.ok(VERIFY, b=b64(ANGELINA[1])))["verifyLinear"]
             assert result["match"] and result["searched"] == 1
     assert "1 stored faces belong to other models" in caplog.text
+
+
+async def test_sface_verifies_through_the_api(data_dir):
+    """SFace end to end: aligned to the ArcFace template, run on OpenCV; the same person matches, another does not."""
+    settings = server_settings(data_dir / "sface", embedder="sface")
+    async with start_api(settings, build_pipeline(settings)) as api:
+        model = (await api.ok("{ model { name embedder dimension inputSize } }"))["model"]
+        assert model == {"name": "sface-2021dec-arcface112", "embedder": "sface", "dimension": 128, "inputSize": 112}
+        person = await api.create_person("Angelina")
+        await api.enrol(person, ANGELINA[0])
+        same = (await api.ok(VERIFY, b=b64(ANGELINA[1])))["verifyLinear"]
+        assert same["match"] and same["model"] == "sface-2021dec-arcface112"
+        other = (await api.ok(VERIFY, b=b64(devdata.DEEPFACE / "img20.jpg")))["verifyLinear"]  # pairs-master: not her
+        assert not other["match"] and other["best"]["distance"] > same["best"]["distance"]

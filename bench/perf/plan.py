@@ -6,7 +6,7 @@ from weights import DEFAULT_EMBEDDER, EMBEDDERS
 
 EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default settings
 MODEL_ID = EMBEDDER.model_id("mtcnn")
-RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow"}
+RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "opencv": "OpenCV DNN"}
 CEILING_BATCHES = (1, 8, 32)
 # The served model on both runtimes, and the other model on the CPU's.
 CEILING_RUNS = [(EMBEDDER, "litert"), (EMBEDDER, "tensorflow")] + [
