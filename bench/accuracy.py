@@ -30,12 +30,17 @@ from devdata.crops import TIGHT_CROPS
 from ml.exceptions import NoFace
 from ml.pipeline import FaceChoice, encode_jpeg
 from ml.quality import QualityIssue, issues
+from search.thresholds import false_positive_identification_rate
 from services import quality_minimums
 from settings import Settings
 from weights import CropRecipe
 from weights.calibration import OPERATING_FMRS, Calibration, write_calibrations
 
 Vectors = dict[Path, np.ndarray | None]
+
+OPEN_SET_GALLERIES = (10, 100, 1_000, 3_000)  # persons enrolled in the open-set simulation
+OPEN_SET_PROBES = 2_000  # strangers searched against each gallery
+OPEN_SET_FMRS = (1e-3, 1e-4)  # operating points it is checked at, beside the shipped threshold
 
 # The configurations the server can run (EMBEDDER x FACE_DETECTOR), default first.
 SYSTEMS = [
@@ -292,7 +297,8 @@ class Benchmark:
         self.speed(peer is not None)
         self.tight_crops(results[DEFAULT])
         if not self.quick:
-            self.calibrate_fmr(results)
+            calibrations = self.calibrate_fmr(results)
+            self.open_set({c: r for c, r in results.items() if c.detector == "mtcnn"}, calibrations)
         return "\n".join(self.lines)
 
     def summary(self, systems: list[tuple[str, Vectors, float]]) -> None:
@@ -555,7 +561,7 @@ class Benchmark:
         ]
         self.lines += table(["crop", "no face found", "pivot accuracy at the shipped threshold"], rows)
 
-    def calibrate_fmr(self, results: dict[Config, Embedded]) -> None:
+    def calibrate_fmr(self, results: dict[Config, Embedded]) -> dict[str, Calibration]:
         calibrations = [calibration_from_lfw(c.model_id, self.all_lfw_photos, r.vectors) for c, r in results.items()]
         write_calibrations(calibrations)
         rows = []
@@ -574,6 +580,44 @@ class Benchmark:
             "",
         ]
         self.lines += table(["model id", "false match rate", "threshold", "true match rate"], rows)
+        return {c.model_id: c for c in calibrations}
+
+    def open_set(self, results: dict[Config, Embedded], calibrations: dict[str, Calibration]) -> None:
+        """Strangers searched in LFW galleries of N persons: how often one is matched, against 1 - (1 - FMR)^N."""
+        rows = []
+        for config, result in results.items():
+            calibration = calibrations[config.model_id]
+            persons: dict[str, list[np.ndarray]] = {}
+            for path in self.all_lfw_photos:
+                if (vector := result.vectors.get(path)) is not None:
+                    persons.setdefault(devdata.lfw_person(path), []).append(vector)
+            names = sorted(persons)
+            for size in OPEN_SET_GALLERIES:
+                order = np.random.default_rng(size).permutation(len(names))
+                enrolled = np.stack([persons[names[i]][0] for i in order[:size]])  # one photo a person
+                strangers = np.stack([persons[names[i]][0] for i in order[size : size + OPEN_SET_PROBES]])
+                nearest = np.sqrt(np.maximum(2.0 - 2.0 * (strangers @ enrolled.T).max(axis=1), 0.0))
+                for label, fmr in (("shipped", None), *((f"FMR {100 * f:g} %", f) for f in OPEN_SET_FMRS)):
+                    t = config.shipped_recipe().threshold if fmr is None else calibration.threshold_for(fmr)
+                    predicted = false_positive_identification_rate(calibration.false_match_rate(t), size)
+                    observed = float(np.mean(nearest <= t))
+                    ratio = "n/a" if observed == 0 else f"{predicted / observed:.2f}"
+                    rows.append(
+                        [config.label, f"{size:,}", f"{label}: {t:.3f}", pct(predicted, 2), pct(observed, 2), ratio]
+                    )
+        self.lines += [
+            "## Open-set identification: strangers searched in LFW galleries",
+            "",
+            f"A gallery of N LFW persons (one photo each, drawn with a fixed seed) and up to {OPEN_SET_PROBES:,} "
+            "strangers (one photo each of persons not in it): the share of strangers whose nearest enrolled face is "
+            "within the threshold (observed FPIR), against what the API reports as `falsePositiveIdentificationRate`, "
+            "1 - (1 - FMR)^N from the calibration above (predicted). LFW has 5,749 persons, so galleries stop at "
+            f"{OPEN_SET_GALLERIES[-1]:,}; beyond that the API extrapolates with the same formula.",
+            "",
+        ]
+        self.lines += table(
+            ["system", "persons N", "threshold", "predicted FPIR", "observed FPIR", "predicted / observed"], rows
+        )
 
 
 def main() -> None:

@@ -17,8 +17,17 @@ from resolvers.faces import embed_image
 from resolvers.images import Photo
 from resolvers.persons import get_person_row
 from search.ranking import Match, similarity
-from search.thresholds import Thresholds
+from search.thresholds import Thresholds, false_match_rate_for, false_positive_identification_rate
 from weights import EmbedderSpec
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """How the caller asked for `match` to be cut off: at most one of the three, else the model's default."""
+
+    threshold: float | None = None
+    max_false_match_rate: float | None = None
+    max_false_positive_identification_rate: float | None = None  # 1:K only: over the persons searched
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class Verdict:
     probe: LocatedFace | None  # the probe photo's face used; None for a search by embedding
     model: str
     searched: int  # stored faces compared
+    # 1:K only, with a calibration: how often a stranger would be matched to one of the persons searched.
+    false_positive_identification_rate: float | None = None
 
     @property
     def best(self) -> ShownCandidate | None:
@@ -69,35 +80,45 @@ class ModelDescription:
     thresholds: Thresholds
 
 
-def threshold_of(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
-    """The cut-off for `match`: given, translated from a false match rate, or the model's default.
+async def threshold_of(ctx: Context, asked: Cutoff) -> float:
+    """The cut-off for `match`: given, translated from a false match rate (or an FPIR over the persons
+    searched), or the model's default.
 
     Never beyond the server's maximum: a looser match would name strangers. A cut-off
     the caller chose comes on the grid its distances are shown on (auth.access): a
     sweep of thresholds would otherwise measure a distance exactly, one bit at a time.
     """
-    cutoff = _cutoff(ctx, threshold, max_false_match_rate)
-    if threshold is None and max_false_match_rate is None:
-        return cutoff
+    given = [
+        value
+        for value in (asked.threshold, asked.max_false_match_rate, asked.max_false_positive_identification_rate)
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise invalid("give at most one of `threshold`, `maxFalseMatchRate` and `maxFalsePositiveIdentificationRate`")
+    if not given:
+        return ctx.services.thresholds.default
+    cutoff = await _cutoff(ctx, asked)
     return min(shown_distance(ctx.principal, cutoff), ctx.services.thresholds.maximum)
 
 
-def _cutoff(ctx: Context, threshold: float | None, max_false_match_rate: float | None) -> float:
-    if threshold is not None and max_false_match_rate is not None:
-        raise invalid("give `threshold` or `maxFalseMatchRate`, not both")
+async def _cutoff(ctx: Context, asked: Cutoff) -> float:
     ceiling = ctx.services.thresholds.maximum
-    if max_false_match_rate is not None:
-        if not 0.0 < max_false_match_rate < 1.0:
-            raise invalid("`maxFalseMatchRate` must be in (0, 1)")
+    rate, name = asked.max_false_match_rate, "maxFalseMatchRate"
+    if asked.max_false_positive_identification_rate is not None:
+        rate, name = asked.max_false_positive_identification_rate, "maxFalsePositiveIdentificationRate"
+    if rate is not None:
+        if not 0.0 < rate < 1.0:
+            raise invalid(f"`{name}` must be in (0, 1)")
         calibration = ctx.services.thresholds.calibration
         if calibration is None:
             raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
-        return min(calibration.threshold_for(max_false_match_rate), ceiling)
-    if threshold is None:
-        return ctx.services.thresholds.default
-    if not 0.0 < threshold <= ceiling:
+        if asked.max_false_positive_identification_rate is not None:
+            rate = false_match_rate_for(rate, await ctx.services.search.persons())
+        return min(calibration.threshold_for(rate), ceiling)
+    assert asked.threshold is not None
+    if not 0.0 < asked.threshold <= ceiling:
         raise invalid(f"`threshold` must be in (0, {ceiling:.4g}] (the server's MAX_THRESHOLD)")
-    return threshold
+    return asked.threshold
 
 
 async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, ShownCandidate]]:
@@ -115,12 +136,10 @@ async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, S
     ]
 
 
-def search_options(
-    ctx: Context, threshold: float | None, max_false_match_rate: float | None, limit: int | None, exact: bool
-) -> SearchOptions:
+async def search_options(ctx: Context, cutoff: Cutoff, limit: int | None, exact: bool) -> SearchOptions:
     """The arguments a 1:K field shares, checked (INVALID_INPUT) before any model runs."""
     limit = check_limit(limit)
-    return SearchOptions(threshold_of(ctx, threshold, max_false_match_rate), limit, exact)
+    return SearchOptions(await threshold_of(ctx, cutoff), limit, exact)
 
 
 async def verify_embedding(
@@ -135,6 +154,9 @@ async def verify_embedding(
         matches = [m for m in matches if m.distance <= ceiling]
     searched = await (search.size() if person_id is None else search.count_of(person_id))
     found = await _candidates(ctx, matches)
+    calibration, fpir = ctx.services.thresholds.calibration, None
+    if person_id is None and calibration is not None:
+        fpir = false_positive_identification_rate(calibration.false_match_rate(cutoff), await search.persons())
     return Verdict(
         # Decided on the exact distance; the candidate's may be shown rounded.
         match=bool(found) and found[0][0].distance <= cutoff,
@@ -143,6 +165,7 @@ async def verify_embedding(
         probe=probe,
         model=ctx.services.model_id,
         searched=searched,
+        false_positive_identification_rate=fpir,
     )
 
 
@@ -163,11 +186,9 @@ async def verify_linear(ctx: Context, image: Photo, options: SearchOptions) -> V
     return await _verify(ctx, image, options, None)
 
 
-async def verify_person(
-    ctx: Context, person_id: str, image: Photo, threshold: float | None, max_false_match_rate: float | None
-) -> Verdict:
+async def verify_person(ctx: Context, person_id: str, image: Photo, asked: Cutoff) -> Verdict:
     person = await get_person_row(person_id)
-    cutoff = threshold_of(ctx, threshold, max_false_match_rate)  # a bad one fails before the models run
+    cutoff = await threshold_of(ctx, asked)  # a bad one fails before the models run
     return await _verify(ctx, image, SearchOptions(cutoff, SEARCH_LIMIT_MAX), str(person.id))
 
 

@@ -21,6 +21,7 @@ from models import Person as PersonRow
 from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
 from resolvers.pagination import Page
+from resolvers.verification import Cutoff
 from schema.contract import Cost
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
@@ -77,7 +78,7 @@ Threshold = Annotated[
     float | None,
     strawberry.argument(
         description="Distance threshold for `match`, in (0, model.maxThreshold]; defaults to the model's, chosen "
-        "on LFW. Not with maxFalseMatchRate."
+        "on LFW. Not with maxFalseMatchRate or maxFalsePositiveIdentificationRate."
     ),
 ]
 MaxFalseMatchRate = Annotated[
@@ -86,6 +87,15 @@ MaxFalseMatchRate = Annotated[
         description="Instead of `threshold`: the highest acceptable false match rate in (0, 1), e.g. 0.001; "
         "the threshold applied is the largest whose rate on LFW is at most this (see `model.operatingPoints`). "
         "Both given: INVALID_INPUT."
+    ),
+]
+MaxFalsePositiveIdentificationRate = Annotated[
+    float | None,
+    strawberry.argument(
+        description="Instead of `threshold`: the highest acceptable false positive identification rate in (0, 1), "
+        "e.g. 0.01: how often a stranger may be matched to one of the persons searched. The threshold applied is "
+        "the one whose LFW false match rate gives this rate over this gallery's persons (1 - (1 - FMR)^N), so it "
+        "tightens as the gallery grows. Not with `threshold` or `maxFalseMatchRate`."
     ),
 ]
 Limit = Annotated[
@@ -165,8 +175,10 @@ class Query:
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
+        max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
     ) -> Verification:
-        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
+        options = await verification.search_options(info.context, cutoff, limit, exact)
         return Verification.of(await verification.verify_linear(info.context, image.to_photo(), options))
 
     @scoped_field(
@@ -184,10 +196,8 @@ class Query:
         threshold: Threshold = None,
         max_false_match_rate: MaxFalseMatchRate = None,
     ) -> Verification:
-        verdict = await verification.verify_person(
-            info.context, person_id, image.to_photo(), threshold, max_false_match_rate
-        )
-        return Verification.of(verdict)
+        cutoff = Cutoff(threshold, max_false_match_rate)
+        return Verification.of(await verification.verify_person(info.context, person_id, image.to_photo(), cutoff))
 
     @scoped_field(
         Scope.VERIFY,
@@ -235,8 +245,10 @@ class Query:
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
+        max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
     ) -> list[Verification]:
-        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
+        options = await verification.search_options(info.context, cutoff, limit, exact)
         verdicts = await recognition.recognize_faces(info.context, image.to_photo(), options)
         return [Verification.of(verdict) for verdict in verdicts]
 
@@ -258,8 +270,10 @@ class Query:
         limit: Limit = SEARCH_LIMIT_DEFAULT,
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
+        max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
     ) -> Verification:
-        options = verification.search_options(info.context, threshold, max_false_match_rate, limit, exact)
+        cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
+        options = await verification.search_options(info.context, cutoff, limit, exact)
         return Verification.of(await recognition.search_by_embedding(info.context, vector, model, options))
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")

@@ -12,6 +12,7 @@ from auth.scopes import Scope
 from bounds import LIVE_FACES_MAX
 from resolvers import live, verification
 from resolvers.context import Info
+from resolvers.verification import Cutoff
 from schema.live_types import LiveFrame, Stream
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
@@ -48,5 +49,5 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[LiveFrame, None]:
         # Only the best candidate is shown per face: a limit of 1 person.
-        options = verification.search_options(info.context, threshold, max_false_match_rate, 1, True)
+        options = await verification.search_options(info.context, Cutoff(threshold, max_false_match_rate), 1, True)
         return LiveFrame.each(await live.open_stream(info.context, stream, options, min_face_size))

@@ -325,6 +325,13 @@ class Verification:
     )
     model: str = strawberry.field(description="Id of the embedding model used; only its faces are compared.")
     searched: int = strawberry.field(description="How many stored faces were compared with the probe.")
+    false_positive_identification_rate: float | None = strawberry.field(
+        description="For a 1:K answer: how often a stranger searched against this gallery's persons would be "
+        "matched to one of them at `threshold` (open-set FPIR, 1 - (1 - FMR)^N from the model's LFW false match "
+        "rate and the N persons searched; bench/results/accuracy.md checks it against strangers searched in LFW "
+        "galleries). It grows with the gallery: ask with maxFalsePositiveIdentificationRate to keep it bounded. "
+        "Null for verifyPerson (1:1) and without a calibration."
+    )
 
     @classmethod
     def of(cls, verdict: Verdict) -> Verification:
@@ -337,6 +344,7 @@ class Verification:
             probe=None if verdict.probe is None else DetectedFace.of(verdict.probe),
             model=verdict.model,
             searched=verdict.searched,
+            false_positive_identification_rate=verdict.false_positive_identification_rate,
         )
 
 

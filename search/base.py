@@ -30,6 +30,10 @@ class FaceSearch(Protocol):
         """Faces of this model that a 1:K search compares."""
         ...
 
+    async def persons(self) -> int:
+        """Persons with a face of this model: how many a 1:K search compares the probe with."""
+        ...
+
     async def count_of(self, person_id: str) -> int:
         """The person's faces of this model."""
         ...

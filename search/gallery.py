@@ -49,6 +49,11 @@ class Gallery:
         with self._lock:
             return list(self._faces_of.get(person_id, ()))
 
+    @property
+    def persons(self) -> int:
+        """Persons with at least one face here."""
+        return len(self._faces_of)
+
     def count_of(self, person_id: str) -> int:
         return len(self._faces_of.get(person_id, ()))
 

@@ -52,6 +52,9 @@ class MemorySearch:
     async def size(self) -> int:
         return len(self.gallery)
 
+    async def persons(self) -> int:
+        return self.gallery.persons
+
     async def count_of(self, person_id: str) -> int:
         return self.gallery.count_of(person_id)
 

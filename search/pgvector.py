@@ -57,6 +57,7 @@ class PgvectorSearch:
         self.ef_search = ef_search
         self._pool: asyncpg.Pool | None = None
         self._count = 0
+        self._persons = 0
         self._counter: asyncio.Task[None] | None = None
         # The model is part of the SQL text, not a parameter: only then can the planner
         # prove that a query's rows lie inside the index's partial `WHERE model = ...`.
@@ -112,7 +113,8 @@ class PgvectorSearch:
         return self._pool
 
     async def _refresh_count(self) -> None:
-        self._count = await self.pool.fetchval(f"SELECT count(*) FROM face WHERE {self._where}")
+        row = await self.pool.fetchrow(f"SELECT count(*), count(DISTINCT person_id) FROM face WHERE {self._where}")
+        self._count, self._persons = int(row[0]), int(row[1])
 
     async def _keep_counting(self) -> None:
         while True:
@@ -124,6 +126,9 @@ class PgvectorSearch:
 
     async def size(self) -> int:
         return self._count
+
+    async def persons(self) -> int:
+        return self._persons
 
     async def count_of(self, person_id: str) -> int:
         return int(

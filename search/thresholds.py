@@ -8,11 +8,26 @@ the calibration (weights/calibration.json) turns a false match rate into a thres
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from weights.calibration import Calibration, calibration_of
 
 MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOLD's default
+
+
+def false_positive_identification_rate(false_match_rate: float, persons: int) -> float:
+    """How often a stranger searched against `persons` persons is matched to one of them (open-set 1:N), when
+    each comparison falsely matches at `false_match_rate` on its own: 1 - (1 - FMR)^N. bench/accuracy.py
+    checks it against strangers searched in LFW galleries."""
+    if persons <= 0:
+        return 0.0
+    return -math.expm1(persons * math.log1p(-min(false_match_rate, 1.0 - 1e-16)))
+
+
+def false_match_rate_for(false_positive_identification_rate: float, persons: int) -> float:
+    """The per-comparison false match rate that gives this FPIR over `persons` persons (the inverse of the above)."""
+    return -math.expm1(math.log1p(-false_positive_identification_rate) / max(persons, 1))
 
 
 @dataclass(frozen=True)

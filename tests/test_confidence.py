@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from search.thresholds import false_match_rate_for, false_positive_identification_rate
 from tests.helpers import ANGELINA, b64
 from weights.calibration import calibration_of
 
@@ -69,4 +70,44 @@ async def test_max_false_match_rate_sets_the_threshold(api, enrolled):
 )
 async def test_bad_false_match_rate_requests_are_invalid(api, enrolled, threshold, rate):
     error = await api.error(VERIFY, b=b64(ANGELINA[1]), t=threshold, f=rate)
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+
+
+FPIR = """query($b: String!, $p: Float, $t: Float) {
+  verifyLinear(image: {base64: $b}, maxFalsePositiveIdentificationRate: $p, threshold: $t) {
+    threshold falsePositiveIdentificationRate
+  }
+}"""
+
+
+def test_the_open_set_rate_compounds_the_false_match_rate_over_the_persons():
+    assert false_positive_identification_rate(0.001, 1) == pytest.approx(0.001)
+    assert false_positive_identification_rate(0.001, 1000) == pytest.approx(1 - 0.999**1000)
+    assert false_positive_identification_rate(1e-9, 10**6) == pytest.approx(1e-3, rel=1e-3)  # no rounding to 0
+    for persons in (1, 10, 10_000):
+        rate = false_match_rate_for(0.01, persons)
+        assert false_positive_identification_rate(rate, persons) == pytest.approx(0.01)
+    assert false_match_rate_for(0.01, 10_000) < false_match_rate_for(0.01, 10) < 0.01
+
+
+async def test_a_one_to_many_answer_says_how_often_a_stranger_would_match(api, enrolled):
+    answer = (await api.ok(FPIR, b=b64(ANGELINA[1])))["verifyLinear"]
+    calibration, persons = api.services.thresholds.calibration, await api.services.search.persons()
+    expected = false_positive_identification_rate(calibration.false_match_rate(answer["threshold"]), persons)
+    assert persons >= 1 and answer["falsePositiveIdentificationRate"] == pytest.approx(expected)
+    one_to_one = await api.ok(
+        "query($p: ID!, $b: String!) { verifyPerson(personId: $p, image: {base64: $b}) "
+        "{ falsePositiveIdentificationRate } }",
+        p=enrolled,
+        b=b64(ANGELINA[1]),
+    )
+    assert one_to_one["verifyPerson"]["falsePositiveIdentificationRate"] is None
+
+
+async def test_max_false_positive_identification_rate_sets_the_threshold_for_the_gallery(api, enrolled):
+    answer = (await api.ok(FPIR, b=b64(ANGELINA[1]), p=0.01))["verifyLinear"]
+    calibration, persons = api.services.thresholds.calibration, await api.services.search.persons()
+    assert answer["threshold"] == calibration.threshold_for(false_match_rate_for(0.01, persons))
+    assert answer["falsePositiveIdentificationRate"] <= 0.01
+    error = await api.error(FPIR, b=b64(ANGELINA[1]), p=0.01, t=1.0)
     assert error["extensions"]["code"] == "INVALID_INPUT"
