@@ -20,7 +20,7 @@ def model_ceiling(spec: EmbedderSpec, runtime: str) -> dict[int, list[float]]:
     rng = np.random.default_rng(0)
     result = {}
     for batch in CEILING_BATCHES:
-        faces = rng.integers(0, 256, (batch, 160, 160, 3), dtype=np.uint8)
+        faces = rng.integers(0, 256, (batch, spec.input_size, spec.input_size, 3), dtype=np.uint8)
         embedder.embed(faces)  # warm-up (graph tracing for this shape)
         runs = []
         for _ in range(REPEATS + 2):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from ml.embedder import runtimes_of
 from weights import DEFAULT_EMBEDDER, EMBEDDERS
 
 EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default settings
 MODEL_ID = EMBEDDER.model_id("mtcnn")
 RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "opencv": "OpenCV DNN"}
 CEILING_BATCHES = (1, 8, 32)
-# The served model on both runtimes, and the other model on the CPU's.
+# The served model on both runtimes, and each other model on its CPU runtime (LiteRT, or OpenCV for SFace).
 CEILING_RUNS = [(EMBEDDER, "litert"), (EMBEDDER, "tensorflow")] + [
-    (spec, "litert") for spec in EMBEDDERS.values() if spec is not EMBEDDER
+    (spec, runtimes_of(spec)[0].value) for spec in EMBEDDERS.values() if spec is not EMBEDDER
 ]
 CONCURRENCY = (1, 4, 16)
 GALLERY_SIZES = (1_000, 10_000, 100_000)
