@@ -31,7 +31,7 @@ class AccessSettings(Protocol):
 
     @property
     def auth(self) -> str:
-        """ "on", or "off" to grant every caller every scope."""
+        """The AUTH setting: on, or off to grant every caller every scope."""
         ...
 
     @property
