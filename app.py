@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                     "gallery": round(time.perf_counter() - models_ready, 3),
                 }
                 app.state.services = Services(settings, face_engine, search)
+                app.state.services.thresholds.gallery.start(search)
                 log.info(
                     "ready: %s, %d faces, %s search", face_engine.pipeline.model_id, await search.size(), search.name
                 )
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
             finally:
+                if (running := getattr(app.state, "services", None)) is not None:
+                    await running.thresholds.gallery.close()
                 app.state.services = None
                 await audit.flush_anonymous()
                 await search.close()

@@ -9,6 +9,7 @@ EXTERNAL_ID_MAX = 200  # characters of a person's externalId
 METADATA_MAX_BYTES = 16 * 1024  # a person's metadata, as JSON
 PAGE_SIZE_MAX = 500  # `first` of persons and faces
 PAGE_SIZE_DEFAULT = 50  # `first` when left out or null
+REEMBED_BATCH_MAX = 500  # faces one reembedFaces call re-embeds at most
 SEARCH_LIMIT_MAX = 100  # `limit` of verifyLinear, and faces compared by verifyPerson
 SEARCH_LIMIT_DEFAULT = 5  # `limit` when left out or null
 FACES_PER_PHOTO_MAX = 32  # faces detectFaces and recognizeFaces return (the largest), one embedder call

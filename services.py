@@ -45,7 +45,12 @@ class Services:
         self.rate_limits = RateLimits(self.settings)
         self.live_slots = StreamSlots(self.settings.live_streams_max, self.settings.live_streams_per_key)
         pipeline = self.engine.pipeline
-        self.thresholds = Thresholds.of(pipeline.model_id, pipeline.default_threshold, self.settings.max_threshold)
+        self.thresholds = Thresholds.of(
+            pipeline.model_id,
+            pipeline.default_threshold,
+            self.settings.max_threshold,
+            self.settings.gallery_calibration_interval_s,
+        )
         self.quality_minimums = quality_minimums(self.settings)
 
     @property

@@ -121,6 +121,9 @@ class Settings(BaseModel):
     # The farthest distance a caller may ask to match at, and beyond which candidates are only
     # shown to the biometrics scope. None: the model's threshold at a false match rate of 1 %.
     max_threshold: float | None = Field(None, alias="MAX_THRESHOLD", gt=0, le=2)
+    # How often the false match rates are refitted to the gallery's own pairs (search/calibration.py);
+    # 0: LFW's table alone, whatever the gallery holds.
+    gallery_calibration_interval_s: float = Field(300.0, alias="GALLERY_CALIBRATION_INTERVAL_S", ge=0)
     store_face_crops: bool = Field(True, alias="STORE_FACE_CROPS")
     audit_retention_days: int = Field(90, alias="AUDIT_RETENTION_DAYS", ge=1)
     graphiql: bool = Field(True, alias="GRAPHIQL")

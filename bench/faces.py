@@ -20,7 +20,7 @@ from ml.image import ImageLimits, Photo, decode_photo
 from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, FacePipeline, choose_face, detect_photo
 from ml.quality import FaceQuality
 from settings import Settings
-from weights import EMBEDDERS, CropRecipe
+from weights import DEFAULT_EMBEDDER, EMBEDDERS, CropRecipe
 
 BATCH = 32
 
@@ -30,7 +30,7 @@ class Config:
     """One way of turning photos into embeddings; the defaults are what the server ships."""
 
     label: str
-    embedder: str = "facenet128"
+    embedder: str = DEFAULT_EMBEDDER
     detector: str = "mtcnn"
     recipe: CropRecipe | None = None  # None: the manifest's for this embedder and detector
     choice: FaceChoice = DEFAULT_FACE_CHOICE
@@ -107,7 +107,10 @@ class Faces:
         found = self.detections(config.detector, photos)
         recipe = config.crop_recipe()  # its threshold and id do not shape the embeddings
         runtime = self.embedder(config.embedder).runtime
-        name = f"embeddings-{key(config.embedder, runtime, recipe.landmarks, recipe.margin, config.mirror)}"
+        shape = (recipe.landmarks, recipe.margin, config.mirror)
+        if (recipe.fit, recipe.border) != ("robust", "replicate"):  # the earlier recipes keep their caches
+            shape += (recipe.fit, recipe.border)
+        name = f"embeddings-{key(config.embedder, runtime, *shape)}"
         store = self._embeddings.setdefault(name, Store(name, self.use_cache))
         chosen: dict[Path, Detection | None] = {}
         for path in photos:

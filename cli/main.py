@@ -140,6 +140,25 @@ def restore_command(client: Client, file: Path) -> None:
     click.echo(f"restored {persons} persons and {faces} faces from {file}")
 
 
+@cli.command("reembed")
+@click.option("--batch", default=100, show_default=True, help="Faces a call (at most 500).")
+@click.pass_obj
+def reembed_command(client: Client, batch: int) -> None:
+    """After EMBEDDER or FACE_DETECTOR changed: embed every face stored by another model again, from its stored
+    crop, with the server's model (needs ADMIN). Faces already done are not looked at again, so it can be run
+    again after an interruption."""
+    try:
+        report = transfer.reembed_gallery(client, batch, Console(stderr=True))
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"re-embedded {report.reembedded} faces with {report.model or 'the server model'} in {report.seconds:.1f} s; "
+        f"{len(report.skipped)} left as they were"
+    )
+    for face_id, reason in list(report.skipped.items())[:10]:
+        click.echo(f"  {face_id}: {reason}")
+
+
 @cli.command("serve")
 def serve_command() -> None:
     """Run the server here (as `make run` does), configured by the environment (see the README)."""

@@ -170,3 +170,36 @@ def restore_gallery(client: Client, source: Path, console: Console) -> tuple[int
             client.execute("mutation($i: RestoredFace!) { restoreFace(input: $i) { id } }", i=face)
             bar.update(task, advance=1)
     return len(persons), len(faces)
+
+
+@dataclass
+class ReembedReport:
+    model: str = ""
+    reembedded: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # face id -> why
+    seconds: float = 0.0
+
+
+REEMBED = """mutation($after: ID, $limit: Int!) {
+  reembedFaces(after: $after, limit: $limit) { model faceIds skipped { faceId reason } lastId remaining }
+}"""
+
+
+def reembed_gallery(client: Client, batch: int, console: Console) -> ReembedReport:
+    """Walk every face of another model through reembedFaces, `batch` a call, until none is left."""
+    report, after, started = ReembedReport(), None, time.perf_counter()
+    with progress(console) as bar:
+        task = bar.add_task("re-embedding", total=None, rate="")
+        while True:
+            answer = client.execute(REEMBED, after=after, limit=batch)["reembedFaces"]
+            report.model = answer["model"]
+            report.reembedded += len(answer["faceIds"])
+            report.skipped.update({s["faceId"]: s["reason"] for s in answer["skipped"]})
+            done = report.reembedded + len(report.skipped)
+            rate = done / (time.perf_counter() - started)
+            bar.update(task, completed=done, total=done + answer["remaining"], rate=f"{rate:.1f} faces/s")
+            after = answer["lastId"]
+            if answer["remaining"] == 0 or after is None:
+                break
+    report.seconds = time.perf_counter() - started
+    return report

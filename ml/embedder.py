@@ -237,6 +237,10 @@ class OpenCvEmbedder(_Embedder):
         self._lock = threading.Lock()  # a Net holds its blobs between setInput and forward
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
+        step = self.spec.max_batch or len(batch)
+        return np.concatenate([self._pass(batch[start : start + step]) for start in range(0, len(batch), step)])
+
+    def _pass(self, batch: np.ndarray) -> np.ndarray:
         channels_first = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
         with self._lock:
             self._net.setInput(channels_first)

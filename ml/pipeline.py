@@ -13,7 +13,7 @@ from ml.detection import Box, Detection, Detector
 from ml.embedder import Embedder
 from ml.exceptions import NoFace, TooManyFaces
 from ml.image import ImageLimits, Photo, decode_image, decode_photo
-from ml.quality import FaceQuality, measure
+from ml.quality import FaceQuality, measure, sharpness_crop
 from weights import CropRecipe, EmbedderSpec
 
 # A face that fills the whole frame (a tight crop from a mobile SDK) can be missed;
@@ -179,11 +179,13 @@ class FacePipeline:
         size = self.spec.input_size
         if self.recipe.landmarks:
             assert seen.landmarks is not None
-            crop = align_by_landmarks(image, seen.landmarks, size, self.recipe.margin)
+            recipe = self.recipe
+            crop = align_by_landmarks(image, seen.landmarks, size, recipe.margin, recipe.fit, recipe.border)
         else:
             crop = crop_with_margin(image, seen.box, size, self.recipe.margin)
         # Quality in whole-photo pixels (inter-eye distance), as the minimums are.
-        return LocatedFace(detection, crop, self.detector.name, measure(detection, crop))
+        quality = measure(detection, sharpness_crop(image, seen.box))
+        return LocatedFace(detection, crop, self.detector.name, quality)
 
     def cut_photo(self, photo: Photo, detection: Detection) -> LocatedFace:
         """Cut from the reduced pixels when they hold the face at the embedder's size or more, else from the whole."""

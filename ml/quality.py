@@ -1,8 +1,9 @@
 """How usable a detected face is for recognition: size, sharpness, pose, confidence.
 
-Measured from the detection (landmarks, score) and from the crop the embedder
-sees; judged against minimums the caller gives (settings.py owns the defaults,
-bench/accuracy.py measures what each one costs and buys on LFW).
+Measured from the detection (landmarks, score) and from a crop of one fixed geometry
+whatever the embedder's (a smaller or black-bordered crop would change the sharpness
+the minimum was calibrated for); judged against minimums the caller gives (settings.py
+owns the defaults, bench/accuracy.py measures what each one costs and buys on LFW).
 """
 
 from __future__ import annotations
@@ -14,11 +15,20 @@ from enum import StrEnum
 import cv2
 import numpy as np
 
-from ml.detection import Detection
+from ml.alignment import crop_with_margin
+from ml.detection import Box, Detection
 
 # Depth of the nose tip in front of the eyes, as a fraction of the distance between
 # the eyes (an average adult face); turns the nose's sideways offset into a yaw angle.
 _NOSE_DEPTH = 0.5
+# The crop sharpness is measured on: the box grown by 20 %, 160 px (facenet128's input, on which
+# MIN_SHARPNESS was calibrated; every model's faces are measured alike).
+SHARPNESS_SIDE, SHARPNESS_MARGIN = 160, 0.2
+
+
+def sharpness_crop(image: np.ndarray, box: Box) -> np.ndarray:
+    """The face as sharpness is measured on it (`box` in `image`'s pixels)."""
+    return crop_with_margin(image, box, SHARPNESS_SIDE, SHARPNESS_MARGIN)
 
 
 class QualityIssue(StrEnum):
@@ -32,7 +42,7 @@ class QualityIssue(StrEnum):
 class FaceQuality:
     # Pixels between the eye centres in the photo; without landmarks (Haar), 0.4 x the box width.
     inter_eye_px: float
-    sharpness: float  # variance of the Laplacian of the grey crop the embedder sees
+    sharpness: float  # variance of the Laplacian of the grey sharpness_crop
     yaw_deg: float | None  # left/right turn estimated from the landmarks; None without them
     roll_deg: float | None  # in-plane tilt of the eye line; None without landmarks
     detection_score: float | None
@@ -47,6 +57,7 @@ class QualityMinimums:
 
 
 def measure(detection: Detection, crop: np.ndarray) -> FaceQuality:
+    """The face's quality: `detection` in whole-photo pixels, `crop` its sharpness_crop."""
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
     points = detection.landmarks

@@ -13,6 +13,7 @@ import strawberry
 from auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from errors import ERROR_DESCRIPTIONS, ErrorCode
 from resolvers.enrolment import WarningKind
+from search.calibration import CalibrationSource
 
 ApiScopeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's Scope
     Enum(
@@ -43,4 +44,18 @@ EnrolmentWarningCodeEnum = strawberry.enum(  # type: ignore[call-overload]  # bu
         {kind.name: strawberry.enum_value(kind.value, description=_WARNING_DESCRIPTIONS[kind]) for kind in WarningKind},
     ),
     description="What may be wrong with a face just enrolled.",
+)
+
+_SOURCE_DESCRIPTIONS = {
+    CalibrationSource.LFW: "LFW's table alone (weights/calibration.json): the gallery holds too few persons yet, "
+    "or GALLERY_CALIBRATION_INTERVAL_S is 0.",
+    CalibrationSource.GALLERY: "The gallery's own pairs, blended with LFW's table (the README's accuracy section "
+    "gives the rule).",
+}
+CalibrationSourceEnum = strawberry.enum(  # type: ignore[call-overload]  # built from search's CalibrationSource
+    Enum(
+        "CalibrationSource",
+        {s.name: strawberry.enum_value(s.value, description=_SOURCE_DESCRIPTIONS[s]) for s in CalibrationSource},
+    ),
+    description="Where the false match rates come from.",
 )

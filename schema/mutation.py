@@ -8,8 +8,8 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import Scope
-from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX
-from resolvers import admin, faces, live, persons, restore
+from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX, REEMBED_BATCH_MAX
+from resolvers import admin, faces, live, persons, reembed, restore
 from resolvers.context import Info
 from schema.contract import Cost
 from schema.enums import ApiScopeEnum
@@ -17,7 +17,7 @@ from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, Re
 from schema.live_types import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
-from schema.types import ApiKey, DeleteResult, Face, NewApiKey, Person
+from schema.types import ApiKey, DeleteResult, Face, NewApiKey, Person, Reembedded
 
 AllowLowQuality = Annotated[
     bool,
@@ -150,6 +150,25 @@ class Mutation:
         self, info: Info, input: Annotated[RestoredFace, strawberry.argument(description="The exported face.")]
     ) -> Face:
         return Face.from_row(await restore.restore_face(info.context, input.exported()))
+
+    @scoped_mutation(
+        Scope.ADMIN,
+        "Embed again, with this server's model, faces stored by another (after EMBEDDER or FACE_DETECTOR "
+        "changed): each face's stored crop is run through this server's detector and embedder, and the face "
+        "takes the new embedding and model id; its crop, box and quality stay as enrolled. Faces go in id "
+        "order, `limit` a call, after the face `after`; `faceid reembed` walks the whole gallery.",
+        audited=True,
+    )
+    async def reembed_faces(
+        self,
+        info: Info,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Start after this face (the previous batch's `lastId`)."),
+        ] = None,
+        limit: Annotated[int, strawberry.argument(description=f"Faces to look at, 1 to {REEMBED_BATCH_MAX}.")] = 100,
+    ) -> Reembedded:
+        return Reembedded.of(await reembed.reembed_faces(info.context, after, limit))
 
     @scoped_mutation(
         Scope.VERIFY,

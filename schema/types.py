@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar, cast
 
 import numpy as np
@@ -17,7 +17,7 @@ from strawberry.scalars import JSON
 
 from auth.permissions import needs
 from auth.scopes import Scope
-from bounds import FACES_PER_PERSON_MAX, NAME_MAX
+from bounds import FACES_PER_PERSON_MAX, NAME_MAX, REEMBED_BATCH_MAX
 from errors import not_found
 from ml import detection, quality
 from ml.pipeline import FaceEmbedding, LocatedFace
@@ -29,10 +29,13 @@ from resolvers.admin import IssuedKey
 from resolvers.context import Info
 from resolvers.enrolment import FaceWarning, WarningKind
 from resolvers.pagination import PageOf, Row
+from resolvers.reembed import Reembedding
 from resolvers.verification import ModelDescription, ShownCandidate, Verdict
 from resolvers.writes import Deletion
 from schema.contract import CROP_COST, Cost, declared
-from schema.enums import ApiScopeEnum, EnrolmentWarningCodeEnum, ErrorCodeEnum
+from schema.enums import ApiScopeEnum, CalibrationSourceEnum, EnrolmentWarningCodeEnum, ErrorCodeEnum
+from search.calibration import GalleryCalibration
+from weights import EMBEDDERS
 from weights.calibration import OPERATING_FMRS
 
 LANDMARKS = 5  # eyes, nose, mouth corners
@@ -361,7 +364,40 @@ class Embedding:
         return cls(face_id=strawberry.ID(str(row.id)), model=row.model, dimension=len(vector), vector=vector.tolist())
 
 
-@strawberry.type(description="A threshold and the error rates it gives, measured on LFW.")
+@strawberry.type(
+    description="Where the false match rates (`falseMatchRate`, `maxFalseMatchRate`, `operatingPoints`) come from."
+)
+class Calibration:
+    source: CalibrationSourceEnum = strawberry.field(description="LFW's table alone, or blended with the gallery.")
+    description: str = strawberry.field(description="The pairs behind the table, in words.")
+    pairs: int = strawberry.field(
+        description="Different-person pairs behind the table: the gallery's sampled pairs once it is blended in, "
+        "LFW's before."
+    )
+    genuine_pairs: int = strawberry.field(description="Same-person pairs behind the true match rates, counted alike.")
+    gallery_persons: int = strawberry.field(description="Enrolled persons in the gallery's sample; 0 with LFW alone.")
+    gallery_weight: float = strawberry.field(
+        description="The gallery's share of the false match rates (persons / (persons + 10)); 0 with LFW alone."
+    )
+    refreshed_at: datetime | None = strawberry.field(description="When the blend was last fitted; null with LFW alone.")
+
+    @classmethod
+    def of(cls, gallery: GalleryCalibration) -> Calibration | None:
+        table, fit = gallery.calibration, gallery.fit
+        if table is None:
+            return None
+        return cls(
+            source=gallery.source,
+            description=table.source,
+            pairs=table.impostor_pairs,
+            genuine_pairs=table.genuine_pairs,
+            gallery_persons=0 if fit is None else fit.persons,
+            gallery_weight=0.0 if fit is None else fit.weight,
+            refreshed_at=None if fit is None else datetime.fromtimestamp(fit.refreshed_at, UTC),
+        )
+
+
+@strawberry.type(description="A threshold and the error rates it gives, on the model's calibration.")
 class OperatingPoint:
     false_match_rate: float = strawberry.field(
         description="Share of different-person pairs accepted at this threshold (at most this much)."
@@ -373,7 +409,9 @@ class OperatingPoint:
 @strawberry.type(description="The embedding model in use and how its distances are read.")
 class ModelInfo:
     name: str = strawberry.field(description="Model id, stored with every embedding.")
-    embedder: str = strawberry.field(description="The server's EMBEDDER setting: `facenet128` or `facenet512`.")
+    embedder: str = strawberry.field(
+        description="The server's EMBEDDER setting: " + ", ".join(f"`{key}`" for key in EMBEDDERS) + "."
+    )
     description: str = strawberry.field(description="What the model is, how faces are cut out and prepared.")
     dimension: int = strawberry.field(description="Embedding length.")
     input_size: int = strawberry.field(description="Side in pixels of the square face crop the model takes.")
@@ -390,7 +428,7 @@ class ModelInfo:
         "`maxFalseMatchRate`; empty if the model has no calibration.",
         metadata=declared(Cost(length=len(OPERATING_FMRS))),
     )
-    calibration: str | None = strawberry.field(
+    calibration: Calibration | None = strawberry.field(
         description="Where the false match rates come from; null if the model has no calibration."
     )
 
@@ -417,7 +455,39 @@ class ModelInfo:
             default_threshold=thresholds.default,
             max_threshold=thresholds.maximum,
             operating_points=points,
-            calibration=None if calibration is None else calibration.source,
+            calibration=Calibration.of(thresholds.gallery),
+        )
+
+
+@strawberry.type(description="A face reembedFaces left as it was, and why.")
+class SkippedFace:
+    face_id: strawberry.ID = strawberry.field(description="The face's id.")
+    reason: str = strawberry.field(description="Why its stored crop gave no embedding.")
+
+
+@strawberry.type(description="What one reembedFaces batch did, and where the next starts.")
+class Reembedded:
+    model: str = strawberry.field(description="The model id the re-embedded faces now have: this server's.")
+    face_ids: list[strawberry.ID] = strawberry.field(
+        description="The faces re-embedded.", metadata=declared(Cost(length=REEMBED_BATCH_MAX))
+    )
+    skipped: list[SkippedFace] = strawberry.field(
+        description="Faces whose crop yielded no face (or that have no stored crop): left under their old model.",
+        metadata=declared(Cost(length=REEMBED_BATCH_MAX)),
+    )
+    last_id: strawberry.ID | None = strawberry.field(
+        description="The last face this batch looked at: pass it as `after` for the next; null if none was left."
+    )
+    remaining: int = strawberry.field(description="Faces of other models after `lastId`: 0 when the walk is done.")
+
+    @classmethod
+    def of(cls, batch: Reembedding) -> Reembedded:
+        return cls(
+            model=batch.model,
+            face_ids=[strawberry.ID(face_id) for face_id in batch.reembedded],
+            skipped=[SkippedFace(face_id=strawberry.ID(s.face_id), reason=s.reason) for s in batch.skipped],
+            last_id=None if batch.last_id is None else strawberry.ID(batch.last_id),
+            remaining=batch.remaining,
         )
 
 

@@ -38,6 +38,11 @@ class FaceSearch(Protocol):
         """The person's faces of this model."""
         ...
 
+    async def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
+        """Up to `faces_each` faces of each of up to `persons` persons drawn at random (the same for the same
+        seed and gallery): their vectors and their persons' ids, for the gallery's calibration."""
+        ...
+
     @property
     def memory_bytes(self) -> int:
         """Memory this process holds for vectors (0 when they live in the database)."""

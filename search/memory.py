@@ -58,6 +58,9 @@ class MemorySearch:
     async def count_of(self, person_id: str) -> int:
         return self.gallery.count_of(person_id)
 
+    async def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
+        return await asyncio.to_thread(self.gallery.sample, persons, faces_each, seed)
+
     @property
     def memory_bytes(self) -> int:
         return self.gallery.nbytes
@@ -116,8 +119,8 @@ async def load_with_orm(model_id: str, dimension: int) -> Gallery:
 async def warn_about_other_models(model_id: str) -> None:
     if others := await Face.exclude(model=model_id).count():
         log.warning(
-            "%d stored faces belong to other models and are not searched; re-enrol them with %s (or run the "
-            "server with the EMBEDDER and FACE_DETECTOR that made them)",
+            "%d stored faces belong to other models and are not searched by %s: `faceid reembed` carries them "
+            "over from their crops (or run the server with the EMBEDDER and FACE_DETECTOR that made them)",
             others,
             model_id,
         )

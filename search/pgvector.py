@@ -25,7 +25,7 @@ import time
 import asyncpg
 import numpy as np
 
-from search.postgres import asyncpg_dsn, register_vector
+from search.postgres import asyncpg_dsn, register_vector, vectors_of
 from search.ranking import Match, best_per_person
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,26 @@ class PgvectorSearch:
         return int(
             await self.pool.fetchval(f"SELECT count(*) FROM face WHERE person_id = $1 AND {self._where}", person_id)
         )
+
+    async def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
+        # Persons ordered by a hash of their id and the seed: a fixed, evenly spread draw without random().
+        rows = await self.pool.fetch(
+            f"""
+            WITH chosen AS (
+                SELECT person_id FROM face WHERE {self._where} GROUP BY person_id
+                ORDER BY md5(person_id::text || $1) LIMIT $2
+            ), ranked AS (
+                SELECT f.person_id::text AS person, f.embedding,
+                       row_number() OVER (PARTITION BY f.person_id ORDER BY f.id) AS n
+                FROM face f JOIN chosen USING (person_id) WHERE f.{self._where}
+            )
+            SELECT person, embedding FROM ranked WHERE n <= $3
+            """,
+            str(seed),
+            persons,
+            faces_each,
+        )
+        return vectors_of([row[1] for row in rows], self.dimension), [row[0] for row in rows]
 
     @property
     def memory_bytes(self) -> int:

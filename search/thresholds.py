@@ -3,7 +3,8 @@
 The default threshold is the model's own (chosen on LFW's 6,000 pairs, weights/manifest.py);
 the loosest a caller may ask for is MAX_THRESHOLD, by default the model's threshold at a
 false match rate of 1 % on LFW, so that a caller cannot match strangers by asking loosely;
-the calibration (weights/calibration.json) turns a false match rate into a threshold.
+the calibration (weights/calibration.json, blended with the gallery's own pairs once it
+holds enough: search/calibration.py) turns a false match rate into a threshold.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from search.calibration import GalleryCalibration
 from weights.calibration import Calibration, calibration_of
 
 MAX_THRESHOLD_FMR = 0.01  # the false match rate whose threshold is MAX_THRESHOLD's default
@@ -33,12 +35,22 @@ def false_match_rate_for(false_positive_identification_rate: float, persons: int
 @dataclass(frozen=True)
 class Thresholds:
     default: float  # used when a request gives none
-    maximum: float  # the loosest accepted; farther candidates are shown only with BIOMETRICS
-    calibration: Calibration | None  # the model's false match rates on LFW, if measured
+    # The loosest accepted; farther candidates are shown only with BIOMETRICS. Fixed at start from LFW's
+    # table: the gallery's blend moves what a false match rate means, never this bound.
+    maximum: float
+    gallery: GalleryCalibration  # the model's false match rates: LFW's, blended with the gallery's once it can
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The table `falseMatchRate` and `maxFalseMatchRate` are read with now; None if never measured."""
+        return self.gallery.calibration
 
     @classmethod
-    def of(cls, model_id: str, default: float, configured_maximum: float | None) -> Thresholds:
-        """The model's thresholds; `configured_maximum` is MAX_THRESHOLD when set."""
+    def of(
+        cls, model_id: str, default: float, configured_maximum: float | None, refresh_interval_s: float = 0.0
+    ) -> Thresholds:
+        """The model's thresholds; `configured_maximum` is MAX_THRESHOLD when set; a positive
+        `refresh_interval_s` lets the gallery's own pairs into the table (GalleryCalibration.start)."""
         calibration = calibration_of(model_id)
         if configured_maximum is not None:
             maximum = configured_maximum
@@ -46,4 +58,4 @@ class Thresholds:
             maximum = default
         else:
             maximum = max(default, calibration.threshold_for(MAX_THRESHOLD_FMR))
-        return cls(default, maximum, calibration)
+        return cls(default, maximum, GalleryCalibration(calibration, refresh_interval_s))

@@ -6,6 +6,7 @@ import pytest
 
 from search.thresholds import false_match_rate_for, false_positive_identification_rate
 from tests.helpers import ANGELINA, b64
+from weights import DEFAULT_EMBEDDER
 from weights.calibration import calibration_of
 
 VERIFY = """query($b: String!, $t: Float, $f: Float) {
@@ -37,7 +38,7 @@ def test_every_shipped_model_is_calibrated():
 
 async def test_model_lists_operating_points(api):
     data = await api.ok(
-        "{ model { name embedder defaultThreshold calibration "
+        "{ model { name embedder defaultThreshold calibration { source description pairs } "
         "operatingPoints { falseMatchRate threshold trueMatchRate } } }"
     )
     model = data["model"]
@@ -46,7 +47,8 @@ async def test_model_lists_operating_points(api):
     thresholds = [p["threshold"] for p in points]
     assert thresholds == sorted(thresholds, reverse=True) and thresholds[0] < 2
     assert all(0 < p["trueMatchRate"] <= 1 for p in points)
-    assert "LFW" in model["calibration"] and model["embedder"] == "facenet128"
+    assert model["calibration"]["source"] == "LFW" and "LFW" in model["calibration"]["description"]
+    assert model["calibration"]["pairs"] > 10_000_000 and model["embedder"] == DEFAULT_EMBEDDER
 
 
 async def test_candidates_carry_their_false_match_rate(api, enrolled):

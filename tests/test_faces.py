@@ -27,7 +27,8 @@ async def test_create_face_by_base64_and_by_upload(api):
     assert face["detector"] == "mtcnn" and face["model"] == api.services.model_id
     assert 0.9 < face["detectionScore"] <= 1.0
     crop = Image.open(io.BytesIO(base64.b64decode(face["cropJpegBase64"])))
-    assert crop.format == "JPEG" and crop.size == (160, 160)
+    side = api.services.spec.input_size
+    assert crop.format == "JPEG" and crop.size == (side, side)
 
     by_upload = await api.upload(
         f"mutation($p: ID!, $f: Upload!) {{ createFace(personId: $p, image: {{upload: $f}}) {{ {FACE_FIELDS} }} }}",

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Route, sync_playwright
 
 from tests.server import ROOT, Server, running_server
+from weights import DEFAULT_EMBEDDER
 
 SCREENSHOT = ROOT / "test-output" / "graphiql.png"
 QUERY = "{ model { name defaultThreshold } }"
@@ -62,7 +63,7 @@ def test_graphiql_works_offline(server: Server, browser: Browser) -> None:
     page.click(".graphiql-execute-button")
     result = page.locator(".result-window")
     result.get_by_text("defaultThreshold").wait_for(timeout=30_000)
-    assert "facenet128" in result.inner_text()
+    assert DEFAULT_EMBEDDER in result.inner_text()
 
     page.click('[aria-label="Show Documentation Explorer"]')
     page.get_by_text("Query", exact=True).first.click()

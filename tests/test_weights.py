@@ -70,8 +70,9 @@ def test_every_embedder_batches_like_one_at_a_time(pipeline):
 
 
 @pytest.fixture(scope="module")
-def face_crops(pipeline):
-    """Real faces, cut as the server cuts them: two of Angelina Jolie and a couple."""
+def face_crops():
+    """Real faces, cut as the server cuts them for facenet128 (160 px): two of Angelina Jolie and a couple."""
+    pipeline = build_pipeline(Settings(embedder="facenet128"))
     return np.stack([face.crop for photo in (*ANGELINA, COUPLE) for face in pipeline.locate_all(photo.read_bytes(), 4)])
 
 
@@ -89,11 +90,12 @@ def test_litert_agrees_with_tensorflow_on_real_faces(spec, face_crops):
         assert worst <= AGREEMENT
 
 
-def test_the_cpu_server_never_imports_tensorflow():
-    """On a CPU the server runs on LiteRT alone: TensorFlow's half a gigabyte stays out of it."""
+@pytest.mark.parametrize(("embedder", "runtime"), [("sface", "opencv"), ("facenet128", "litert")])
+def test_the_cpu_server_never_imports_tensorflow(embedder, runtime):
+    """On a CPU the server runs on OpenCV (SFace) or LiteRT (a FaceNet): TensorFlow's half a gigabyte stays out."""
     script = (
         "import sys; from services import build_pipeline; from settings import Settings; "
-        "p = build_pipeline(Settings()); assert p.embedder.runtime == 'litert', p.embedder.runtime; "
+        f"p = build_pipeline(Settings(embedder={embedder!r})); assert p.embedder.runtime == {runtime!r}; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)

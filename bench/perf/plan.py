@@ -9,8 +9,8 @@ EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default setti
 MODEL_ID = EMBEDDER.model_id("mtcnn")
 RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "opencv": "OpenCV DNN"}
 CEILING_BATCHES = (1, 8, 32)
-# The served model on both runtimes, and each other model on its CPU runtime (LiteRT, or OpenCV for SFace).
-CEILING_RUNS = [(EMBEDDER, "litert"), (EMBEDDER, "tensorflow")] + [
+# The served model on every runtime it has, and each other model on its CPU runtime (LiteRT, or OpenCV for SFace).
+CEILING_RUNS = [(EMBEDDER, runtime.value) for runtime in runtimes_of(EMBEDDER)] + [
     (spec, runtimes_of(spec)[0].value) for spec in EMBEDDERS.values() if spec is not EMBEDDER
 ]
 CONCURRENCY = (1, 4, 16)
