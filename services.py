@@ -73,7 +73,7 @@ def build_pipeline(settings: Settings) -> FacePipeline:
     """Load the models (checksums first) for the settings' detector."""
     with native_logs_filtered():
         return FacePipeline(
-            make_detector(settings.detector, settings.detect_max_side, settings.min_face_size),
+            make_detector(settings.detector, settings.detect_max_side, settings.min_face_size, settings.weights_dir),
             load_embedder(EMBEDDERS[settings.embedder], Runtime(settings.embedder_runtime), settings.weights_dir),
             ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
         )

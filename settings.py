@@ -70,7 +70,9 @@ class Settings(BaseModel):
     hnsw_ef_search: int = Field(100, alias="HNSW_EF_SEARCH", ge=10, le=1000)
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
-    detector: Annotated[Literal["mtcnn", "haar"], BeforeValidator(_lower)] = Field("mtcnn", alias="FACE_DETECTOR")
+    detector: Annotated[Literal["mtcnn", "haar", "yunet"], BeforeValidator(_lower)] = Field(
+        "mtcnn", alias="FACE_DETECTOR"
+    )
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
     # Where `make install` put the weights it fetched and converted (weights/store.py); give the
     # install commands the same folder (`make install WEIGHTS_DIR=...` passes it as --dir).

@@ -53,6 +53,10 @@ SYSTEMS = [
     FACENET,
     Config("facenet512 + MTCNN (EMBEDDER=facenet512)", embedder="facenet512"),
     Config("sface int8 + MTCNN (EMBEDDER=sface-int8)", embedder="sface-int8"),
+    Config("sface + YuNet (FACE_DETECTOR=yunet)", embedder="sface", detector="yunet"),
+    Config("facenet128 + YuNet", embedder="facenet128", detector="yunet"),
+    Config("facenet512 + YuNet", embedder="facenet512", detector="yunet"),
+    Config("sface int8 + YuNet", embedder="sface-int8", detector="yunet"),
     Config("sface + Haar (FACE_DETECTOR=haar)", embedder="sface", detector="haar"),
     Config("facenet128 + Haar", embedder="facenet128", detector="haar"),
     Config("facenet512 + Haar", embedder="facenet512", detector="haar"),
@@ -606,14 +610,16 @@ class Benchmark:
 
     def speed(self, with_peer: bool) -> None:
         photos = self.others[1].photos  # pairs-pivot: full-size photos
-        pipeline = self.faces.pipeline(DEFAULT)
-        pipeline.run(photos[0].read_bytes())  # warm-up
-        rows = [
-            [
-                f"this service, {DEFAULT.label} (decode, MTCNN, crop, embed, batch 1)",
-                f"{seconds_per_photo(lambda p: pipeline.run(p.read_bytes()), photos):.3f}",
-            ]
-        ]
+        rows = []
+        for config in (DEFAULT, *(c for c in SYSTEMS if c.embedder == DEFAULT.embedder and c is not DEFAULT)):
+            pipeline = self.faces.pipeline(config)
+            pipeline.run(photos[0].read_bytes())  # warm-up
+            rows.append(
+                [
+                    f"this service, {config.label} (decode, detect, crop, embed, batch 1)",
+                    f"{seconds_per_photo(lambda p, run=pipeline.run: run(p.read_bytes()), photos):.3f}",
+                ]
+            )
         if with_peer:
             rows.append(
                 [f"{peer_lib.NAME} (load, HOG, encode)", f"{seconds_per_photo(peer_lib.embed_one, photos):.3f}"]

