@@ -34,7 +34,7 @@ from resolvers.verification import ModelDescription, ShownCandidate, Verdict
 from resolvers.writes import Deletion
 from schema.contract import CROP_COST, Cost, declared
 from schema.enums import ApiScopeEnum, CalibrationSourceEnum, EnrolmentWarningCodeEnum, ErrorCodeEnum
-from search.calibration import GalleryCalibration
+from search.calibration import PRIOR_PERSONS, GalleryCalibration
 from weights import EMBEDDERS
 from weights.calibration import OPERATING_FMRS
 
@@ -377,7 +377,8 @@ class Calibration:
     genuine_pairs: int = strawberry.field(description="Same-person pairs behind the true match rates, counted alike.")
     gallery_persons: int = strawberry.field(description="Enrolled persons in the gallery's sample; 0 with LFW alone.")
     gallery_weight: float = strawberry.field(
-        description="The gallery's share of the false match rates (persons / (persons + 10)); 0 with LFW alone."
+        description=f"The gallery's share of the false match rates (persons / (persons + {PRIOR_PERSONS})); 0 with "
+        "LFW alone."
     )
     refreshed_at: datetime | None = strawberry.field(description="When the blend was last fitted; null with LFW alone.")
 

@@ -34,10 +34,12 @@ def test_haar_finds_the_same_face_as_mtcnn(pipeline, haar_pipeline):
     assert haar.crop.shape == (side, side, 3) and image.shape[0] > 640  # detected on a downscaled copy
 
 
-def test_haar_pipeline_tells_people_apart(haar_pipeline):
-    same = [haar_pipeline.run(photo.read_bytes()).vector for photo in (*ANGELINA, COUPLE)]  # she is in both
-    other = haar_pipeline.run(devdata.celebrity_photos("val")["elton_john"][0].read_bytes()).vector
-    threshold = haar_pipeline.default_threshold
+@pytest.mark.parametrize("detector", ["haar", "yunet"])
+def test_each_detectors_pipeline_tells_people_apart(request, detector):
+    pipeline = request.getfixturevalue(f"{detector}_pipeline")
+    same = [pipeline.run(photo.read_bytes()).vector for photo in (*ANGELINA, COUPLE)]  # she is in both
+    other = pipeline.run(devdata.celebrity_photos("val")["elton_john"][0].read_bytes()).vector
+    threshold = pipeline.default_threshold
     assert all(np.linalg.norm(same[0] - vector) <= threshold for vector in same[1:])
     assert np.linalg.norm(same[0] - other) > threshold
 
@@ -80,11 +82,3 @@ def test_yunet_honours_the_minimum_face_size(yunet_pipeline):
     image = yunet_pipeline.decode(COUPLE.read_bytes()).whole
     assert len(yunet_pipeline.detector.detect(image)) == 2
     assert yunet_pipeline.detector.detect(image, min_face_size=10_000) == []
-
-
-def test_yunet_pipeline_tells_people_apart(yunet_pipeline):
-    same = [yunet_pipeline.run(photo.read_bytes()).vector for photo in (*ANGELINA, COUPLE)]  # she is in both
-    other = yunet_pipeline.run(devdata.celebrity_photos("val")["elton_john"][0].read_bytes()).vector
-    threshold = yunet_pipeline.default_threshold
-    assert all(np.linalg.norm(same[0] - vector) <= threshold for vector in same[1:])
-    assert np.linalg.norm(same[0] - other) > threshold
