@@ -253,6 +253,21 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> No
 # ------------------------------------------------------------------ the report
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A candidate for the default, as the rule sees it."""
+
+    label: str
+    lfw: float  # LFW 10-fold accuracy
+    kpop: float  # kpop-crops accuracy at its LFW-chosen threshold
+    networks: int  # embedding networks a face (2 for a fusion)
+    embedder: str  # the EMBEDDER key; "" for a fusion
+
+    @property
+    def mean(self) -> float:
+        return (self.lfw + self.kpop) / 2
+
+
 class Benchmark:
     def __init__(self, quick: bool, use_cache: bool) -> None:
         self.quick = quick
@@ -380,10 +395,9 @@ class Benchmark:
                 continue
             a, b = results[first].vectors, results[second].vectors
             if weight is None:
-                both = np.isfinite(self.lfw.distances(a)) & np.isfinite(self.lfw.distances(b))
-                similarities = np.column_stack(
-                    [1 - self.lfw.distances(v)[both] ** 2 / 2 for v in (a, b)]
-                )  # cosines of unit vectors
+                da, db = self.lfw.distances(a), self.lfw.distances(b)
+                both = np.isfinite(da) & np.isfinite(db)
+                similarities = np.column_stack([1 - d[both] ** 2 / 2 for d in (da, db)])  # cosines of unit vectors
                 weight = logistic_weight(similarities, self.lfw.same[both])
             vectors = fuse(a, b, weight)
             threshold = round(calibrate(self.lfw.distances(vectors), self.lfw.same), 3)
@@ -393,23 +407,32 @@ class Benchmark:
     def choose_default(self, results: dict[Config, Embedded], fused: list[tuple[str, Vectors, float]]) -> None:
         """The stated rule (FUSION_MARGIN) applied to every MTCNN system and fusion; it names the default."""
         kpop = self.others[2]
-        candidates = [(c.label, r.vectors, c.shipped_recipe().threshold, 1, c.embedder) for c, r in results.items()]
-        candidates = [c for c in candidates if "MTCNN" in c[0]]
+        candidates = [
+            (c.label, r.vectors, c.shipped_recipe().threshold, 1, c.embedder)
+            for c, r in results.items()
+            if c.detector == "mtcnn"
+        ]
         candidates += [(label, vectors, threshold, 2, "") for label, vectors, threshold in fused]
         scored = []
         for label, vectors, threshold, networks, key in candidates:
             tenfold = kfold(self.lfw.distances(vectors), self.lfw.same, self.lfw_folds)[0]
             at_threshold = accuracy(kpop.distances(vectors), kpop.same, threshold)
-            scored.append((label, tenfold, at_threshold, (tenfold + at_threshold) / 2, networks, key))
-        single = max((s for s in scored if s[4] == 1), key=lambda s: s[3])
-        best_fusion = max((s for s in scored if s[4] == 2), key=lambda s: s[3], default=None)
-        chosen = best_fusion if best_fusion and best_fusion[3] >= single[3] + FUSION_MARGIN else single
+            scored.append(Scored(label, tenfold, at_threshold, networks, key))
+        single = max((s for s in scored if s.networks == 1), key=lambda s: s.mean)
+        best_fusion = max((s for s in scored if s.networks == 2), key=lambda s: s.mean, default=None)
+        chosen = best_fusion if best_fusion and best_fusion.mean >= single.mean + FUSION_MARGIN else single
         rows = [
-            [label, pct(tenfold, 2), pct(kp, 2), pct(mean, 2), str(networks), "**chosen**" if s is chosen else ""]
+            [
+                s.label,
+                pct(s.lfw, 2),
+                pct(s.kpop, 2),
+                pct(s.mean, 2),
+                str(s.networks),
+                "**chosen**" if s is chosen else "",
+            ]
             for s in scored
-            for label, tenfold, kp, mean, networks, _ in [s]
         ]
-        shipped = "matches" if chosen[5] == DEFAULT_EMBEDDER else "**differs: update DEFAULT_EMBEDDER**"
+        shipped = "matches" if chosen.embedder == DEFAULT_EMBEDDER else "**differs: update DEFAULT_EMBEDDER**"
         self.lines += [
             "## Choosing the default",
             "",
@@ -687,10 +710,11 @@ class Benchmark:
         rows = []
         for config, result in results.items():
             calibration = calibrations[config.model_id]
-            persons: dict[str, list[np.ndarray]] = {}
-            for path in self.all_lfw_photos:
-                if (vector := result.vectors.get(path)) is not None:
-                    persons.setdefault(devdata.lfw_person(path), []).append(vector)
+            persons = {
+                name: found
+                for name, photos in self._lfw_by_person().items()
+                if (found := [v for p in photos if (v := result.vectors.get(p)) is not None])
+            }
             names = sorted(persons)
             for size in OPEN_SET_GALLERIES:
                 order = np.random.default_rng(size).permutation(len(names))
@@ -723,7 +747,7 @@ class Benchmark:
         """Every other photo of each person enrolled, the rest held out: the false match rate held-out strangers
         get at the threshold asked for, read off LFW's table and off the server's blend (search/calibration.py)."""
         galleries = {
-            "kpop-crops": {name: photos for name, photos in devdata.kpop_photos().items()},
+            "kpop-crops": devdata.kpop_photos(),
             "LFW, persons with 4+ photos": {
                 name: photos
                 for name, photos in self._lfw_by_person().items()
@@ -759,7 +783,9 @@ class Benchmark:
                         t = rates.threshold_for(fmr)
                         observed = float(np.mean(distances <= t))
                         cells.append(f"{t:.3f}: {pct(observed, 2)} ({observed / fmr:.1f} ×)")
-                    weight = "-" if blend is None else f"{blend.weight:.2f} ({blend.impostor_pairs:,} pairs)"
+                    weight = (
+                        "-" if blend is None else f"{blend.weight:.2f} ({blend.calibration.impostor_pairs:,} pairs)"
+                    )
                     rows.append([config.label, set_name, f"{100 * fmr:g} %", *cells, weight])
         self.lines += [
             "## Thresholds that follow the gallery",

@@ -54,12 +54,9 @@ class CalibrationSource(StrEnum):
 class GalleryFit:
     """The blend in use, and what it was made of."""
 
-    calibration: Calibration  # the blended table, read like the shipped one
+    calibration: Calibration  # the blended table, read like the shipped one (its pairs are the sample's)
     persons: int  # persons in the sample
-    impostor_pairs: int
-    genuine_pairs: int
     weight: float  # the gallery's share of the false match rates
-    genuine_weight: float  # and of the true match rates (0 below MIN_GENUINE_PAIRS)
     refreshed_at: float  # time.time()
 
 
@@ -94,7 +91,7 @@ def fit(shipped: Calibration, vectors: np.ndarray, labels: list[str]) -> Gallery
         weight * own.fmr + (1 - weight) * shipped.fmr,
         genuine_weight * own.tmr + (1 - genuine_weight) * shipped.tmr,
     )
-    return GalleryFit(blended, persons, impostor_pairs, genuine_pairs, weight, genuine_weight, time.time())
+    return GalleryFit(blended, persons, weight, time.time())
 
 
 class GalleryCalibration:

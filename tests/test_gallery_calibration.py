@@ -115,4 +115,4 @@ def test_the_rule_needs_enough_persons_and_pairs(pipeline, kpop):
     assert fit(calibration, vectors[nine], [names[i] for i in nine]) is None  # 9 persons
     assert len(set(names)) == 15 and fit(calibration, vectors, names) is None  # under 1,000 different-person pairs
     blend = fit(calibration, np.concatenate([vectors] * 3), names * 3)  # the same faces thrice: 8,000+ pairs
-    assert blend is not None and blend.persons == 15 and blend.impostor_pairs >= 5_000
+    assert blend is not None and blend.persons == 15 and blend.calibration.impostor_pairs >= 5_000
