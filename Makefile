@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-live clean clean-bench
+.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-collections bench-live clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,10 @@ bench-perf: $(BENCH_STAMP)
 # One million faces in an embedded PostgreSQL: HNSW, exact SQL and in-memory search, replicas.
 bench-scale: $(BENCH_STAMP)
 	$(PY) -m bench.scale $(ARGS)
+
+# A search in one of 100 collections of 10,000 faces against a 10,000-face gallery alone (memory backend).
+bench-collections: $(BENCH_STAMP)
+	$(PY) -m bench.collections $(ARGS)
 
 # Live recognition over WebSocket: frames/s answered and latency for one camera stream.
 bench-live: $(BENCH_STAMP)

@@ -27,7 +27,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from auth import audit, keys
 from auth.audit import clipped
 from ml.pipeline import FacePipeline
-from models import add_missing_columns, database_config
+from models import adopt_model, database_config, upgrade_sqlite
 from models.migrate import NotMigrated, check_migrated
 from schema.root import schema
 from services import Services, build_engine, build_pipeline, build_search
@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             settings.data_dir.chmod(0o700)  # a DATA_DIR made before this rule (0755) is closed too
         # SQLite: the server makes and upgrades its own file. PostgreSQL: `make migrate` does, and we check.
         config = database_config(settings.resolved_database_url)
-        async with RegisterTortoise(app, config=config, generate_schemas=not settings.on_postgres):
+        # generate_schemas is upgrade_sqlite's: an older file's tables are altered first, then the rest made.
+        async with RegisterTortoise(app, config=config, generate_schemas=False):
             if settings.on_postgres:
                 try:
                     await check_migrated()
@@ -81,11 +82,12 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                     log.error("%s", exc)
                     raise
             else:
-                await add_missing_columns()
+                await upgrade_sqlite()
             await keys.bootstrap(settings)
             purger = asyncio.create_task(purge_audit_log(settings.audit_retention_days))
             started = time.perf_counter()
             loaded = pipeline if pipeline is not None else await asyncio.to_thread(build_pipeline, settings)
+            await adopt_model(loaded.model_id)
             face_engine = build_engine(settings, loaded)
             await face_engine.start()
             models_ready = time.perf_counter()

@@ -16,6 +16,9 @@ FACES_PER_PHOTO_MAX = 32  # faces detectFaces and recognizeFaces return (the lar
 LIVE_FACES_MAX = 8  # faces liveRecognition answers per frame (the largest)
 LIVE_STREAM_NAME_MAX = 64  # characters of a live stream's name
 FACES_PER_PERSON_MAX = 100  # enrolled faces of one person (verifyPerson compares them all)
+COLLECTION_NAME_MAX = 100  # characters of a collection's name
+COLLECTION_DESCRIPTION_MAX = 1000  # characters of a collection's description
+COLLECTIONS_MAX = 1000  # collections on one server (the `collections` list holds them all)
 API_KEY_NAME_MAX = 100  # characters of an API key's name
 ANONYMOUS_QUERY_COST_MAX = 10_000  # the cost of an operation sent without a key (MAX_QUERY_COST for the rest)
 # Variables, bounded before graphql-core coerces them (a million-float list took seconds): items of

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_FACES = "TOO_MANY_FACES"
     LOW_QUALITY = "LOW_QUALITY"
     MATCHES_OTHER_PERSON = "MATCHES_OTHER_PERSON"
+    LIMIT_REACHED = "LIMIT_REACHED"
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
     BUSY = "BUSY"
@@ -46,7 +47,11 @@ ERROR_DESCRIPTIONS = {
     "pass allowLowQuality: true to enrol it anyway.",
     ErrorCode.MATCHES_OTHER_PERSON: "createFace with rejectIfMatchesOther: the face matches another person at the "
     "shipped threshold (`extensions.personId`, `faceId`, `distance`); nothing was enrolled.",
-    ErrorCode.NOT_FOUND: "A well-formed id names nothing.",
+    ErrorCode.LIMIT_REACHED: "The collection is full: it holds its `maxPersons` persons or `maxFaces` faces "
+    "(`extensions.limit` names which, `extensions.max` the bound), or the server holds its most collections; "
+    "nothing was written. Delete some, or raise the collection's limit with updateCollection.",
+    ErrorCode.NOT_FOUND: "A well-formed id names nothing, or nothing this API key may see (a key bound to "
+    "collections meets another collection's persons, faces and the collection itself as NOT_FOUND).",
     ErrorCode.INVALID_INPUT: "An argument is malformed or out of range (ids, names, base64, "
     "thresholds, limits, duplicate externalId, a person's face limit).",
     ErrorCode.BUSY: "The server is at capacity (or starting); nothing was done. Retry after "
@@ -125,6 +130,10 @@ class ApiError(Exception):
 
 def not_found(what: str, ident: object) -> ApiError:
     return ApiError(ErrorCode.NOT_FOUND, f"no {what} with id {ident}")
+
+
+def limit_reached(message: str, limit: str, maximum: int) -> ApiError:
+    return ApiError(ErrorCode.LIMIT_REACHED, message, {"limit": limit, "max": maximum})
 
 
 def invalid(message: str) -> ApiError:

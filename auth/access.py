@@ -20,6 +20,21 @@ def require(principal: Principal | None, scope: Scope) -> Principal:
     return principal
 
 
+def sees_collection(principal: Principal | None, collection_id: str) -> bool:
+    """Whether the caller may see the collection: a key bound to collections sees those, and no other exists for it."""
+    return principal is not None and (principal.collections is None or collection_id in principal.collections)
+
+
+def visible_collections(principal: Principal | None) -> frozenset[str] | None:
+    """The collection ids the caller may see; None: every one (a key bound to none)."""
+    return frozenset() if principal is None else principal.collections
+
+
+def sees_every_collection(principal: Principal | None) -> bool:
+    """Whether the caller is bound to no collection: only such an ADMIN may create collections, or keys for all."""
+    return principal is not None and principal.collections is None
+
+
 def is_rate_limited(principal: Principal) -> bool:
     """Whether the per-key rates apply: not to ADMIN keys, which may already do anything (bulk imports)."""
     return Scope.ADMIN not in principal.scopes

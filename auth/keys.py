@@ -68,7 +68,8 @@ def secret_from_headers(headers: Mapping[str, str]) -> str | None:
 
 
 def principal_of(row: ApiKey) -> Principal:
-    return Principal(str(row.id), row.name, frozenset(Scope(scope) for scope in row.scopes))
+    collections = None if row.collections is None else frozenset(row.collections)
+    return Principal(str(row.id), row.name, frozenset(Scope(scope) for scope in row.scopes), collections)
 
 
 async def authenticate(headers: Mapping[str, str], settings: AccessSettings) -> Principal | None:
@@ -97,10 +98,15 @@ async def is_active(principal: Principal | None) -> bool:
     return await ApiKey.filter(id=principal.key_id, revoked_at=None).exists()
 
 
-async def create_key(name: str, scopes: Iterable[Scope], origin: str = "stored") -> tuple[ApiKey, str]:
-    """A new key and its secret (the only time the secret exists outside the caller)."""
+async def create_key(
+    name: str, scopes: Iterable[Scope], collections: Iterable[str] | None = None, origin: str = "stored"
+) -> tuple[ApiKey, str]:
+    """A new key and its secret (the only time the secret exists outside the caller); collections: None for all."""
     secret = new_secret()
-    row = await ApiKey.create(name=name, secret_sha256=digest(secret), scopes=sorted(set(scopes)), origin=origin)
+    bound = None if collections is None else sorted(set(collections))
+    row = await ApiKey.create(
+        name=name, secret_sha256=digest(secret), scopes=sorted(set(scopes)), collections=bound, origin=origin
+    )
     return row, secret
 
 

@@ -21,17 +21,19 @@ SCOPE_DESCRIPTIONS = {
     Scope.ENROL: "Create and update persons and faces (photo uploads are rate-limited).",
     Scope.DELETE: "Delete persons and faces.",
     Scope.BIOMETRICS: "Read raw embeddings and face crops, and see candidates beyond the server's maximum threshold.",
-    Scope.ADMIN: "Manage API keys, read the audit log and /metrics; implies every other scope.",
+    Scope.ADMIN: "Manage API keys, read the audit log and /metrics; implies every other scope. A key bound to no "
+    "collection may also create collections and keys for any of them.",
 }
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: an API key's id, name and scopes (key_id is None with AUTH=off)."""
+    """The caller: an API key's id, name, scopes and collections (key_id is None with AUTH=off)."""
 
     key_id: str | None
     name: str
     scopes: frozenset[Scope]
+    collections: frozenset[str] | None = None  # the collection ids it may see; None: every collection
 
     def has(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes

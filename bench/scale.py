@@ -37,6 +37,7 @@ from bench.perf.load import bench_server
 from bench.report import RESULTS, header, table
 from devdata.postgres import local_postgres
 from devdata.server import running
+from models import DEFAULT_COLLECTION_ID
 from models.migrate import migrate
 from search.gallery import Gallery
 from search.pgvector import PgvectorSearch, index_name
@@ -108,6 +109,9 @@ def gallery_rows(real: RealFaces, total: int) -> Iterator[tuple[list[tuple], lis
         yield synthetic, faces, random_unit_vectors(count, start)
 
 
+FACE_REST = ("bench", b"", "0" * 64)  # detector, crop, photo hash: the same for every synthetic face
+
+
 async def fill(url: str, real: RealFaces, total: int) -> tuple[Gallery, dict[str, str], float]:
     """COPY the gallery into the database; also the same gallery in memory (the exact reference)."""
     started = time.perf_counter()
@@ -121,18 +125,31 @@ async def fill(url: str, real: RealFaces, total: int) -> tuple[Gallery, dict[str
             now = datetime.now(UTC)
             await connection.copy_records_to_table(
                 "person",
-                records=[(pid, name, now, now) for pid, name in persons],
-                columns=["id", "name", "created_at", "updated_at"],
+                records=[(pid, DEFAULT_COLLECTION_ID, name, now, now) for pid, name in persons],
+                columns=["id", "collection_id", "name", "created_at", "updated_at"],
             )
             await connection.copy_records_to_table(
                 "face",
                 records=[
-                    (fid, pid, vector.astype("<f4").tobytes(), MODEL_ID, 0, 0, 160, 160, "bench", b"", "0" * 64, now)
+                    (
+                        fid,
+                        pid,
+                        DEFAULT_COLLECTION_ID,
+                        vector.astype("<f4").tobytes(),
+                        MODEL_ID,
+                        0,
+                        0,
+                        160,
+                        160,
+                        *FACE_REST,
+                        now,
+                    )
                     for (fid, pid), vector in zip(faces, vectors, strict=True)
                 ],
                 columns=[
                     "id",
                     "person_id",
+                    "collection_id",
                     "embedding",
                     "model",
                     "box_x",
@@ -174,7 +191,7 @@ async def timed_searches(
     results, seconds = [], []
     for probe in probes:
         started = time.perf_counter()
-        results.append(await search.search(probe, LIMIT, exact=exact))
+        results.append(await search.search(probe, LIMIT, str(DEFAULT_COLLECTION_ID), exact=exact))
         seconds.append(time.perf_counter() - started)
     return results, seconds
 

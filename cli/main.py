@@ -1,4 +1,4 @@
-"""The `faceid` command: import, export, restore, keys, serve."""
+"""The `faceid` command: import, export, restore, reembed, keys, collections, serve."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from cli import transfer
 from cli.client import DEFAULT_URL, Client, GraphQLFailure, default_api_key
 
 SCOPES = ("READ", "VERIFY", "ENROL", "DELETE", "BIOMETRICS", "ADMIN")  # the API's enum ApiScope
-KEY_FIELDS = "id name scopes createdAt lastUsedAt revokedAt fromEnvironment"
+KEY_FIELDS = "id name scopes collections createdAt lastUsedAt revokedAt fromEnvironment"
+COLLECTION_FIELDS = "id name description model maxPersons maxFaces personCount faceCount createdAt"
+COLLECTION_OPTION = click.option(
+    "--collection",
+    default=None,
+    help="A collection's id [default: the key's only collection, else `default`]; see `faceid collections list`.",
+)
 
 
 @click.group()
@@ -50,15 +56,22 @@ def _run(client: Client, query: str, **variables: object) -> dict[str, object]:
     type=click.Choice(SCOPES, case_sensitive=False),
     help="A scope; repeat for several.",
 )
+@click.option(
+    "--collection",
+    "collections",
+    multiple=True,
+    help="A collection id the key may see; repeat for several [default: every collection].",
+)
 @click.pass_obj
-def create_key(client: Client, name: str, scopes: tuple[str, ...]) -> None:
+def create_key(client: Client, name: str, scopes: tuple[str, ...], collections: tuple[str, ...]) -> None:
     """Create a key; prints its secret (shown this once) on stdout."""
     data = _run(
         client,
-        f"mutation($n: String!, $s: [ApiScope!]!) {{ createApiKey(name: $n, scopes: $s) "
+        f"mutation($n: String!, $s: [ApiScope!]!, $c: [ID!]) {{ createApiKey(name: $n, scopes: $s, collections: $c) "
         f"{{ secret apiKey {{ {KEY_FIELDS} }} }} }}",
         n=name,
         s=[scope.upper() for scope in scopes],
+        c=list(collections) or None,
     )
     created = data["createApiKey"]
     assert isinstance(created, dict)
@@ -91,17 +104,73 @@ def revoke_key(client: Client, key_id: str) -> None:
     click.echo(f"revoked {revoked['id']} at {revoked['revokedAt']}")
 
 
+@cli.group()
+def collections() -> None:
+    """Collections: galleries of their own on one server."""
+
+
+@collections.command("list")
+@click.pass_obj
+def list_collections(client: Client) -> None:
+    """List the collections the key may see, with their counts."""
+    rows = _run(client, f"{{ collections {{ {COLLECTION_FIELDS} }} }}")["collections"]
+    assert isinstance(rows, list)
+    for row in rows:
+        limits = f"max {row['maxPersons'] or '-'} persons / {row['maxFaces'] or '-'} faces"
+        click.echo(
+            f"{row['id']}  {row['name']:<24}  {row['personCount']:>7} persons  {row['faceCount']:>8} faces  {limits}"
+        )
+
+
+@collections.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What it is for.")
+@click.option("--max-persons", type=click.IntRange(min=1), default=None, help="The most persons it may hold.")
+@click.option("--max-faces", type=click.IntRange(min=1), default=None, help="The most faces it may hold.")
+@click.pass_obj
+def create_collection(
+    client: Client, name: str, description: str, max_persons: int | None, max_faces: int | None
+) -> None:
+    """Create a collection (needs an ADMIN key bound to no collection); prints its id on stdout."""
+    data = _run(
+        client,
+        f"mutation($i: CollectionInput!) {{ createCollection(input: $i) {{ {COLLECTION_FIELDS} }} }}",
+        i={"name": name, "description": description, "maxPersons": max_persons, "maxFaces": max_faces},
+    )
+    created = data["createCollection"]
+    assert isinstance(created, dict)
+    click.echo(f"created collection {created['name']!r}", err=True)
+    click.echo(created["id"])
+
+
+@collections.command("delete")
+@click.argument("collection_id")
+@click.confirmation_option(prompt="Delete the collection with every person and face in it?")
+@click.pass_obj
+def delete_collection(client: Client, collection_id: str) -> None:
+    """Delete a collection with every person and face in it (needs ADMIN)."""
+    data = _run(
+        client,
+        "mutation($id: ID!) { deleteCollection(id: $id) { id deletedPersons deletedFaces } }",
+        id=collection_id,
+    )
+    deleted = data["deleteCollection"]
+    assert isinstance(deleted, dict)
+    click.echo(f"deleted {deleted['id']}: {deleted['deletedPersons']} persons, {deleted['deletedFaces']} faces")
+
+
 @cli.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--workers", default=8, show_default=True, help="Photos uploaded at once.")
 @click.option("--allow-low-quality", is_flag=True, help="Enrol faces below the enrolment minimums too.")
+@COLLECTION_OPTION
 @click.pass_obj
-def import_command(client: Client, folder: Path, workers: int, allow_low_quality: bool) -> None:
+def import_command(client: Client, folder: Path, workers: int, allow_low_quality: bool, collection: str | None) -> None:
     """Enrol FOLDER/<person>/<photos>: one person per sub-folder (its name is the externalId; created if
     missing). Photos already enrolled for that person (same bytes) are skipped, so a stopped import resumes."""
     console = Console(stderr=True)
     try:
-        report = transfer.import_folder(client, folder, workers, allow_low_quality, console)
+        report = transfer.import_folder(client, folder, workers, allow_low_quality, console, collection)
     except GraphQLFailure as exc:
         raise click.ClickException(str(exc)) from None
     rate = report.enrolled / report.seconds if report.seconds else 0.0
@@ -116,12 +185,13 @@ def import_command(client: Client, folder: Path, workers: int, allow_low_quality
 
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@COLLECTION_OPTION
 @click.pass_obj
-def export_command(client: Client, file: Path) -> None:
-    """Write every person and face (embeddings and crops included) to FILE, as JSON lines. Needs READ and
-    BIOMETRICS."""
+def export_command(client: Client, file: Path, collection: str | None) -> None:
+    """Write every person and face of a collection (embeddings and crops included) to FILE, as JSON lines.
+    Needs READ and BIOMETRICS."""
     try:
-        persons, faces = transfer.export_gallery(client, file)
+        persons, faces = transfer.export_gallery(client, file, collection)
     except GraphQLFailure as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {persons} persons and {faces} faces to {file}")
@@ -129,12 +199,13 @@ def export_command(client: Client, file: Path) -> None:
 
 @cli.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@COLLECTION_OPTION
 @click.pass_obj
-def restore_command(client: Client, file: Path) -> None:
-    """Put back what `faceid export` wrote, ids and times included (needs ADMIN). Rows already there are
-    left alone, so it can be run again after an interruption."""
+def restore_command(client: Client, file: Path, collection: str | None) -> None:
+    """Put back what `faceid export` wrote into a collection, ids and times included (needs ADMIN). Rows already
+    there are left alone, so it can be run again after an interruption."""
     try:
-        persons, faces = transfer.restore_gallery(client, file, Console(stderr=True))
+        persons, faces = transfer.restore_gallery(client, file, Console(stderr=True), collection)
     except GraphQLFailure as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored {persons} persons and {faces} faces from {file}")

@@ -63,10 +63,14 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _person_for(client: Client, folder: str, report: ImportReport) -> tuple[str, set[str]]:
-    """The person whose externalId is the folder's name (created if missing), and its photos' hashes."""
+def _person_for(client: Client, folder: str, collection: str | None, report: ImportReport) -> tuple[str, set[str]]:
+    """The person of the collection whose externalId is the folder's name (created if missing), and its photos'
+    hashes."""
     found = client.execute(
-        "query($s: String!) { persons(search: $s, first: 500) { edges { node { id externalId } } } }", s=folder
+        "query($s: String!, $c: ID) { persons(search: $s, first: 500, collection: $c) "
+        "{ edges { node { id externalId } } } }",
+        s=folder,
+        c=collection,
     )
     for edge in found["persons"]["edges"]:
         if edge["node"]["externalId"] == folder:
@@ -74,15 +78,19 @@ def _person_for(client: Client, folder: str, report: ImportReport) -> tuple[str,
             faces = client.execute("query($p: ID!) { facesByPerson(personId: $p) { imageSha256 } }", p=person_id)
             return person_id, {face["imageSha256"] for face in faces["facesByPerson"]}
     created = client.execute(
-        "mutation($i: PersonInput!) { createPerson(input: $i) { id } }",
+        "mutation($i: PersonInput!, $c: ID) { createPerson(input: $i, collection: $c) { id } }",
         i={"name": folder.replace("_", " "), "externalId": folder},
+        c=collection,
     )
     report.persons_created += 1
     return created["createPerson"]["id"], set()
 
 
-def import_folder(client: Client, root: Path, workers: int, allow_low_quality: bool, console: Console) -> ImportReport:
-    """Enrol root/<person>/<photo> for every person folder; photos already enrolled are skipped."""
+def import_folder(
+    client: Client, root: Path, workers: int, allow_low_quality: bool, console: Console, collection: str | None = None
+) -> ImportReport:
+    """Enrol root/<person>/<photo> for every person folder into the collection (None: the key's default);
+    photos already enrolled are skipped."""
     report = ImportReport()
     started = time.perf_counter()
     tasks: list[tuple[str, Path]] = []
@@ -90,7 +98,7 @@ def import_folder(client: Client, root: Path, workers: int, allow_low_quality: b
         photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
         if not photos:
             continue
-        person_id, known = _person_for(client, folder.name, report)
+        person_id, known = _person_for(client, folder.name, collection, report)
         for photo in photos:
             if sha256_of(photo) in known:
                 report.skipped += 1
@@ -118,14 +126,15 @@ def import_folder(client: Client, root: Path, workers: int, allow_low_quality: b
     return report
 
 
-def _pages(client: Client, field_name: str, fields: str) -> Iterator[dict[str, Any]]:
+def _pages(client: Client, field_name: str, fields: str, collection: str | None) -> Iterator[dict[str, Any]]:
     after = None
     while True:
         data = client.execute(
-            f"query($a: String, $n: Int) {{ {field_name}(first: $n, after: $a) "
+            f"query($a: String, $n: Int, $c: ID) {{ {field_name}(first: $n, after: $a, collection: $c) "
             f"{{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {fields} }} }} }} }}",
             a=after,
             n=PAGE,
+            c=collection,
         )[field_name]
         yield from (edge["node"] for edge in data["edges"])
         if not data["pageInfo"]["hasNextPage"]:
@@ -133,8 +142,9 @@ def _pages(client: Client, field_name: str, fields: str) -> Iterator[dict[str, A
         after = data["pageInfo"]["endCursor"]
 
 
-def export_gallery(client: Client, target: Path) -> tuple[int, int]:
-    """Every person and face (embedding and crop included) as JSON lines; (persons, faces) written."""
+def export_gallery(client: Client, target: Path, collection: str | None = None) -> tuple[int, int]:
+    """Every person and face of the collection (embedding and crop included) as JSON lines; (persons, faces)
+    written."""
     model = client.execute("{ model { name dimension } }")["model"]
     persons = faces = 0
     # Embeddings and crops are biometric data: the file is its owner's alone (0600), even if it existed.
@@ -143,17 +153,18 @@ def export_gallery(client: Client, target: Path) -> tuple[int, int]:
     with os.fdopen(descriptor, "w") as out:
         header = {"faceidExport": EXPORT_FORMAT, "model": model["name"], "dimension": model["dimension"]}
         out.write(json.dumps(header) + "\n")
-        for person in _pages(client, "persons", PERSON_FIELDS):
+        for person in _pages(client, "persons", PERSON_FIELDS, collection):
             out.write(json.dumps({"person": person}, sort_keys=True) + "\n")
             persons += 1
-        for face in _pages(client, "faces", FACE_FIELDS):
+        for face in _pages(client, "faces", FACE_FIELDS, collection):
             out.write(json.dumps({"face": face}, sort_keys=True) + "\n")
             faces += 1
     return persons, faces
 
 
-def restore_gallery(client: Client, source: Path, console: Console) -> tuple[int, int]:
-    """Put an export's persons and faces back, ids and times included; (persons, faces) restored."""
+def restore_gallery(client: Client, source: Path, console: Console, collection: str | None = None) -> tuple[int, int]:
+    """Put an export's persons and faces back into the collection, ids and times included; (persons, faces)
+    restored."""
     lines = source.read_text().splitlines()
     header = json.loads(lines[0]) if lines else {}
     if header.get("faceidExport") != EXPORT_FORMAT:
@@ -164,7 +175,11 @@ def restore_gallery(client: Client, source: Path, console: Console) -> tuple[int
     with progress(console) as bar:
         task = bar.add_task("restoring", total=len(persons) + len(faces), rate="")
         for person in persons:
-            client.execute("mutation($i: RestoredPerson!) { restorePerson(input: $i) { id } }", i=person)
+            client.execute(
+                "mutation($i: RestoredPerson!, $c: ID) { restorePerson(input: $i, collection: $c) { id } }",
+                i=person,
+                c=collection,
+            )
             bar.update(task, advance=1)
         for face in faces:
             client.execute("mutation($i: RestoredFace!) { restoreFace(input: $i) { id } }", i=face)

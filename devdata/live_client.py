@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 PROTOCOL = "graphql-transport-ws"
 
 LIVE_SUBSCRIPTION = """
-subscription Live($stream: String!, $threshold: Float) {
-  liveRecognition(stream: $stream, threshold: $threshold) {
+subscription Live($stream: String!, $threshold: Float, $collection: ID) {
+  liveRecognition(stream: $stream, threshold: $threshold, collection: $collection) {
     frame droppedFrames serverMs
     error { code message }
     faces { track identifiedNow identifiedMsAgo match box { x y width height }

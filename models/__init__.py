@@ -1,7 +1,19 @@
 """Persistence: the Tortoise ORM models and the database configuration."""
 
 from models.db import database_config, scrub_deleted
-from models.tables import ApiKey, AuditEntry, Face, Person
-from models.upgrade import add_missing_columns
+from models.tables import DEFAULT_COLLECTION_ID, DEFAULT_COLLECTION_NAME, ApiKey, AuditEntry, Collection, Face, Person
+from models.upgrade import adopt_model, upgrade_sqlite
 
-__all__ = ["ApiKey", "AuditEntry", "Face", "Person", "add_missing_columns", "database_config", "scrub_deleted"]
+__all__ = [
+    "DEFAULT_COLLECTION_ID",
+    "DEFAULT_COLLECTION_NAME",
+    "ApiKey",
+    "AuditEntry",
+    "Collection",
+    "Face",
+    "Person",
+    "adopt_model",
+    "database_config",
+    "scrub_deleted",
+    "upgrade_sqlite",
+]

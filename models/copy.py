@@ -19,9 +19,10 @@ from tortoise.transactions import in_transaction
 
 from models.db import database_config
 from models.migrate import pending_migrations
-from models.tables import ApiKey, AuditEntry, Face, Person
+from models.tables import DEFAULT_COLLECTION_ID, ApiKey, AuditEntry, Collection, Face, Person
 
-TABLES: list[type[Model]] = [Person, Face, ApiKey, AuditEntry]  # persons before the faces that point at them
+# Each table before those that point at it: collections, persons, faces.
+TABLES: list[type[Model]] = [Collection, Person, Face, ApiKey, AuditEntry]
 CHUNK = 2_000
 
 
@@ -50,13 +51,14 @@ async def _rows(model: type[Model], source: BaseDBAsyncClient) -> Any:
 async def _insert(model: type[Model], rows: list[Model]) -> None:
     async with in_transaction("default") as target:
         # The ORM stamps auto_now fields (the instances too) on every write: restore the source's times in SQL.
-        stamps = [[row.updated_at, str(row.pk)] for row in rows if isinstance(row, Person)]
+        stamps = [[row.updated_at, str(row.pk)] for row in rows if isinstance(row, Person | Collection)]
         for row in rows:
             row._saved_in_db = False  # read from the source: new to the target
         await model.bulk_create(rows, using_db=target)
         if stamps:
             first, second = ("$1", "$2") if target.capabilities.dialect == "postgres" else ("?", "?")
-            await target.execute_many(f"UPDATE person SET updated_at = {first} WHERE id = {second}", stamps)
+            table = model._meta.db_table
+            await target.execute_many(f"UPDATE {table} SET updated_at = {first} WHERE id = {second}", stamps)
 
 
 async def copy_database(source: str, target: str, progress: Progress | None = None) -> dict[str, int]:
@@ -66,8 +68,11 @@ async def copy_database(source: str, target: str, progress: Progress | None = No
         if pending := await pending_migrations():
             raise CopyRefused(f"the target is not migrated ({', '.join(pending)} pending): run `make migrate` first")
         for model in TABLES:
-            if await model.all().count():
+            # `make migrate` makes the default collection: the source's takes its place.
+            rows = model.all() if model is not Collection else Collection.exclude(id=DEFAULT_COLLECTION_ID)
+            if await rows.count():
                 raise CopyRefused(f"the target already has rows in {model._meta.db_table}: copy into an empty database")
+        await Collection.filter(id=DEFAULT_COLLECTION_ID).delete()
         source_connection = Tortoise.get_connection("source")
         copied = {}
         for model in TABLES:

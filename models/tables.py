@@ -8,29 +8,61 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from bounds import API_KEY_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
+from bounds import API_KEY_NAME_MAX, COLLECTION_DESCRIPTION_MAX, COLLECTION_NAME_MAX, EXTERNAL_ID_MAX, NAME_MAX
 from models.fields import EmbeddingField
+
+# The collection every database has, made by the first start (or the migration that brought collections): the
+# one existing persons moved into, and the one a field without `collection` means for a key bound to no single one.
+DEFAULT_COLLECTION_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+DEFAULT_COLLECTION_NAME = "default"
+
+
+class Collection(Model):
+    """A gallery of its own: persons, their faces and the model they are embedded with (a tenant)."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = fields.CharField(max_length=COLLECTION_NAME_MAX, unique=True)
+    description = fields.CharField(max_length=COLLECTION_DESCRIPTION_MAX, default="")
+    model = fields.CharField(max_length=100)  # the embedder id its faces are searched with
+    max_persons = fields.IntField(null=True)  # null: no limit of its own
+    max_faces = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "collection"
+        ordering = ("created_at", "id")
 
 
 class Person(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    collection: fields.ForeignKeyRelation[Collection] = fields.ForeignKeyField(
+        "models.Collection", related_name="persons", on_delete=fields.CASCADE, db_index=True
+    )
     name = fields.CharField(max_length=NAME_MAX)
-    external_id = fields.CharField(max_length=EXTERNAL_ID_MAX, null=True, unique=True)
+    external_id = fields.CharField(max_length=EXTERNAL_ID_MAX, null=True)  # unique within the collection
     metadata: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     faces: fields.ReverseRelation[Face]
+    collection_id: uuid.UUID
 
     class Meta:
         table = "person"
         ordering = ("created_at", "id")
+        unique_together = (("collection", "external_id"),)
 
 
 class Face(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="faces", on_delete=fields.CASCADE, db_index=True
+    )
+    # The person's collection, copied onto the face: a search filters on it inside the index scan (pgvector) and
+    # a gallery is loaded per collection without a join. A face moves only between persons of one collection.
+    collection: fields.ForeignKeyRelation[Collection] = fields.ForeignKeyField(
+        "models.Collection", related_name="faces", on_delete=fields.CASCADE, db_index=False
     )
     embedding = EmbeddingField()  # float32 little-endian, unit length; `vector` on PostgreSQL
     model = fields.CharField(max_length=100)  # the embedder's id
@@ -50,12 +82,13 @@ class Face(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     person_id: uuid.UUID
+    collection_id: uuid.UUID
 
     class Meta:
         table = "face"
         ordering = ("created_at", "id")
-        # The start-up gallery load reads one model's faces in id order, in chunks.
-        indexes = (("model", "id"),)
+        # The start-up gallery load reads one model's faces in id order, in chunks; counts and deletes go by collection.
+        indexes = (("model", "id"), ("collection_id", "model"))
 
 
 class ApiKey(Model):
@@ -65,6 +98,8 @@ class ApiKey(Model):
     name = fields.CharField(max_length=API_KEY_NAME_MAX)
     secret_sha256 = fields.CharField(max_length=64, unique=True)
     scopes: fields.JSONField[list[str]] = fields.JSONField()
+    # The collection ids the key may see; null: every collection (only such a key may create collections).
+    collections: fields.JSONField[list[str] | None] = fields.JSONField(null=True)
     # "env": the ADMIN_API_KEY of the environment, replaced when that changes; "stored": all others.
     origin = fields.CharField(max_length=10, default="stored")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,10 +1,18 @@
-"""Bring an SQLite file made by an earlier release up to the current tables.
+"""Bring an SQLite file made by an earlier release up to the current tables, then make what is missing.
 
 On SQLite the server makes its own tables (`generate_schemas`), which creates
-missing tables but never alters existing ones. The only change since the first
-release is nullable columns added to `face`; this adds those that are missing,
-idempotently. PostgreSQL never takes this path: its tables change only through the
-Aerich migrations of migrations/ (`make migrate`, models/migrate.py).
+missing tables but never alters existing ones. Two changes since the first
+release need more than that, and both are done here, idempotently:
+
+- nullable columns added to `face` (quality) and `api_key` (its collections): ALTER TABLE ADD COLUMN;
+- collections: `person` gains a non-null `collection_id` and its externalId becomes
+  unique per collection instead of server-wide, which SQLite can only do by making
+  the table again. The old table is renamed aside, `generate_schemas` makes the new
+  one, and the rows are copied into the `default` collection; `face` gains
+  `collection_id` as a column. A start that stops half-way finishes on the next.
+
+PostgreSQL never takes this path: its tables change only through the Aerich
+migrations of migrations/ (`make migrate`, models/migrate.py).
 """
 
 from __future__ import annotations
@@ -12,6 +20,9 @@ from __future__ import annotations
 import logging
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models.tables import DEFAULT_COLLECTION_ID, DEFAULT_COLLECTION_NAME, Collection
 
 log = logging.getLogger(__name__)
 
@@ -22,31 +33,95 @@ ADDED_FACE_COLUMNS = {
     "yaw_deg": "DOUBLE PRECISION",
     "roll_deg": "DOUBLE PRECISION",
 }
-
-
-async def _face_columns() -> set[str]:
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect == "sqlite":
-        rows = await connection.execute_query_dict("PRAGMA table_info(face)")
-        return {row["name"] for row in rows}
-    rows = await connection.execute_query_dict(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'face'"
-    )
-    return {row["column_name"] for row in rows}
-
-
+ADDED_API_KEY_COLUMNS = {"collections": "JSON"}  # null: every collection, as every key saw before
 # Indexes added after the first release: name -> (table, column).
 ADDED_INDEXES = {"face_image_sha256": ("face", "image_sha256")}  # SAME_IMAGE_ENROLLED looks photos up by hash
+PERSONS_BEFORE_COLLECTIONS = "person_before_collections"  # the old person table while its rows are copied
+PERSON_COLUMNS = "id, name, external_id, metadata, created_at, updated_at"  # what both person tables share
 
 
-async def add_missing_columns() -> list[str]:
-    """Add the columns an older `face` table lacks, and the later indexes; the column names added."""
+async def _columns(connection: BaseDBAsyncClient, table: str) -> set[str]:
+    rows = await connection.execute_query_dict(f"PRAGMA table_info({table})")
+    return {row["name"] for row in rows}
+
+
+async def _tables(connection: BaseDBAsyncClient) -> set[str]:
+    rows = await connection.execute_query_dict("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {row["name"] for row in rows}
+
+
+async def upgrade_sqlite() -> list[str]:
+    """Upgrade an older file's tables and make the missing ones; what was changed (empty for a current file)."""
     connection = Tortoise.get_connection("default")
+    changed: list[str] = []
+    tables = await _tables(connection)
+    if "face" in tables:
+        missing = [name for name in ADDED_FACE_COLUMNS if name not in await _columns(connection, "face")]
+        for name in missing:
+            await connection.execute_script(f"ALTER TABLE face ADD COLUMN {name} {ADDED_FACE_COLUMNS[name]} NULL")
+        changed += [f"face.{name}" for name in missing]
+    if "api_key" in tables:
+        present = await _columns(connection, "api_key")
+        for name, sql_type in ADDED_API_KEY_COLUMNS.items():
+            if name not in present:
+                await connection.execute_script(f"ALTER TABLE api_key ADD COLUMN {name} {sql_type} NULL")
+                changed.append(f"api_key.{name}")
+        if "collection_id" not in await _columns(connection, "face"):
+            # SQLite adds a column with REFERENCES only when its default is NULL: the copy below fills it.
+            await connection.execute_script(
+                'ALTER TABLE face ADD COLUMN collection_id CHAR(36) NULL REFERENCES "collection" (id) ON DELETE CASCADE'
+            )
+            changed.append("face.collection_id")
+    if "person" in tables and "collection_id" not in await _columns(connection, "person"):
+        # The rename must not rewrite face's reference to `person` (it is to name the new table): SQLite leaves
+        # references alone only with both the legacy rename and foreign keys off.
+        await connection.execute_script(
+            "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; "
+            f"ALTER TABLE person RENAME TO {PERSONS_BEFORE_COLLECTIONS}; "
+            "PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON"
+        )
+        tables.add(PERSONS_BEFORE_COLLECTIONS)
+    await Tortoise.generate_schemas(safe=True)
     for name, (table, column) in ADDED_INDEXES.items():
         await connection.execute_script(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
-    missing = [name for name in ADDED_FACE_COLUMNS if name not in await _face_columns()]
-    for name in missing:
-        await connection.execute_script(f"ALTER TABLE face ADD COLUMN {name} {ADDED_FACE_COLUMNS[name]} NULL")
-    if missing:
-        log.info("database upgraded: added face columns %s", ", ".join(missing))
-    return missing
+    if PERSONS_BEFORE_COLLECTIONS in tables:
+        await _move_into_default_collection(connection)
+        changed.append("person.collection_id")
+    if changed:
+        log.info("database upgraded: %s", ", ".join(changed))
+    return changed
+
+
+async def _move_into_default_collection(connection: BaseDBAsyncClient) -> None:
+    """Copy the persons of the old table into the default collection, and point every face at it."""
+    default = str(DEFAULT_COLLECTION_ID)  # as Tortoise keeps a UUID in SQLite: its text
+    model_rows = await connection.execute_query_dict(
+        "SELECT model FROM face GROUP BY model ORDER BY count(*) DESC LIMIT 1"
+    )
+    if not await Collection.filter(id=DEFAULT_COLLECTION_ID).exists():
+        await Collection.create(
+            id=DEFAULT_COLLECTION_ID, name=DEFAULT_COLLECTION_NAME, model=model_rows[0]["model"] if model_rows else ""
+        )
+    # foreign_keys off: dropping the old table must not cascade to the faces that now point at the new one.
+    await connection.execute_script(
+        "PRAGMA foreign_keys = OFF; BEGIN; "
+        f"INSERT OR IGNORE INTO person (collection_id, {PERSON_COLUMNS}) "
+        f"SELECT '{default}', {PERSON_COLUMNS} FROM {PERSONS_BEFORE_COLLECTIONS}; "
+        f"DROP TABLE {PERSONS_BEFORE_COLLECTIONS}; "
+        f"UPDATE face SET collection_id = '{default}' WHERE collection_id IS NULL; "
+        "COMMIT; PRAGMA foreign_keys = ON"
+    )
+
+
+async def adopt_model(model_id: str) -> None:
+    """The default collection exists, and every collection is pinned to the server's one model.
+
+    Both SQLite and PostgreSQL (whose migration makes the default collection) come through
+    here at start. A server loads one embedder, so changing EMBEDDER re-pins every
+    collection; faces of the model before stay unsearched until reembedFaces carries them.
+    """
+    await Collection.get_or_create(
+        id=DEFAULT_COLLECTION_ID, defaults={"name": DEFAULT_COLLECTION_NAME, "model": model_id}
+    )
+    if repinned := await Collection.exclude(model=model_id).update(model=model_id):
+        log.info("%d collection(s) pinned to %s, the model this server loads", repinned, model_id)

@@ -29,9 +29,11 @@ class FaceWarning:
     distance: float | None = None  # to the matching face, as this caller may see it
 
 
-async def same_image(image_sha256: str) -> FaceWarning | None:
-    """SAME_IMAGE_ENROLLED when these exact bytes are already a face (of anyone)."""
-    earlier = await FaceRow.filter(image_sha256=image_sha256).order_by("created_at").first()
+async def same_image(image_sha256: str, collection_id: str) -> FaceWarning | None:
+    """SAME_IMAGE_ENROLLED when these exact bytes are already a face (of anyone) in the collection."""
+    earlier = (
+        await FaceRow.filter(image_sha256=image_sha256, collection_id=collection_id).order_by("created_at").first()
+    )
     if earlier is None:
         return None
     return FaceWarning(
@@ -42,10 +44,13 @@ async def same_image(image_sha256: str) -> FaceWarning | None:
     )
 
 
-async def other_person_matched(ctx: Context, person_id: str, vector: np.ndarray, reject: bool) -> FaceWarning | None:
-    """MATCHES_OTHER_PERSON when another person's face is within the shipped threshold; an error if `reject`."""
+async def other_person_matched(
+    ctx: Context, person_id: str, collection_id: str, vector: np.ndarray, reject: bool
+) -> FaceWarning | None:
+    """MATCHES_OTHER_PERSON when another person's face in the collection is within the shipped threshold; an
+    error if `reject`."""
     threshold = ctx.services.thresholds.default
-    matches = await ctx.services.search.search(vector, 2)
+    matches = await ctx.services.search.search(vector, 2, collection_id)
     nearest = next((m for m in matches if m.person_id != person_id), None)
     if nearest is None or nearest.distance > threshold:
         return None

@@ -10,14 +10,17 @@ from typing import Any
 import numpy as np
 from tortoise.transactions import in_transaction
 
+from auth.access import sees_collection
+from auth.scopes import Principal
 from bounds import PAGE_SIZE_MAX
-from errors import low_quality, not_found
+from errors import invalid, low_quality, not_found
 from ml.pipeline import FaceEmbedding
 from ml.quality import issues
 from models import Face as FaceRow
 from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers import enrolment
+from resolvers.collections import check_room_for_faces, check_visible, chosen
 from resolvers.context import Context
 from resolvers.enrolment import FaceWarning
 from resolvers.ids import parse_id
@@ -35,8 +38,13 @@ class EnrolledFace:
     warnings: list[FaceWarning] = field(default_factory=list)
 
 
-async def get_face_row(face_id: str) -> FaceRow:
-    row = await FaceRow.get_or_none(id=parse_id(face_id, "face"))
+async def face(ctx: Context, face_id: str) -> FaceRow | None:
+    """The face, or None if there is none the caller may see."""
+    return check_visible(ctx, await FaceRow.get_or_none(id=parse_id(face_id, "face")))
+
+
+async def get_face_row(ctx: Context, face_id: str) -> FaceRow:
+    row = await face(ctx, face_id)
     if row is None:
         raise not_found("face", face_id)
     return row
@@ -88,29 +96,27 @@ def stored_vector(row: FaceRow) -> np.ndarray:
     return np.frombuffer(row.embedding, dtype="<f4")
 
 
-async def face_crop(face_id: str) -> tuple[bytes, str] | None:
-    """A face's stored crop and a tag that changes with it; None if there is none (or no such face)."""
-    row = await FaceRow.get_or_none(id=parse_id(face_id, "face")).only("crop_jpeg", "image_sha256", "model")
-    if row is None or not row.crop_jpeg:
+async def face_crop(principal: Principal, face_id: str) -> tuple[bytes, str] | None:
+    """A face's stored crop and a tag that changes with it; None if there is none (or none the caller may see)."""
+    row_id = parse_id(face_id, "face")
+    row = await FaceRow.get_or_none(id=row_id).only("id", "collection_id", "crop_jpeg", "image_sha256", "model")
+    if row is None or not sees_collection(principal, str(row.collection_id)) or not row.crop_jpeg:
         return None
     return row.crop_jpeg, f"{row.image_sha256[:32]}-{row.model}"
 
 
-async def face(face_id: str) -> FaceRow | None:
-    return await FaceRow.get_or_none(id=parse_id(face_id, "face"))
-
-
-async def faces(page: Page) -> PageOf[FaceRow]:
-    return await paginate(FaceRow.all(), page, PAGE_SIZE_MAX)
+async def faces(ctx: Context, page: Page, collection: str | None) -> PageOf[FaceRow]:
+    collection_id = (await chosen(ctx, collection)).id  # one the caller may see, or NOT_FOUND
+    return await paginate(FaceRow.filter(collection_id=collection_id), page, PAGE_SIZE_MAX)
 
 
 async def faces_by_person(ctx: Context, person_id: str) -> list[FaceRow]:
-    person = await get_person_row(person_id)
+    person = await get_person_row(ctx, person_id)
     return await ctx.loaders.faces_by_person.load(str(person.id))
 
 
-async def face_embedding(face_id: str) -> FaceRow:
-    return await get_face_row(face_id)
+async def face_embedding(ctx: Context, face_id: str) -> FaceRow:
+    return await get_face_row(ctx, face_id)
 
 
 async def create_face(
@@ -121,14 +127,18 @@ async def create_face(
     allow_low_quality: bool,
     reject_if_matches_other: bool,
 ) -> EnrolledFace:
-    person = await get_person_row(person_id)  # fail fast, before the models run
+    person = await get_person_row(ctx, person_id)  # fail fast, before the models run
+    await check_room_for_faces(person.collection_id)
     data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
     columns = await _face_columns(ctx, data, result)
+    collection = str(person.collection_id)
     warnings = [
         warning
         for warning in (
-            await enrolment.same_image(columns["image_sha256"]),
-            await enrolment.other_person_matched(ctx, str(person.id), result.vector, reject_if_matches_other),
+            await enrolment.same_image(columns["image_sha256"], collection),
+            await enrolment.other_person_matched(
+                ctx, str(person.id), collection, result.vector, reject_if_matches_other
+            ),
         )
         if warning is not None
     ]
@@ -139,8 +149,9 @@ async def create_face(
             if not await PersonRow.filter(id=person.id).exists():
                 raise not_found("person", person_id)
             await check_room_for_face(person.id)
-            row = await FaceRow.create(person_id=person.id, **columns)
-        await ctx.services.search.stored(str(row.id), str(person.id), row.model, result.vector)
+            await check_room_for_faces(person.collection_id)
+            row = await FaceRow.create(person_id=person.id, collection_id=person.collection_id, **columns)
+        await ctx.services.search.stored(str(row.id), str(person.id), collection, row.model, result.vector)
         return row
 
     return EnrolledFace(await uninterrupted(store()), warnings)
@@ -149,10 +160,13 @@ async def create_face(
 async def update_face(
     ctx: Context, face_id: str, person_id: str | None, image: Photo | None, allow_low_quality: bool
 ) -> FaceRow:
-    row = await get_face_row(face_id)
+    row = await get_face_row(ctx, face_id)
     changes: dict[str, Any] = {}
     if person_id is not None:
-        changes["person_id"] = (await get_person_row(person_id)).id
+        destination = await get_person_row(ctx, person_id)
+        if destination.collection_id != row.collection_id:
+            raise invalid("a face moves only to a person of its own collection")
+        changes["person_id"] = destination.id
     if image is not None:
         data, result = await embed_for_enrolment(ctx, image, False, allow_low_quality)
         changes.update(await _face_columns(ctx, data, result))
@@ -168,15 +182,17 @@ async def update_face(
                 updated = await FaceRow.filter(id=row.id).update(**changes)
                 if not updated:
                     raise not_found("face", face_id)
-            row = await get_face_row(face_id)
-        await ctx.services.search.stored(str(row.id), str(row.person_id), row.model, stored_vector(row))
+            row = await get_face_row(ctx, face_id)
+        await ctx.services.search.stored(
+            str(row.id), str(row.person_id), str(row.collection_id), row.model, stored_vector(row)
+        )
         return row
 
     return await uninterrupted(store(row))
 
 
 async def delete_face(ctx: Context, face_id: str) -> Deletion:
-    row = await get_face_row(face_id)
+    row = await get_face_row(ctx, face_id)
 
     async def remove() -> None:
         await FaceRow.filter(id=row.id).delete()

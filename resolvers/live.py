@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -119,14 +120,7 @@ def _check_name(stream: str) -> None:
         raise invalid(f"`stream` must be 1 to {LIVE_STREAM_NAME_MAX} characters")
 
 
-async def open_stream(
-    ctx: Context, stream: str, options: SearchOptions, min_face_size: int | None
-) -> AsyncGenerator[FrameAnswer, None]:
-    """Open the stream `stream` on this connection (checks first, then a slot of the key's), and its answers.
-
-    A plain coroutine, not a generator: a refusal is raised here, when the subscription
-    is made, so that the open is audited with its outcome before any frame.
-    """
+def _check_stream(ctx: Context, stream: str, min_face_size: int | None) -> None:
     _check_name(stream)
     if not isinstance(ctx.request, WebSocket):
         raise invalid("liveRecognition runs over a WebSocket (graphql-transport-ws), with its frames")
@@ -134,9 +128,31 @@ async def open_stream(
         raise invalid("`minFaceSize` must be between 12 and 1000 pixels")
     if stream in ctx.live_streams:
         raise invalid(f"a live stream named {stream!r} is already open on this connection")
-    ctx.services.live_slots.take(ctx.principal)
+
+
+async def open_stream(
+    ctx: Context, stream: str, options: Coroutine[Any, Any, SearchOptions], min_face_size: int | None
+) -> AsyncGenerator[FrameAnswer, None]:
+    """Open the stream `stream` on this connection (checks first, then a slot of the key's), and its answers.
+
+    A plain coroutine, not a generator: a refusal is raised here, when the subscription
+    is made, so that the open is audited with its outcome before any frame. The stream
+    is registered before `options` (which reads the database) is awaited: a client sends
+    its first frames right after subscribing, and they must find the stream.
+    """
+    try:
+        _check_stream(ctx, stream, min_face_size)
+        ctx.services.live_slots.take(ctx.principal)
+    except BaseException:
+        options.close()  # never to be awaited
+        raise
     live = ctx.live_streams[stream] = LiveStream(ctx.principal, ctx.services.settings.live_idle_timeout_s)
-    return _answers(ctx, stream, live, options, min_face_size or ctx.services.settings.live_min_face_size)
+    try:
+        chosen = await options
+    except BaseException:
+        close_stream(ctx, stream)
+        raise
+    return _answers(ctx, stream, live, chosen, min_face_size or ctx.services.settings.live_min_face_size)
 
 
 async def _answers(

@@ -36,6 +36,25 @@ async def _face_counts(person_ids: Sequence[str]) -> list[int]:
     return [counts.get(i, 0) for i in person_ids]
 
 
+async def _counts_per_collection(table: type[PersonRow] | type[FaceRow], ids: Sequence[str]) -> list[int]:
+    rows = (
+        await table.filter(collection_id__in=list(ids))
+        .annotate(n=Count("id"))
+        .group_by("collection_id")
+        .values_list("collection_id", "n")
+    )
+    counts = {str(collection_id): n for collection_id, n in rows}
+    return [counts.get(i, 0) for i in ids]
+
+
+async def _collection_persons(ids: Sequence[str]) -> list[int]:
+    return await _counts_per_collection(PersonRow, ids)
+
+
+async def _collection_faces(ids: Sequence[str]) -> list[int]:
+    return await _counts_per_collection(FaceRow, ids)
+
+
 async def _faces(ids: Sequence[str]) -> list[FaceRow | None]:
     rows = {str(row.id): row for row in await FaceRow.filter(id__in=list(ids))}
     return [rows.get(i) for i in ids]
@@ -47,3 +66,5 @@ class Loaders:
     face: DataLoader[str, FaceRow | None] = field(default_factory=lambda: DataLoader(_faces))
     faces_by_person: DataLoader[str, list[FaceRow]] = field(default_factory=lambda: DataLoader(_faces_by_person))
     face_count: DataLoader[str, int] = field(default_factory=lambda: DataLoader(_face_counts))
+    collection_persons: DataLoader[str, int] = field(default_factory=lambda: DataLoader(_collection_persons))
+    collection_faces: DataLoader[str, int] = field(default_factory=lambda: DataLoader(_collection_faces))

@@ -24,6 +24,7 @@ from errors import invalid
 from ml.exceptions import FaceError
 from ml.pipeline import FaceEmbedding
 from models import Face as FaceRow
+from resolvers.collections import visible
 from resolvers.context import Context
 from resolvers.ids import parse_id
 from resolvers.writes import uninterrupted
@@ -63,7 +64,8 @@ async def reembed_faces(ctx: Context, after: str | None, limit: int) -> Reembedd
     if not 1 <= limit <= REEMBED_BATCH_MAX:
         raise invalid(f"`limit` must be between 1 and {REEMBED_BATCH_MAX}")
     start = None if after is None else parse_id(after, "face")
-    rows = await _after(FaceRow.exclude(model=ctx.services.model_id), start).order_by("id").limit(limit)
+    others = visible(ctx, FaceRow.exclude(model=ctx.services.model_id))  # a tenant's admin: its collections only
+    rows = await _after(others, start).order_by("id").limit(limit)
     # A batch's worth at a time: the engine embeds them together, and the queue is never overfilled.
     step = ctx.services.settings.max_batch
     results: list[FaceEmbedding | str] = []
@@ -77,7 +79,7 @@ async def reembed_faces(ctx: Context, after: str | None, limit: int) -> Reembedd
         if await uninterrupted(_store(ctx, row, result)):
             done.append(str(row.id))
     last = rows[-1].id if rows else start
-    remaining = await _after(FaceRow.exclude(model=model), last).count()
+    remaining = await _after(others, last).count()
     return Reembedding(model, done, skipped, None if last is None else str(last), remaining)
 
 
@@ -88,5 +90,7 @@ async def _store(ctx: Context, row: FaceRow, result: FaceEmbedding) -> bool:
         embedding=vector.tobytes(), model=ctx.services.model_id, detector=result.face.detector
     )
     if updated:
-        await ctx.services.search.stored(str(row.id), str(row.person_id), ctx.services.model_id, vector)
+        await ctx.services.search.stored(
+            str(row.id), str(row.person_id), str(row.collection_id), ctx.services.model_id, vector
+        )
     return bool(updated)

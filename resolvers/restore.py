@@ -21,9 +21,10 @@ from ml.detection import Box
 from ml.quality import FaceQuality
 from models import Face as FaceRow
 from models import Person as PersonRow
+from resolvers.collections import check_room_for_faces, check_room_for_person, check_visible, chosen
 from resolvers.context import Context
 from resolvers.ids import parse_id
-from resolvers.persons import check_external_id_free, clean_external_id, clean_metadata, clean_name
+from resolvers.persons import check_external_id_free, clean_external_id, clean_metadata, clean_name, get_person_row
 from resolvers.writes import uninterrupted
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -58,17 +59,24 @@ class ExportedFace:
     created_at: datetime
 
 
-async def restore_person(data: ExportedPerson) -> PersonRow:
+async def restore_person(ctx: Context, data: ExportedPerson, collection: str | None) -> PersonRow:
+    """The person put back into `collection` (else the key's only one, else default)."""
     person_id = parse_id(data.id, "person")
     existing = await PersonRow.get_or_none(id=person_id)
     if existing is not None:
+        if check_visible(ctx, existing) is None:  # another collection's: not this caller's to learn of
+            raise not_found("person", data.id)
         return existing
+    collection_id = (await chosen(ctx, collection)).id
     # The same checks as createPerson (an export holds values that passed them).
     name, external_id = clean_name(data.name), clean_external_id(data.external_id)
     metadata = clean_metadata(data.metadata)
-    await check_external_id_free(external_id)
+    await check_external_id_free(external_id, collection_id)
     async with in_transaction():
-        await PersonRow.create(id=person_id, name=name, external_id=external_id, metadata=metadata)
+        await check_room_for_person(collection_id)
+        await PersonRow.create(
+            id=person_id, collection_id=collection_id, name=name, external_id=external_id, metadata=metadata
+        )
         # auto_now fields are set on create; the export's times are put back after it.
         await PersonRow.filter(id=person_id).update(created_at=data.created_at, updated_at=data.updated_at)
     return await PersonRow.get(id=person_id)
@@ -98,8 +106,10 @@ async def restore_face(ctx: Context, data: ExportedFace) -> FaceRow:
     face_id = parse_id(data.id, "face")
     existing = await FaceRow.get_or_none(id=face_id)
     if existing is not None:
+        if check_visible(ctx, existing) is None:
+            raise not_found("face", data.id)
         return existing
-    person_id = parse_id(data.person_id, "person")
+    person = await get_person_row(ctx, data.person_id)
     if not _SHA256.match(data.image_sha256):
         raise invalid("`imageSha256` must be 64 lowercase hex digits")
     embedding = _embedding_bytes(ctx, data)
@@ -123,12 +133,14 @@ async def restore_face(ctx: Context, data: ExportedFace) -> FaceRow:
 
     async def store() -> FaceRow:
         async with in_transaction():
-            if not await PersonRow.filter(id=person_id).exists():
+            if not await PersonRow.filter(id=person.id).exists():
                 raise not_found("person", data.person_id)
-            await FaceRow.create(id=face_id, person_id=person_id, **columns)
+            await check_room_for_faces(person.collection_id)
+            await FaceRow.create(id=face_id, person_id=person.id, collection_id=person.collection_id, **columns)
             await FaceRow.filter(id=face_id).update(created_at=data.created_at)
         row = await FaceRow.get(id=face_id)
-        await ctx.services.search.stored(str(row.id), str(person_id), row.model, np.frombuffer(embedding, dtype="<f4"))
+        vector = np.frombuffer(embedding, dtype="<f4")
+        await ctx.services.search.stored(str(row.id), str(person.id), str(person.collection_id), row.model, vector)
         return row
 
     return await uninterrupted(store())

@@ -12,6 +12,7 @@ from errors import invalid
 from ml.pipeline import LocatedFace
 from models import Face as FaceRow
 from models import Person as PersonRow
+from resolvers.collections import chosen
 from resolvers.context import Context
 from resolvers.faces import embed_image
 from resolvers.images import Photo
@@ -32,8 +33,9 @@ class Cutoff:
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How a search is asked: where `match` is cut off, how many persons, exactly or through an index."""
+    """How a search is asked: in which collection, where `match` is cut off, how many persons, exactly or not."""
 
+    collection_id: str
     cutoff: float
     limit: int
     exact: bool = True
@@ -80,7 +82,7 @@ class ModelDescription:
     thresholds: Thresholds
 
 
-async def threshold_of(ctx: Context, asked: Cutoff) -> float:
+async def threshold_of(ctx: Context, asked: Cutoff, collection_id: str) -> float:
     """The cut-off for `match`: given, translated from a false match rate (or an FPIR over the persons
     searched), or the model's default.
 
@@ -97,11 +99,11 @@ async def threshold_of(ctx: Context, asked: Cutoff) -> float:
         raise invalid("give at most one of `threshold`, `maxFalseMatchRate` and `maxFalsePositiveIdentificationRate`")
     if not given:
         return ctx.services.thresholds.default
-    cutoff = await _cutoff(ctx, asked)
+    cutoff = await _cutoff(ctx, asked, collection_id)
     return min(shown_distance(ctx.principal, cutoff), ctx.services.thresholds.maximum)
 
 
-async def _cutoff(ctx: Context, asked: Cutoff) -> float:
+async def _cutoff(ctx: Context, asked: Cutoff, collection_id: str) -> float:
     ceiling = ctx.services.thresholds.maximum
     rate, name = asked.max_false_match_rate, "maxFalseMatchRate"
     if asked.max_false_positive_identification_rate is not None:
@@ -113,7 +115,7 @@ async def _cutoff(ctx: Context, asked: Cutoff) -> float:
         if calibration is None:
             raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
         if asked.max_false_positive_identification_rate is not None:
-            rate = false_match_rate_for(rate, await ctx.services.search.persons())
+            rate = false_match_rate_for(rate, await ctx.services.search.persons(collection_id))
         return min(calibration.threshold_for(rate), ceiling)
     assert asked.threshold is not None
     if not 0.0 < asked.threshold <= ceiling:
@@ -136,27 +138,32 @@ async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, S
     ]
 
 
-async def search_options(ctx: Context, cutoff: Cutoff, limit: int | None, exact: bool) -> SearchOptions:
-    """The arguments a 1:K field shares, checked (INVALID_INPUT) before any model runs."""
+async def search_options(
+    ctx: Context, cutoff: Cutoff, limit: int | None, exact: bool, collection: str | None
+) -> SearchOptions:
+    """The arguments a 1:K field shares, checked (INVALID_INPUT, NOT_FOUND) before any model runs."""
     limit = check_limit(limit)
-    return SearchOptions(await threshold_of(ctx, cutoff), limit, exact)
+    collection_id = str((await chosen(ctx, collection)).id)
+    return SearchOptions(collection_id, await threshold_of(ctx, cutoff, collection_id), limit, exact)
 
 
 async def verify_embedding(
     ctx: Context, vector: np.ndarray, options: SearchOptions, person_id: str | None, probe: LocatedFace | None
 ) -> Verdict:
     """Search the stored faces for `vector`: the nearest persons (or one person's faces) and the decision."""
-    search, cutoff = ctx.services.search, options.cutoff
+    search, cutoff, collection = ctx.services.search, options.cutoff, options.collection_id
     with ctx.services.engine.stats.timed("search"):
-        matches = await search.search(vector, options.limit, person_id, options.exact)
+        matches = await search.search(vector, options.limit, collection, person_id, options.exact)
     if not sees_beyond_max_threshold(ctx.principal):
         ceiling = ctx.services.thresholds.maximum
         matches = [m for m in matches if m.distance <= ceiling]
-    searched = await (search.size() if person_id is None else search.count_of(person_id))
+    searched = await (search.size(collection) if person_id is None else search.count_of(person_id, collection))
     found = await _candidates(ctx, matches)
     calibration, fpir = ctx.services.thresholds.calibration, None
     if person_id is None and calibration is not None:
-        fpir = false_positive_identification_rate(calibration.false_match_rate(cutoff), await search.persons())
+        fpir = false_positive_identification_rate(
+            calibration.false_match_rate(cutoff), await search.persons(collection)
+        )
     return Verdict(
         # Decided on the exact distance; the candidate's may be shown rounded.
         match=bool(found) and found[0][0].distance <= cutoff,
@@ -187,9 +194,10 @@ async def verify_linear(ctx: Context, image: Photo, options: SearchOptions) -> V
 
 
 async def verify_person(ctx: Context, person_id: str, image: Photo, asked: Cutoff) -> Verdict:
-    person = await get_person_row(person_id)
-    cutoff = await threshold_of(ctx, asked)  # a bad one fails before the models run
-    return await _verify(ctx, image, SearchOptions(cutoff, SEARCH_LIMIT_MAX), str(person.id))
+    person = await get_person_row(ctx, person_id)
+    collection_id = str(person.collection_id)
+    cutoff = await threshold_of(ctx, asked, collection_id)  # a bad one fails before the models run
+    return await _verify(ctx, image, SearchOptions(collection_id, cutoff, SEARCH_LIMIT_MAX), str(person.id))
 
 
 def model_info(ctx: Context) -> ModelDescription:

@@ -11,6 +11,7 @@ from auth.scopes import Scope
 from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX, REEMBED_BATCH_MAX
 from resolvers import admin, faces, live, persons, reembed, restore
 from resolvers.context import Info
+from schema.collections import CollectionArgument, CollectionMutation
 from schema.contract import Cost
 from schema.enums import ApiScopeEnum
 from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
@@ -29,18 +30,26 @@ AllowLowQuality = Annotated[
 
 
 @strawberry.type(description="Writes.")
-class Mutation:
-    @scoped_mutation(Scope.ENROL, "Create a person (with no faces yet).", audited=True)
+class Mutation(CollectionMutation):
+    @scoped_mutation(
+        Scope.ENROL,
+        "Create a person (with no faces yet) in a collection; a full one (maxPersons) is LIMIT_REACHED.",
+        audited=True,
+    )
     async def create_person(
-        self, input: Annotated[PersonInput, strawberry.argument(description="The new person.")]
+        self,
+        info: Info,
+        input: Annotated[PersonInput, strawberry.argument(description="The new person.")],
+        collection: CollectionArgument = None,
     ) -> Person:
-        return Person.from_row(await persons.create_person(input.name, input.external_id, input.metadata))
+        row = await persons.create_person(info.context, input.name, input.external_id, input.metadata, collection)
+        return Person.from_row(row)
 
     @scoped_mutation(Scope.ENROL, "Change a person's name, externalId or metadata.", audited=True)
     async def update_person(
-        self, id: PersonId, input: Annotated[PersonPatch, strawberry.argument(description="The changes.")]
+        self, info: Info, id: PersonId, input: Annotated[PersonPatch, strawberry.argument(description="The changes.")]
     ) -> Person:
-        return Person.from_row(await persons.update_person(id, input.changes()))
+        return Person.from_row(await persons.update_person(info.context, id, input.changes()))
 
     @scoped_mutation(
         Scope.DELETE, "Delete a person and all of their faces, leaving no copy in the database.", audited=True
@@ -53,7 +62,7 @@ class Mutation:
         "Enrol a face photo for a person. The photo's subject is used (the largest face, "
         "less a penalty for distance from the centre), unless rejectMultiple asks for exactly one. A face below "
         f"the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true. A person has at most "
-        f"{FACES_PER_PERSON_MAX} faces.",
+        f"{FACES_PER_PERSON_MAX} faces; a full collection (maxFaces) is LIMIT_REACHED.",
         rate=RateKind.ENROL,
         cost=Cost(photo="image"),
         audited=True,
@@ -82,7 +91,7 @@ class Mutation:
 
     @scoped_mutation(
         Scope.ENROL,
-        "Move a face to another person, or replace its photo (re-embedded), or both.",
+        "Move a face to another person of its collection, or replace its photo (re-embedded), or both.",
         rate=RateKind.ENROL,
         cost=Cost(photo="image"),
         audited=True,
@@ -111,6 +120,7 @@ class Mutation:
     )
     async def create_api_key(
         self,
+        info: Info,
         name: Annotated[
             str, strawberry.argument(description=f"What the key is for, 1 to {API_KEY_NAME_MAX} characters.")
         ],
@@ -118,16 +128,25 @@ class Mutation:
             list[ApiScopeEnum],
             strawberry.argument(description="What the key may do (at least one)."),
         ],
+        collections: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="The collections the key may see (at least one); everything outside them is NOT_FOUND "
+                "to it. Left out or null: every collection, which only a key bound to none may give."
+            ),
+        ] = None,
     ) -> NewApiKey:
-        return NewApiKey.of(await admin.create_api_key(name, [Scope(scope.value) for scope in scopes]))
+        wanted = [Scope(scope.value) for scope in scopes]
+        bound = None if collections is None else [str(collection) for collection in collections]
+        return NewApiKey.of(await admin.create_api_key(info.context, name, wanted, bound))
 
     @scoped_mutation(
         Scope.ADMIN, "Revoke an API key: it stops working at once. Revoking twice is harmless.", audited=True
     )
     async def revoke_api_key(
-        self, id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")]
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")]
     ) -> ApiKey:
-        return ApiKey.from_row(await admin.revoke_api_key(id))
+        return ApiKey.from_row(await admin.revoke_api_key(info.context, id))
 
     @scoped_mutation(
         Scope.ADMIN,
@@ -136,9 +155,12 @@ class Mutation:
         audited=True,
     )
     async def restore_person(
-        self, input: Annotated[RestoredPerson, strawberry.argument(description="The exported person.")]
+        self,
+        info: Info,
+        input: Annotated[RestoredPerson, strawberry.argument(description="The exported person.")],
+        collection: CollectionArgument = None,
     ) -> Person:
-        return Person.from_row(await restore.restore_person(input.exported()))
+        return Person.from_row(await restore.restore_person(info.context, input.exported(), collection))
 
     @scoped_mutation(
         Scope.ADMIN,

@@ -22,6 +22,7 @@ from resolvers import admin, faces, persons, recognition, verification
 from resolvers.context import Info
 from resolvers.pagination import Page
 from resolvers.verification import Cutoff
+from schema.collections import CollectionArgument, CollectionQuery
 from schema.contract import Cost
 from schema.inputs import ImageInput
 from schema.scoped import scoped_field
@@ -109,10 +110,11 @@ FaceId = Annotated[strawberry.ID, strawberry.argument(description="The face's id
 
 
 @strawberry.type(description="Reads and verification.")
-class Query:
-    @scoped_field(Scope.READ, "Persons, oldest first, as a Relay connection.", cost=Cost(length="page"))
+class Query(CollectionQuery):
+    @scoped_field(Scope.READ, "A collection's persons, oldest first, as a Relay connection.", cost=Cost(length="page"))
     async def persons(
         self,
+        info: Info,
         first: PageSize = None,
         after: After = None,
         last: Last = None,
@@ -123,32 +125,45 @@ class Query:
                 description="Only persons whose name contains this (any case) or whose externalId is it."
             ),
         ] = None,
+        collection: CollectionArgument = None,
     ) -> PersonConnection:
-        return PersonConnection.of(await persons.persons(Page(first, after, last, before), search), Person.from_row)
+        page = await persons.persons(info.context, Page(first, after, last, before), search, collection)
+        return PersonConnection.of(page, Person.from_row)
 
-    @scoped_field(Scope.READ, "The person or face with this id (Relay's node), or null if it names none.")
+    @scoped_field(
+        Scope.READ, "The person or face with this id (Relay's node), or null if it names none this key may see."
+    )
     async def node(
-        self, id: Annotated[strawberry.ID, strawberry.argument(description="A person's or face's id.")]
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A person's or face's id.")]
     ) -> Node | None:
-        row = await persons.node(id)
+        row = await persons.node(info.context, id)
         if row is None:
             return None
         return Person.from_row(row) if isinstance(row, PersonRow) else Face.from_row(row)
 
-    @scoped_field(Scope.READ, "One person, or null if the id names none.")
-    async def person(self, id: PersonId) -> Person | None:
-        row = await persons.person(id)
+    @scoped_field(Scope.READ, "One person (of any collection this key may see), or null if the id names none.")
+    async def person(self, info: Info, id: PersonId) -> Person | None:
+        row = await persons.person(info.context, id)
         return None if row is None else Person.from_row(row)
 
-    @scoped_field(Scope.READ, "All enrolled faces, oldest first, as a Relay connection.", cost=Cost(length="page"))
+    @scoped_field(
+        Scope.READ, "A collection's enrolled faces, oldest first, as a Relay connection.", cost=Cost(length="page")
+    )
     async def faces(
-        self, first: PageSize = None, after: After = None, last: Last = None, before: Before = None
+        self,
+        info: Info,
+        first: PageSize = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        collection: CollectionArgument = None,
     ) -> FaceConnection:
-        return FaceConnection.of(await faces.faces(Page(first, after, last, before)), Face.from_row)
+        page = await faces.faces(info.context, Page(first, after, last, before), collection)
+        return FaceConnection.of(page, Face.from_row)
 
-    @scoped_field(Scope.READ, "One face, or null if the id names none.")
-    async def face(self, id: FaceId) -> Face | None:
-        row = await faces.face(id)
+    @scoped_field(Scope.READ, "One face (of any collection this key may see), or null if the id names none.")
+    async def face(self, info: Info, id: FaceId) -> Face | None:
+        row = await faces.face(info.context, id)
         return None if row is None else Face.from_row(row)
 
     @scoped_field(
@@ -176,9 +191,10 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
         max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
+        collection: CollectionArgument = None,
     ) -> Verification:
         cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
-        options = await verification.search_options(info.context, cutoff, limit, exact)
+        options = await verification.search_options(info.context, cutoff, limit, exact, collection)
         return Verification.of(await verification.verify_linear(info.context, image.to_photo(), options))
 
     @scoped_field(
@@ -246,9 +262,10 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
         max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
+        collection: CollectionArgument = None,
     ) -> list[Verification]:
         cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
-        options = await verification.search_options(info.context, cutoff, limit, exact)
+        options = await verification.search_options(info.context, cutoff, limit, exact, collection)
         verdicts = await recognition.recognize_faces(info.context, image.to_photo(), options)
         return [Verification.of(verdict) for verdict in verdicts]
 
@@ -271,34 +288,42 @@ class Query:
         max_false_match_rate: MaxFalseMatchRate = None,
         exact: Exact = True,
         max_false_positive_identification_rate: MaxFalsePositiveIdentificationRate = None,
+        collection: CollectionArgument = None,
     ) -> Verification:
         cutoff = Cutoff(threshold, max_false_match_rate, max_false_positive_identification_rate)
-        options = await verification.search_options(info.context, cutoff, limit, exact)
+        options = await verification.search_options(info.context, cutoff, limit, exact, collection)
         return Verification.of(await recognition.search_by_embedding(info.context, vector, model, options))
 
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
-    async def face_embedding(self, face_id: FaceId) -> Embedding:
-        return Embedding.from_row(await faces.face_embedding(face_id))
+    async def face_embedding(self, info: Info, face_id: FaceId) -> Embedding:
+        return Embedding.from_row(await faces.face_embedding(info.context, face_id))
 
     @scoped_field(Scope.READ, "The embedding model in use, its threshold and operating points.")
     def model(self, info: Info) -> ModelInfo:
         return ModelInfo.of(verification.model_info(info.context))
 
-    @scoped_field(Scope.ADMIN, "API keys (never their secrets), oldest first.", cost=Cost(length=PAGE_SIZE_MAX))
+    @scoped_field(
+        Scope.ADMIN,
+        "API keys (never their secrets), oldest first; for a key bound to collections, those bound within its own.",
+        cost=Cost(length=PAGE_SIZE_MAX),
+    )
     async def api_keys(
         self,
+        info: Info,
         include_revoked: Annotated[bool, strawberry.argument(description="Also list revoked keys.")] = False,
     ) -> list[ApiKey]:
-        return [ApiKey.from_row(row) for row in await admin.api_keys(include_revoked)]
+        return [ApiKey.from_row(row) for row in await admin.api_keys(info.context, include_revoked)]
 
     @scoped_field(
         Scope.ADMIN,
         "The audit log: every write and every verification, oldest first; entries older than "
-        "AUDIT_RETENTION_DAYS are deleted.",
+        "AUDIT_RETENTION_DAYS are deleted. A key bound to collections reads the entries of the keys bound within "
+        "its own collections.",
         cost=Cost(length="page"),
     )
     async def audit_log(
         self,
+        info: Info,
         first: PageSize = None,
         after: After = None,
         last: Last = None,
@@ -310,7 +335,7 @@ class Query:
             strawberry.ID | None, strawberry.argument(description="Only calls made with this key.")
         ] = None,
     ) -> AuditEntryConnection:
-        page = await admin.audit_log(Page(first, after, last, before), operation, key_id)
+        page = await admin.audit_log(info.context, Page(first, after, last, before), operation, key_id)
         return AuditEntryConnection.of(page, AuditEntry.from_row)
 
     @scoped_field(

@@ -13,6 +13,7 @@ from bounds import LIVE_FACES_MAX
 from resolvers import live, verification
 from resolvers.context import Info
 from resolvers.verification import Cutoff
+from schema.collections import CollectionArgument
 from schema.live_types import LiveFrame, Stream
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
@@ -47,7 +48,10 @@ class Subscription:
                 "LIVE_MIN_FACE_SIZE (40). Smaller finds faces farther away, at more cost per frame."
             ),
         ] = None,
+        collection: CollectionArgument = None,
     ) -> AsyncGenerator[LiveFrame, None]:
         # Only the best candidate is shown per face: a limit of 1 person.
-        options = await verification.search_options(info.context, Cutoff(threshold, max_false_match_rate), 1, True)
+        options = verification.search_options(
+            info.context, Cutoff(threshold, max_false_match_rate), 1, True, collection
+        )
         return LiveFrame.each(await live.open_stream(info.context, stream, options, min_face_size))

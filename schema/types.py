@@ -103,8 +103,9 @@ class Person(Node):
     id: strawberry.ID = strawberry.field(description="The person's id, a UUID.")
     name: str = strawberry.field(description=f"Display name, 1 to {NAME_MAX} characters.")
     external_id: str | None = strawberry.field(
-        description="The client's own id for this person (unique), if one was given."
+        description="The client's own id for this person (unique in its collection), if one was given."
     )
+    collection_id: strawberry.ID = strawberry.field(description="The id of the collection the person is in.")
     metadata: JSON | None = strawberry.field(description="Free JSON object stored with the person.")
     created_at: datetime = strawberry.field(description="When the person was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the person was last changed (UTC).")
@@ -115,6 +116,7 @@ class Person(Node):
             id=strawberry.ID(str(row.id)),
             name=row.name,
             external_id=row.external_id,
+            collection_id=strawberry.ID(str(row.collection_id)),
             metadata=cast(JSON, row.metadata),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -545,6 +547,9 @@ class ApiKey:
     id: strawberry.ID = strawberry.field(description="The key's id, a UUID (audit entries name it).")
     name: str = strawberry.field(description="What the key is for, e.g. the service that uses it.")
     scopes: list[ApiScopeEnum] = strawberry.field(description="What the key may do.")
+    collections: list[strawberry.ID] | None = strawberry.field(
+        description="The ids of the collections the key may see; null: every collection."
+    )
     created_at: datetime = strawberry.field(description="When the key was created (UTC).")
     last_used_at: datetime | None = strawberry.field(
         description="When the key last authenticated a request (UTC, to the minute); null if never."
@@ -560,6 +565,7 @@ class ApiKey:
             id=strawberry.ID(str(row.id)),
             name=row.name,
             scopes=[Scope(scope) for scope in row.scopes],
+            collections=None if row.collections is None else [strawberry.ID(c) for c in row.collections],
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,

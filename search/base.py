@@ -10,7 +10,7 @@ from search.ranking import Match
 
 
 class FaceSearch(Protocol):
-    """A searchable copy of the stored faces of one model.
+    """A searchable copy of the stored faces of one model, kept apart per collection.
 
     The database is the source of truth: resolvers commit a change first and then
     tell the backend (`stored`, `deleted`, `deleted_person`), so that this replica
@@ -26,21 +26,22 @@ class FaceSearch(Protocol):
 
     async def close(self) -> None: ...
 
-    async def size(self) -> int:
-        """Faces of this model that a 1:K search compares."""
+    async def size(self, collection_id: str | None = None) -> int:
+        """Faces of this model that a 1:K search in the collection compares (None: in every collection)."""
         ...
 
-    async def persons(self) -> int:
-        """Persons with a face of this model: how many a 1:K search compares the probe with."""
+    async def persons(self, collection_id: str | None = None) -> int:
+        """Persons with a face of this model in the collection (None: in every one): how many a 1:K search
+        compares the probe with."""
         ...
 
-    async def count_of(self, person_id: str) -> int:
+    async def count_of(self, person_id: str, collection_id: str) -> int:
         """The person's faces of this model."""
         ...
 
     async def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
-        """Up to `faces_each` faces of each of up to `persons` persons drawn at random (the same for the same
-        seed and gallery): their vectors and their persons' ids, for the gallery's calibration."""
+        """Up to `faces_each` faces of each of up to `persons` persons of every collection drawn at random (the
+        same for the same seed and gallery): their vectors and their persons' ids, for the gallery's calibration."""
         ...
 
     @property
@@ -48,18 +49,21 @@ class FaceSearch(Protocol):
         """Memory this process holds for vectors (0 when they live in the database)."""
         ...
 
-    async def stored(self, face_id: str, person_id: str, model: str, vector: np.ndarray) -> None:
+    async def stored(self, face_id: str, person_id: str, collection_id: str, model: str, vector: np.ndarray) -> None:
         """A face was committed (new, moved or re-embedded); faces of other models are ignored."""
         ...
 
     async def deleted(self, face_id: str) -> None: ...
 
-    async def deleted_person(self, person_id: str) -> None: ...
+    async def deleted_person(self, person_id: str, collection_id: str) -> None: ...
+
+    async def deleted_collection(self, collection_id: str) -> None: ...
 
     async def search(
-        self, query: np.ndarray, limit: int, person_id: str | None = None, exact: bool = True
+        self, query: np.ndarray, limit: int, collection_id: str, person_id: str | None = None, exact: bool = True
     ) -> list[Match]:
-        """The nearest face of each of the `limit` nearest persons (or of one person's faces), nearest first.
+        """The nearest face of each of the `limit` nearest persons of the collection (or of one person's faces),
+        nearest first. Nothing of another collection is ever compared.
 
         exact=False lets a backend with an approximate index use it; the others search exactly.
         """

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import asyncpg
 
-from search.gallery import Gallery
+from search.galleries import Galleries
 from search.postgres import connect, vectors_of
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,11 @@ class FollowedCopy(Protocol):
     """A backend that keeps its own copy of the gallery, and the follower keeps in step (search/memory.py is one)."""
 
     @property
-    def gallery(self) -> Gallery:
+    def gallery(self) -> Galleries:
         """The copy now searched; changes are applied to it in place."""
         ...
 
-    def replace(self, gallery: Gallery) -> None:
+    def replace(self, gallery: Galleries) -> None:
         """Swap in a whole gallery just loaded."""
         ...
 
@@ -135,29 +135,32 @@ class ChangeFollower:
         if not wanted:
             return
         rows = await connection.fetch(
-            "SELECT id::text, person_id::text, embedding FROM face WHERE id = ANY($1::uuid[]) AND model = $2",
+            "SELECT id::text, person_id::text, collection_id::text, embedding FROM face "
+            "WHERE id = ANY($1::uuid[]) AND model = $2",
             list(wanted),
             self.model_id,
         )
         found = set()
         if rows:
-            vectors = vectors_of([row[2] for row in rows], self.dimension)
+            vectors = vectors_of([row[3] for row in rows], self.dimension)
             for row, vector in zip(rows, vectors, strict=True):
                 found.add(row[0])
                 if not self.target.deleted_here(row[0]):
-                    gallery.upsert(row[0], row[1], vector)
+                    gallery.upsert(row[0], row[1], row[2], vector)
         for face_id in wanted - found:  # changed, then deleted (or re-embedded by another model) before we read it
             gallery.remove(face_id)
 
-    async def _load(self, connection: asyncpg.Connection) -> Gallery:
+    async def _load(self, connection: asyncpg.Connection) -> Galleries:
         """Every face of the model, in one transaction (one consistent snapshot), read in chunks."""
         started = time.perf_counter()
-        gallery = Gallery(self.dimension)
+        gallery = Galleries(self.dimension)
         async with connection.transaction(isolation="repeatable_read", readonly=True):
-            total = await connection.fetchval("SELECT count(*) FROM face WHERE model = $1", self.model_id)
-            gallery.reserve(total)
+            sizes = await connection.fetch(
+                "SELECT collection_id::text, count(*) FROM face WHERE model = $1 GROUP BY collection_id", self.model_id
+            )
+            gallery.reserve({row[0]: int(row[1]) for row in sizes})
             cursor = connection.cursor(
-                "SELECT id::text, person_id::text, embedding FROM face WHERE model = $1",
+                "SELECT id::text, person_id::text, collection_id::text, embedding FROM face WHERE model = $1",
                 self.model_id,
                 prefetch=LOAD_CHUNK,
             )
@@ -171,7 +174,7 @@ class ChangeFollower:
         log.info("gallery: %d faces loaded from PostgreSQL in %.2f s", len(gallery), time.perf_counter() - started)
         return gallery
 
-    def _extend(self, gallery: Gallery, rows: list[asyncpg.Record]) -> None:
+    def _extend(self, gallery: Galleries, rows: list[asyncpg.Record]) -> None:
         if rows:
-            vectors = vectors_of([row[2] for row in rows], self.dimension)
-            gallery.extend([row[0] for row in rows], [row[1] for row in rows], vectors)
+            vectors = vectors_of([row[3] for row in rows], self.dimension)
+            gallery.extend([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], vectors)

@@ -62,20 +62,20 @@ class Gallery:
             row: np.ndarray = self._matrix[self._row_of[face_id]].copy()
             return row
 
-    def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
-        """See FaceSearch.sample: persons drawn in a seeded order, each one's first faces by id."""
+    def face_ids(self) -> list[str]:
         with self._lock:
-            everyone = list(self._faces_of)
-        everyone.sort()  # outside the lock: a million faces' persons take a while, and searches wait on it
-        order = np.random.default_rng(seed).permutation(len(everyone))[:persons]
-        rows, labels = [], []
+            return list(self._face_ids)
+
+    def person_ids(self) -> list[str]:
+        """The persons with a face here."""
         with self._lock:
-            for index in order:
-                person = everyone[index]
-                faces = sorted(self._faces_of.get(person, ()))[:faces_each]  # gone meanwhile: none
-                rows += [self._row_of[face] for face in faces]
-                labels += [person] * len(faces)
-            return self._matrix[rows].copy(), labels
+            return list(self._faces_of)
+
+    def first_vectors(self, person_id: str, count: int) -> np.ndarray:
+        """The person's first `count` faces by id (none if the person is gone meanwhile)."""
+        with self._lock:
+            faces = sorted(self._faces_of.get(person_id, ()))[:count]
+            return self._matrix[[self._row_of[face] for face in faces]].copy()
 
     def reserve(self, capacity: int) -> None:
         """Make room for `capacity` rows, so that a bulk load copies the matrix once."""

@@ -56,8 +56,7 @@ class PgvectorSearch:
         self.dimension = dimension
         self.ef_search = ef_search
         self._pool: asyncpg.Pool | None = None
-        self._count = 0
-        self._persons = 0
+        self._counts: dict[str, tuple[int, int]] = {}  # collection id -> (faces, persons), COUNT_REFRESH_S fresh
         self._counter: asyncio.Task[None] | None = None
         # The model is part of the SQL text, not a parameter: only then can the planner
         # prove that a query's rows lie inside the index's partial `WHERE model = ...`.
@@ -66,11 +65,14 @@ class PgvectorSearch:
         distance = f"(embedding::{cast} <-> $1::{cast})"
         cosine = f"(embedding::{cast} <=> $1::{cast})"
         columns = "SELECT id::text, person_id::text"
-        self._exact_sql = f"{columns}, {distance} FROM face WHERE {self._where} ORDER BY 3, 1 LIMIT $2"
+        # The collection is a parameter: an exact search reads its rows through the (collection_id, model) index,
+        # and the HNSW scan filters on it as it walks (iterative scan: it goes on until LIMIT rows pass).
+        in_collection = f"collection_id = $3 AND {self._where}"
+        self._exact_sql = f"{columns}, {distance} FROM face WHERE {in_collection} ORDER BY 3, 1 LIMIT $2"
         self._person_sql = (
-            f"{columns}, {distance} FROM face WHERE person_id = $2 AND {self._where} ORDER BY 3, 1 LIMIT $3"
+            f"{columns}, {distance} FROM face WHERE person_id = $4 AND {in_collection} ORDER BY 3, 1 LIMIT $2"
         )
-        self._approximate_sql = f"{columns}, {cosine} FROM face WHERE {self._where} ORDER BY {cosine} LIMIT $2"
+        self._approximate_sql = f"{columns}, {cosine} FROM face WHERE {in_collection} ORDER BY {cosine} LIMIT $2"
         self.index_sql = (
             f"CREATE INDEX IF NOT EXISTS {index_name(model_id)} ON face "
             f"USING hnsw ((embedding::{cast}) vector_cosine_ops) WHERE {self._where}"
@@ -113,8 +115,11 @@ class PgvectorSearch:
         return self._pool
 
     async def _refresh_count(self) -> None:
-        row = await self.pool.fetchrow(f"SELECT count(*), count(DISTINCT person_id) FROM face WHERE {self._where}")
-        self._count, self._persons = int(row[0]), int(row[1])
+        rows = await self.pool.fetch(
+            f"SELECT collection_id::text, count(*), count(DISTINCT person_id) FROM face WHERE {self._where} "
+            "GROUP BY collection_id"
+        )
+        self._counts = {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
     async def _keep_counting(self) -> None:
         while True:
@@ -124,15 +129,24 @@ class PgvectorSearch:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("could not count the stored faces: %s", exc)
 
-    async def size(self) -> int:
-        return self._count
+    def _count(self, collection_id: str | None, which: int) -> int:
+        if collection_id is None:
+            return sum(counts[which] for counts in self._counts.values())
+        return self._counts.get(collection_id, (0, 0))[which]
 
-    async def persons(self) -> int:
-        return self._persons
+    async def size(self, collection_id: str | None = None) -> int:
+        return self._count(collection_id, 0)
 
-    async def count_of(self, person_id: str) -> int:
+    async def persons(self, collection_id: str | None = None) -> int:
+        return self._count(collection_id, 1)
+
+    async def count_of(self, person_id: str, collection_id: str) -> int:
         return int(
-            await self.pool.fetchval(f"SELECT count(*) FROM face WHERE person_id = $1 AND {self._where}", person_id)
+            await self.pool.fetchval(
+                f"SELECT count(*) FROM face WHERE person_id = $1 AND collection_id = $2 AND {self._where}",
+                person_id,
+                collection_id,
+            )
         )
 
     async def sample(self, persons: int, faces_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
@@ -160,41 +174,44 @@ class PgvectorSearch:
         return 0
 
     # The database is the index: a committed row is searchable by every replica at once.
-    async def stored(self, face_id: str, person_id: str, model: str, vector: np.ndarray) -> None:
+    async def stored(self, face_id: str, person_id: str, collection_id: str, model: str, vector: np.ndarray) -> None:
         return None
 
     async def deleted(self, face_id: str) -> None:
         return None
 
-    async def deleted_person(self, person_id: str) -> None:
+    async def deleted_person(self, person_id: str, collection_id: str) -> None:
+        return None
+
+    async def deleted_collection(self, collection_id: str) -> None:
         return None
 
     async def search(
-        self, query: np.ndarray, limit: int, person_id: str | None = None, exact: bool = True
+        self, query: np.ndarray, limit: int, collection_id: str, person_id: str | None = None, exact: bool = True
     ) -> list[Match]:
         vector = np.asarray(query, dtype="<f4").tobytes()
         if person_id is not None:
-            rows = await self.pool.fetch(self._person_sql, vector, person_id, limit)
+            rows = await self.pool.fetch(self._person_sql, vector, limit, collection_id, person_id)
             return [Match(row[0], row[1], float(row[2])) for row in rows]
         if exact:
-            return await self._exact(vector, limit)
-        return await self._approximate(vector, limit)
+            return await self._exact(vector, limit, collection_id)
+        return await self._approximate(vector, limit, collection_id)
 
-    async def _exact(self, vector: bytes, limit: int) -> list[Match]:
+    async def _exact(self, vector: bytes, limit: int, collection_id: str) -> list[Match]:
         """The nearest rows, widened until they hold `limit` persons (or every row): exact per person."""
         take = limit * 16
         while True:
-            rows = await self.pool.fetch(self._exact_sql, vector, take)
+            rows = await self.pool.fetch(self._exact_sql, vector, take, collection_id)
             matches = best_per_person((Match(row[0], row[1], float(row[2])) for row in rows), limit)
             if len(matches) == limit or len(rows) < take:
                 return matches
             take *= 4
 
-    async def _approximate(self, vector: bytes, limit: int) -> list[Match]:
+    async def _approximate(self, vector: bytes, limit: int, collection_id: str) -> list[Match]:
         """The HNSW index's nearest rows (iterative scan), widened until they hold `limit` persons; best per person."""
         take = limit * APPROXIMATE_POOL
         while True:
-            rows = await self.pool.fetch(self._approximate_sql, vector, take)
+            rows = await self.pool.fetch(self._approximate_sql, vector, take, collection_id)
             # Cosine distance c = 1 - cos = d^2 / 2 for unit vectors: report the Euclidean d like exact search.
             found = [Match(row[0], row[1], math.sqrt(max(2.0 * float(row[2]), 0.0))) for row in rows]
             found.sort(key=lambda match: (match.distance, match.face_id))  # relaxed_order: rows may come out of order

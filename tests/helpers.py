@@ -25,7 +25,7 @@ import devdata
 from app import create_app
 from devdata.postgres import LocalPostgres
 from ml.pipeline import FacePipeline
-from search.gallery import Gallery
+from search.galleries import Galleries
 from search.memory import MemorySearch
 from services import Services
 from settings import Settings
@@ -64,12 +64,14 @@ class Api:
         """The same client, sending this API key (None: no key)."""
         return replace(self, headers={} if secret is None else {"Authorization": f"Bearer {secret}"})
 
-    async def new_key(self, *scopes: str, name: str = "test key") -> str:
-        """A new API key's secret, with these scopes (created with this client's key)."""
+    async def new_key(self, *scopes: str, name: str = "test key", collections: list[str] | None = None) -> str:
+        """A new API key's secret, with these scopes (created with this client's key), bound to `collections`."""
         data = await self.ok(
-            "mutation($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { secret } }",
+            "mutation($n: String!, $s: [ApiScope!]!, $c: [ID!]) "
+            "{ createApiKey(name: $n, scopes: $s, collections: $c) { secret } }",
             n=name,
             s=list(scopes),
+            c=collections,
         )
         return data["createApiKey"]["secret"]
 
@@ -78,8 +80,8 @@ class Api:
         return self.app.state.services
 
     @property
-    def gallery(self) -> Gallery:
-        """The in-memory gallery of the memory search backend (the tests' servers use it)."""
+    def gallery(self) -> Galleries:
+        """The in-memory galleries of the memory search backend (the tests' servers use it)."""
         search = self.services.search
         assert isinstance(search, MemorySearch), search
         return search.gallery

@@ -179,3 +179,41 @@ def test_console_fits_a_phone(browser: Browser, server: Server) -> None:
     assert overflow <= 0, f"the page is {overflow} px wider than a phone's screen"
     page.get_by_role("button", name="Stop").click()
     phone.close()
+
+
+def test_console_works_in_the_collection_chosen_in_its_header(browser: Browser, server: Server) -> None:
+    made = server.graphql('mutation { createCollection(input: {name: "Second floor"}) { id } }')
+    floor = made["data"]["createCollection"]["id"]
+    created = server.graphql(
+        'mutation($c: ID) { createPerson(input: {name: "Only Upstairs"}, collection: $c) { id } }', c=floor
+    )
+    assert "errors" not in created, created
+    # Downstairs (the default collection): she is enrolled, so the camera would name her there.
+    downstairs = server.graphql('mutation { createPerson(input: {name: "Angelina Jolie"}) { id } }')
+    photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
+    enrolled = server.graphql(
+        "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
+        p=downstairs["data"]["createPerson"]["id"],
+        i=photo,
+    )
+    assert "errors" not in enrolled, enrolled
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.sign_in()
+    page.locator(".card", has_text=NAME).first.wait_for(timeout=30_000)  # the default collection first
+    page.get_by_label("Collection").select_option(label="Second floor (1 persons)")
+    page.locator(".card", has_text="Only Upstairs").wait_for(timeout=10_000)
+    assert page.locator(".card", has_text=NAME).count() == 0
+    desk.screenshot("console-collections-1280.png")
+    page.get_by_placeholder("New person's name").fill("Also Upstairs")
+    page.get_by_role("button", name="Create").click()
+    page.locator(".card", has_text="Also Upstairs").wait_for(timeout=10_000)
+    listed = server.graphql("query($c: ID) { persons(collection: $c) { totalCount } }", c=floor)
+    assert listed["data"]["persons"]["totalCount"] == 2  # created in the chosen collection
+    # Live recognition searches it too: she is not enrolled upstairs.
+    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Start camera").click()
+    page.locator("#live-names li").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert not named_live(page)
+    page.get_by_role("button", name="Stop").click()
+    desk.close()

@@ -12,7 +12,10 @@ import pytest
 
 from devdata import camera
 from devdata.live_client import LiveClient
+from models import DEFAULT_COLLECTION_ID
 from tests.server import Server, running_server
+
+DEFAULT_COLLECTION = str(DEFAULT_COLLECTION_ID)
 
 pytestmark = pytest.mark.models
 
@@ -286,3 +289,36 @@ async def test_a_late_frame_never_replaces_a_newer_one(client: LiveClient, video
     following = answer_of(await client.next(live))
     assert following["frame"] == 6 and following["droppedFrames"] == 1
     await client.complete(live)
+
+
+async def test_a_stream_searches_its_collection_and_a_key_reaches_no_other(server: Server, client: LiveClient) -> None:
+    """The same face enrolled in another collection: a stream there names that collection's person; a key bound
+    to the default collection cannot open one there (NOT_FOUND, as if it did not exist)."""
+    made = server.graphql('mutation { createCollection(input: {name: "elsewhere"}) { id } }')
+    elsewhere = made["data"]["createCollection"]["id"]
+    person = server.graphql(
+        'mutation($c: ID) { createPerson(input: {name: "Angelina elsewhere"}, collection: $c) { id } }', c=elsewhere
+    )
+    photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
+    enrolled = server.graphql(
+        "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
+        p=person["data"]["createPerson"]["id"],
+        i=photo,
+    )
+    assert "errors" not in enrolled, enrolled
+    live = await client.subscribe_live("there", collection=elsewhere)
+    await client.send_frame("there", 1, camera.jpegs(camera.frames(count=1))[0])
+    faces = answer_of(await client.next(live))["faces"]
+    assert [face["best"]["person"]["name"] for face in faces] == ["Angelina elsewhere"]
+    await client.complete(live)
+
+    key = server.graphql(
+        'mutation($c: [ID!]) { createApiKey(name: "door", scopes: [VERIFY], collections: $c) { secret } }',
+        c=[DEFAULT_COLLECTION],
+    )
+    bound = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {key['data']['createApiKey']['secret']}"})
+    try:
+        refused = await bound.next(await bound.subscribe_live("there", collection=elsewhere))
+        assert [error["extensions"]["code"] for error in errors_of(refused)] == ["NOT_FOUND"]
+    finally:
+        await bound.close()

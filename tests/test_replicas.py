@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 import devdata
@@ -157,3 +158,36 @@ def test_a_replica_that_loses_its_connection_reloads(replicas, probe, postgres, 
     # Following again: the next change is seen within the second.
     ok(a, DELETE_PERSON, id=carol)
     seen_within(lambda: probe.matched_on(b) is None)
+
+
+COLLECTION_SEARCH = """query($v: [Float!]!, $m: String!, $c: ID, $exact: Boolean! = true) {
+  searchByEmbedding(vector: $v, model: $m, collection: $c, exact: $exact) { match best { person { id } } }
+}"""
+
+
+def matched_in(server: Server, probe: Probe, collection: str | None, exact: bool = True) -> str | None:
+    found = ok(server, COLLECTION_SEARCH, v=probe.vector, m=probe.model, c=collection, exact=exact)["searchByEmbedding"]
+    return found["best"]["person"]["id"] if found["match"] else None
+
+
+def test_every_replica_keeps_each_collection_apart_and_in_step(replicas, probe):
+    """Enrolled in a new collection through A: B and C find it there, and not in `default`; deleting the collection
+    through B takes it from A's and C's answers."""
+    a, b, c = replicas["a"], replicas["b"], replicas["c"]
+    before = faces_held(a)
+    made = ok(a, 'mutation { createCollection(input: {name: "replicated"}) { id } }')["createCollection"]["id"]
+    person = ok(a, 'mutation($c: ID) { createPerson(input: {name: "Dana"}, collection: $c) { id } }', c=made)
+    dana = person["createPerson"]["id"]
+    enrol(a, dana, ANGELINA[0])
+    for reader in (b, c):
+        seen_within(lambda reader=reader: matched_in(reader, probe, made) == dana)
+        assert matched_in(reader, probe, None) is None  # the default collection holds no one like her
+    assert matched_in(c, probe, made, exact=False) == dana
+    ok(b, "mutation($id: ID!) { deleteCollection(id: $id) { id } }", id=made)
+    seen_within(lambda: faces_held(a) == before)  # A's in-memory copy let the collection's face go
+    assert probe.matched_on(a) is None
+
+
+def faces_held(server: Server) -> int:
+    """The faces the replica's search holds, in every collection."""
+    return int(httpx.get(f"{server.url}/healthz").json()["faces"])

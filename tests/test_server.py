@@ -138,6 +138,31 @@ def test_the_command_line_manages_keys(server):
     assert refused.returncode != 0 and "UNAUTHENTICATED" in refused.stderr
 
 
+def test_the_command_line_manages_collections_and_imports_into_one(server, tmp_path):
+    created = faceid(server, "collections", "create", "lobby", "--max-persons", "5")
+    assert created.returncode == 0, created.stderr
+    lobby = created.stdout.strip()
+    photos = tmp_path / "photos"
+    (photos / "Angelina").mkdir(parents=True)
+    shutil.copy(ANGELINA[0], photos / "Angelina")
+    imported = faceid(server, "import", "--collection", lobby, str(photos))
+    assert imported.returncode == 0 and "enrolled 1 photos" in imported.stdout, imported.stderr
+    listed = faceid(server, "collections", "list").stdout
+    line = next(line for line in listed.splitlines() if line.startswith(lobby))
+    assert "lobby" in line and "1 persons" in line and "1 faces" in line and "max 5 persons" in line
+    # A key bound to the lobby: its import goes there without --collection, and it sees no other collection.
+    key = faceid(server, "keys", "create", "lobby kiosk", "--scope", "enrol", "--scope", "read", "--collection", lobby)
+    secret = key.stdout.strip()
+    assert [
+        row.split()[1] for row in faceid(server, "--api-key", secret, "collections", "list").stdout.splitlines()
+    ] == ["lobby"]
+    again = faceid(server, "--api-key", secret, "import", str(photos))
+    assert "1 already enrolled" in again.stdout, again.stderr
+    deleted = faceid(server, "collections", "delete", "--yes", lobby)
+    assert deleted.returncode == 0 and "1 persons, 1 faces" in deleted.stdout, deleted.stderr
+    assert lobby not in faceid(server, "collections", "list").stdout
+
+
 def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
     photos = tmp_path / "photos"
     for name, files in list(devdata.celebrity_photos("val").items())[:2]:

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth import keys
-from auth.access import require
-from auth.scopes import Scope
+from auth.access import require, sees_every_collection
+from auth.scopes import Principal, Scope
 from errors import ApiError, ErrorCode, error_headers
+from resolvers.collections import collection_counts
 from resolvers.faces import face_crop
 from web.answers import error_response
 from web.graphql import ready_services
@@ -34,18 +35,17 @@ def starting() -> JSONResponse:
     return JSONResponse({"status": "starting"}, status_code=503, headers=error_headers(503))
 
 
-async def _refusal(request: Request, scope: Scope) -> JSONResponse | None:
-    """None if the request's key holds `scope`; else the 401 or 403 to answer."""
+async def _caller(request: Request, scope: Scope) -> Principal | JSONResponse:
+    """The request's key if it holds `scope`; else the 401 or 403 to answer."""
     services = ready_services(request)
     assert services is not None
     try:
-        require(await keys.authenticate(request.headers, services.settings), scope)
+        return require(await keys.authenticate(request.headers, services.settings), scope)
     except keys.InvalidKey:
         return error_response(401, "the API key is unknown or revoked")
     except ApiError as exc:
         status = 401 if exc.code == ErrorCode.UNAUTHENTICATED else 403
         return error_response(status, exc.message, exc.code)
-    return None
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -71,12 +71,20 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> JSONResponse:
-    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks. Scope: ADMIN."""
+    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks.
+
+    Scope: ADMIN, bound to no collection (the figures span every tenant).
+    """
     services = ready_services(request)
     if services is None:
         return starting()
-    if (refused := await _refusal(request, Scope.ADMIN)) is not None:
-        return refused
+    caller = await _caller(request, Scope.ADMIN)
+    if isinstance(caller, JSONResponse):
+        return caller
+    if not sees_every_collection(caller):  # the server's figures span every tenant
+        return error_response(
+            403, "/metrics is the operator's: a key bound to collections may not read it", ErrorCode.FORBIDDEN
+        )
     stats = services.engine.stats
     if request.method == "DELETE":
         stats.reset()
@@ -85,6 +93,7 @@ async def metrics(request: Request) -> JSONResponse:
             "stages": stats.snapshot(),
             "pending": services.engine.pending,
             "gallery_faces": await services.search.size(),
+            "collections": await collection_counts(caller),
             "gallery_bytes": services.search.memory_bytes,  # the in-memory matrix, spare rows included
             "live_streams": services.live_slots.open,
             "rss_mb": resident_mb(),
@@ -96,10 +105,11 @@ async def crop(request: Request) -> Response:
     """GET /faces/{id}/crop.jpg: the face crop as a JPEG, with an ETag. Scope: BIOMETRICS (as cropJpegBase64)."""
     if ready_services(request) is None:
         return starting()
-    if (refused := await _refusal(request, Scope.BIOMETRICS)) is not None:
-        return refused
+    caller = await _caller(request, Scope.BIOMETRICS)
+    if isinstance(caller, JSONResponse):
+        return caller
     try:
-        found = await face_crop(request.path_params["face_id"])
+        found = await face_crop(caller, request.path_params["face_id"])
     except ApiError as exc:
         return error_response(400, exc.message, exc.code)
     if found is None:

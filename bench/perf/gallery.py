@@ -14,7 +14,7 @@ async def fill_gallery(database_url: str, target: int) -> float:
     """Random unit vectors, straight into the database, up to `target` faces; seconds taken."""
     from tortoise import Tortoise
 
-    from models import Face, Person, database_config
+    from models import DEFAULT_COLLECTION_ID, Face, Person, database_config
 
     await Tortoise.init(config=database_config(database_url))
     try:
@@ -25,7 +25,8 @@ async def fill_gallery(database_url: str, target: int) -> float:
         for start in range(0, missing, 5000):
             count = min(5000, missing - start)
             persons = [
-                Person(id=uuid.uuid4(), name=f"synthetic {start + i}") for i in range(0, count, FACES_PER_RANDOM_PERSON)
+                Person(id=uuid.uuid4(), collection_id=DEFAULT_COLLECTION_ID, name=f"synthetic {start + i}")
+                for i in range(0, count, FACES_PER_RANDOM_PERSON)
             ]
             await Person.bulk_create(persons)
             vectors = rng.normal(size=(count, EMBEDDER.dimension)).astype("<f4")
@@ -34,6 +35,7 @@ async def fill_gallery(database_url: str, target: int) -> float:
                 Face(
                     id=uuid.uuid4(),
                     person_id=persons[i // FACES_PER_RANDOM_PERSON].id,
+                    collection_id=DEFAULT_COLLECTION_ID,
                     embedding=vectors[i].tobytes(),
                     model=MODEL_ID,
                     box_x=0,

@@ -3,6 +3,7 @@
 
 const $ = (selector) => document.querySelector(selector);
 const KEY = "faceid:key"; // sessionStorage: forgotten when the tab closes
+const COLLECTION = "faceid:collection"; // the collection every tab works in; none: the key's default
 const PAGE = 12;
 const FRAMES_IN_FLIGHT = 2; // one being answered, one waiting: the server drops older ones anyway
 
@@ -92,6 +93,37 @@ $("#forget-key").addEventListener("click", () => {
   location.reload();
 });
 
+// ------------------------------------------------------------------ the collection
+
+// Every tab reads and writes in this collection: the id chosen in the header, or null for the key's default.
+const collection = () => sessionStorage.getItem(COLLECTION) || null;
+
+async function loadCollections() {
+  const { collections } = await gql("{ collections { id name personCount faceCount } }");
+  // None chosen yet (or one gone): the first listed, the default for a key that sees it.
+  if (!collections.some((row) => row.id === collection()) && collections.length) {
+    sessionStorage.setItem(COLLECTION, collections[0].id);
+  }
+  const select = $("#collection");
+  select.replaceChildren(
+    ...collections.map((row) => element("option", { value: row.id }, `${row.name} (${row.personCount} persons)`)),
+  );
+  select.value = collection() || "";
+  $("#collection-choice").hidden = collections.length < 2; // one collection: nothing to choose
+  const chosen = collections.find((row) => row.id === collection());
+  if (chosen && model) $("#model").textContent = `${model} · ${chosen.faceCount} faces`;
+}
+
+let model = ""; // the server's, from /healthz
+
+$("#collection").addEventListener("change", (event) => {
+  sessionStorage.setItem(COLLECTION, event.target.value);
+  loadCollections().catch(() => {}); // the header's counts are the chosen collection's
+  Object.assign(browsing, { search: null, after: null, before: null });
+  banner("");
+  showTab(document.querySelector("nav button.active").dataset.tab);
+});
+
 // ------------------------------------------------------------------ tabs
 
 for (const button of document.querySelectorAll("nav button")) {
@@ -125,8 +157,9 @@ function element(tag, attributes = {}, ...children) {
 // ------------------------------------------------------------------ persons
 
 // Crops need the BIOMETRICS scope: without it the list is shown without thumbnails.
-const personsQuery = (crops) => `query Persons($first: Int, $after: String, $last: Int, $before: String, $search: String) {
-  persons(first: $first, after: $after, last: $last, before: $before, search: $search) {
+const personsQuery = (crops) => `query Persons($first: Int, $after: String, $last: Int, $before: String, $search: String,
+                                               $collection: ID) {
+  persons(first: $first, after: $after, last: $last, before: $before, search: $search, collection: $collection) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { node { id name externalId faceCount faces { id ${crops ? "cropJpegBase64" : ""} } } }
@@ -136,7 +169,7 @@ const personsQuery = (crops) => `query Persons($first: Int, $after: String, $las
 const browsing = { search: null, after: null, before: null, crops: true };
 
 async function loadPersons() {
-  const variables = { search: browsing.search };
+  const variables = { search: browsing.search, collection: collection() };
   if (browsing.before) Object.assign(variables, { last: PAGE, before: browsing.before });
   else Object.assign(variables, { first: PAGE, after: browsing.after });
   try {
@@ -216,7 +249,10 @@ $("#person-search").addEventListener("submit", (event) => {
 $("#person-create").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    await gql("mutation($name: String!) { createPerson(input: {name: $name}) { id } }", { name: event.target.name.value.trim() });
+    await gql("mutation($name: String!, $collection: ID) { createPerson(input: {name: $name}, collection: $collection) { id } }", {
+      name: event.target.name.value.trim(),
+      collection: collection(),
+    });
     event.target.reset();
     Object.assign(browsing, { after: null, before: null });
     banner("");
@@ -231,7 +267,9 @@ $("#person-create").addEventListener("submit", async (event) => {
 async function fillPersonChoice() {
   const select = $("#enrol-person");
   try {
-    const { persons } = await gql("{ persons(first: 500) { edges { node { id name } } } }");
+    const { persons } = await gql("query($collection: ID) { persons(first: 500, collection: $collection) { edges { node { id name } } } }", {
+      collection: collection(),
+    });
     const wanted = select.dataset.wanted || select.value; // "Add photos" on a card, else the last choice
     delete select.dataset.wanted;
     select.replaceChildren(...persons.edges.map(({ node }) => element("option", { value: node.id }, node.name)));
@@ -317,8 +355,8 @@ function frameBlob(video, quality) {
 
 // ------------------------------------------------------------------ verification
 
-const RECOGNIZE = `query($file: Upload!) {
-  recognizeFaces(image: {upload: $file}) {
+const RECOGNIZE = `query($file: Upload!, $collection: ID) {
+  recognizeFaces(image: {upload: $file}, collection: $collection) {
     match threshold
     probe { box { x y width height } }
     best { distance falseMatchRate person { name } }
@@ -355,7 +393,7 @@ async function verifyFile(files) {
   $("#verify-results").replaceChildren();
   const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   try {
-    const { recognizeFaces } = await gqlUpload(RECOGNIZE, {}, file, () => {});
+    const { recognizeFaces } = await gqlUpload(RECOGNIZE, { collection: collection() }, file, () => {});
     const faces = recognizeFaces.map((answer) => ({ box: answer.probe.box, match: answer.match, best: answer.best }));
     $("#verify-status").textContent = `${faces.length} face${faces.length === 1 ? "" : "s"} found.`;
     if (bitmap) {
@@ -378,8 +416,8 @@ dropZone($("#drop-verify"), $("#verify-file"), verifyFile);
 
 // ------------------------------------------------------------------ live
 
-const LIVE = `subscription($stream: String!) {
-  liveRecognition(stream: $stream) {
+const LIVE = `subscription($stream: String!, $collection: ID) {
+  liveRecognition(stream: $stream, collection: $collection) {
     frame serverMs droppedFrames
     error { code message }
     faces { track match box { x y width height } best { distance falseMatchRate person { name } } }
@@ -417,7 +455,7 @@ async function startLive() {
   overlay.height = video.videoHeight;
 
   state.unsubscribe = client.subscribe(
-    { query: LIVE, variables: { stream } },
+    { query: LIVE, variables: { stream, collection: collection() } },
     {
       next: ({ data, errors }) => {
         if (errors) return banner(`${errors[0].extensions?.code}: ${errors[0].message}`);
@@ -486,9 +524,11 @@ $("#live-stop").addEventListener("click", stopLive);
 async function start() {
   const health = await fetch("/healthz").then((r) => r.json()).catch(() => ({}));
   const authOn = health.auth !== "off";
-  $("#model").textContent = health.model ? `${health.model} · ${health.faces} faces` : "";
+  model = health.model || "";
+  $("#model").textContent = model;
   if (authOn && !sessionStorage.getItem(KEY)) return askForKey();
   $("#forget-key").hidden = !authOn;
+  await loadCollections().catch((error) => banner(`${error.code}: ${error.message}`));
   loadPersons();
 }
 
