@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TypedDict, TypeVar
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -27,6 +26,7 @@ from models import Face as FaceRow
 from models import Person as PersonRow
 from resolvers.context import Context
 from resolvers.ids import parse_id
+from resolvers.loaders import counts_by
 from resolvers.writes import uninterrupted
 
 RowT = TypeVar("RowT", PersonRow, FaceRow)  # the rows that belong to a collection
@@ -191,14 +191,12 @@ async def delete_collection(ctx: Context, collection_id: str) -> CollectionDelet
 async def collection_counts(principal: Principal) -> dict[str, dict[str, object]]:
     """Each collection the caller sees, by id: its name, persons and faces (for /metrics)."""
     named = {str(row_id): name for row_id, name in await _seen_by(principal).values_list("id", "name")}
-    counts: dict[str, dict[str, object]] = {
-        row_id: {"name": name, "persons": 0, "faces": 0} for row_id, name in named.items()
+    ids = list(named)
+    persons, faces = await counts_by(PersonRow, "collection_id", ids), await counts_by(FaceRow, "collection_id", ids)
+    return {
+        row_id: {"name": named[row_id], "persons": person_count, "faces": face_count}
+        for row_id, person_count, face_count in zip(ids, persons, faces, strict=True)
     }
-    for table, what in ((PersonRow, "persons"), (FaceRow, "faces")):
-        grouped = table.filter(collection_id__in=list(named)).annotate(n=Count("id")).group_by("collection_id")
-        for collection_id, n in await grouped.values_list("collection_id", "n"):
-            counts[str(collection_id)][what] = n
-    return counts
 
 
 async def check_room_for_person(collection_id: uuid.UUID) -> None:

@@ -25,34 +25,28 @@ async def _faces_by_person(person_ids: Sequence[str]) -> list[list[FaceRow]]:
     return [grouped.get(i, []) for i in person_ids]
 
 
+async def counts_by(table: type[PersonRow] | type[FaceRow], column: str, keys: Sequence[str]) -> list[int]:
+    """How many rows of `table` have each of `keys` in `column` (a person's faces, a collection's persons...)."""
+    rows = (
+        await table.filter(**{f"{column}__in": list(keys)})
+        .annotate(n=Count("id"))
+        .group_by(column)
+        .values_list(column, "n")
+    )
+    counts = {str(key): n for key, n in rows}
+    return [counts.get(key, 0) for key in keys]
+
+
 async def _face_counts(person_ids: Sequence[str]) -> list[int]:
-    rows = (
-        await FaceRow.filter(person_id__in=list(person_ids))
-        .annotate(n=Count("id"))
-        .group_by("person_id")
-        .values_list("person_id", "n")
-    )
-    counts = {str(person_id): n for person_id, n in rows}
-    return [counts.get(i, 0) for i in person_ids]
-
-
-async def _counts_per_collection(table: type[PersonRow] | type[FaceRow], ids: Sequence[str]) -> list[int]:
-    rows = (
-        await table.filter(collection_id__in=list(ids))
-        .annotate(n=Count("id"))
-        .group_by("collection_id")
-        .values_list("collection_id", "n")
-    )
-    counts = {str(collection_id): n for collection_id, n in rows}
-    return [counts.get(i, 0) for i in ids]
+    return await counts_by(FaceRow, "person_id", person_ids)
 
 
 async def _collection_persons(ids: Sequence[str]) -> list[int]:
-    return await _counts_per_collection(PersonRow, ids)
+    return await counts_by(PersonRow, "collection_id", ids)
 
 
 async def _collection_faces(ids: Sequence[str]) -> list[int]:
-    return await _counts_per_collection(FaceRow, ids)
+    return await counts_by(FaceRow, "collection_id", ids)
 
 
 async def _faces(ids: Sequence[str]) -> list[FaceRow | None]:

@@ -89,6 +89,15 @@ def mentions(data: object, ids: set[str]) -> bool:
 Case = Callable[[Tenants], Awaitable[None]]
 
 
+def refused(query: str, **ids: str) -> Case:
+    """A case in which the field, given B's ids (`ids`: variable -> Tenants attribute), is NOT_FOUND."""
+
+    async def case(t: Tenants) -> None:
+        await not_found(t.key_a, query, **{variable: getattr(t, attribute) for variable, attribute in ids.items()})
+
+    return case
+
+
 async def _persons(t: Tenants) -> None:
     mine = await answers(t.key_a, "{ persons { edges { node { id } } } }")  # its only collection: A
     assert [edge["node"]["id"] for edge in mine["persons"]["edges"]] == [t.person_a]
@@ -112,10 +121,6 @@ async def _faces(t: Tenants) -> None:
 
 async def _face(t: Tenants) -> None:
     assert (await answers(t.key_a, "query($id: ID!) { face(id: $id) { id } }", id=t.face_b))["face"] is None
-
-
-async def _faces_by_person(t: Tenants) -> None:
-    await not_found(t.key_a, "query($p: ID!) { facesByPerson(personId: $p) { id } }", p=t.person_b)
 
 
 async def _verify_linear(t: Tenants) -> None:
@@ -149,10 +154,6 @@ async def _search_by_embedding(t: Tenants) -> None:
     await not_found(t.key_a, query, v=vector, m=model, c=t.b)
 
 
-async def _face_embedding(t: Tenants) -> None:
-    await not_found(t.key_a, "query($id: ID!) { faceEmbedding(faceId: $id) { vector } }", id=t.face_b)
-
-
 async def _api_keys(t: Tenants) -> None:
     keys = (await answers(t.key_a, "{ apiKeys { name collections } }"))["apiKeys"]
     assert keys == [{"name": "tenant a admin", "collections": [t.a]}]  # not the server's admin key
@@ -183,15 +184,6 @@ async def _create_person(t: Tenants) -> None:
     await not_found(t.key_a, CREATE_PERSON, i={"name": "Intruder"}, c=t.b)
 
 
-async def _update_person(t: Tenants) -> None:
-    query = 'mutation($id: ID!) { updatePerson(id: $id, input: {name: "Renamed"}) { id } }'
-    await not_found(t.key_a, query, id=t.person_b)
-
-
-async def _delete_person(t: Tenants) -> None:
-    await not_found(t.key_a, "mutation($id: ID!) { deletePerson(id: $id) { id } }", id=t.person_b)
-
-
 async def _create_face(t: Tenants) -> None:
     query = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
     await not_found(t.key_a, query, p=t.person_b, b=b64(ANGELINA[2]))
@@ -205,10 +197,6 @@ async def _update_face(t: Tenants) -> None:
     await not_found(
         t.key_a, "mutation($id: ID!, $p: ID!) { updateFace(id: $id, personId: $p) { id } }", id=t.face_a, p=t.person_b
     )
-
-
-async def _delete_face(t: Tenants) -> None:
-    await not_found(t.key_a, "mutation($id: ID!) { deleteFace(id: $id) { id } }", id=t.face_b)
 
 
 async def _create_api_key(t: Tenants) -> None:
@@ -252,15 +240,6 @@ async def _create_collection(t: Tenants) -> None:
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
-async def _update_collection(t: Tenants) -> None:
-    query = 'mutation($id: ID!) { updateCollection(id: $id, input: {name: "taken over"}) { id } }'
-    await not_found(t.key_a, query, id=t.b)
-
-
-async def _delete_collection(t: Tenants) -> None:
-    await not_found(t.key_a, "mutation($id: ID!) { deleteCollection(id: $id) { id } }", id=t.b)
-
-
 async def _reads_no_person(t: Tenants) -> None:
     """Fields that read or search no stored person: nothing of another collection can be in their answer."""
 
@@ -271,30 +250,30 @@ CASES: dict[str, Case] = {
     "person": _person,
     "faces": _faces,
     "face": _face,
-    "facesByPerson": _faces_by_person,
+    "facesByPerson": refused("query($p: ID!) { facesByPerson(personId: $p) { id } }", p="person_b"),
     "verifyLinear": _verify_linear,
     "verifyPerson": _verify_person,
     "recognizeFaces": _recognize_faces,
     "searchByEmbedding": _search_by_embedding,
-    "faceEmbedding": _face_embedding,
+    "faceEmbedding": refused("query($id: ID!) { faceEmbedding(faceId: $id) { vector } }", id="face_b"),
     "apiKeys": _api_keys,
     "auditLog": _audit_log,
     "collections": _collections,
     "collection": _collection,
     "createPerson": _create_person,
-    "updatePerson": _update_person,
-    "deletePerson": _delete_person,
+    "updatePerson": refused('mutation($id: ID!) { updatePerson(id: $id, input: {name: "R"}) { id } }', id="person_b"),
+    "deletePerson": refused("mutation($id: ID!) { deletePerson(id: $id) { id } }", id="person_b"),
     "createFace": _create_face,
     "updateFace": _update_face,
-    "deleteFace": _delete_face,
+    "deleteFace": refused("mutation($id: ID!) { deleteFace(id: $id) { id } }", id="face_b"),
     "createApiKey": _create_api_key,
     "revokeApiKey": _revoke_api_key,
     "restorePerson": _restore_person,
     "restoreFace": _restore_face,
     "reembedFaces": _reembed_faces,
     "createCollection": _create_collection,
-    "updateCollection": _update_collection,
-    "deleteCollection": _delete_collection,
+    "updateCollection": refused('mutation($id: ID!) { updateCollection(id: $id, input: {name: "x"}) { id } }', id="b"),
+    "deleteCollection": refused("mutation($id: ID!) { deleteCollection(id: $id) { id } }", id="b"),
     # These store and search nothing, or answer for the model alone.
     "detectFaces": _reads_no_person,
     "embedFaces": _reads_no_person,

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from devdata import camera
-from tests.server import ROOT, Server, running_server
+from tests.server import ROOT, Server, enrolled_person, running_server
 from tests.test_graphiql_browser import chromium_path
 
 pytestmark = pytest.mark.models
@@ -188,15 +188,7 @@ def test_console_works_in_the_collection_chosen_in_its_header(browser: Browser, 
         'mutation($c: ID) { createPerson(input: {name: "Only Upstairs"}, collection: $c) { id } }', c=floor
     )
     assert "errors" not in created, created
-    # Downstairs (the default collection): she is enrolled, so the camera would name her there.
-    downstairs = server.graphql('mutation { createPerson(input: {name: "Angelina Jolie"}) { id } }')
-    photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
-    enrolled = server.graphql(
-        "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
-        p=downstairs["data"]["createPerson"]["id"],
-        i=photo,
-    )
-    assert "errors" not in enrolled, enrolled
+    enrolled_person(server, NAME, camera.ENROLLED_PHOTO)  # downstairs (default): the camera would name her there
     desk = Offline(browser, server, 1280, 800)
     page = desk.sign_in()
     page.locator(".card", has_text=NAME).first.wait_for(timeout=30_000)  # the default collection first

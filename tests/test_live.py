@@ -13,7 +13,7 @@ import pytest
 from devdata import camera
 from devdata.live_client import LiveClient
 from models import DEFAULT_COLLECTION_ID
-from tests.server import Server, running_server
+from tests.server import Server, enrolled_person, running_server
 
 DEFAULT_COLLECTION = str(DEFAULT_COLLECTION_ID)
 
@@ -25,15 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # Short enough to see a stream idle out in a test, long enough for every other test's pauses.
     settings = {"LIVE_IDLE_TIMEOUT_S": "3", "RATE_LIMIT_LIVE_FRAMES": "6/minute"}
     with running_server(tmp_path_factory.mktemp("live"), **settings) as server:
-        person = server.graphql('mutation { createPerson(input: {name: "Angelina"}) { id } }')
-        person_id = person["data"]["createPerson"]["id"]
-        photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
-        enrolled = server.graphql(
-            "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
-            p=person_id,
-            i=photo,
-        )
-        assert "errors" not in enrolled, enrolled
+        enrolled_person(server, "Angelina", camera.ENROLLED_PHOTO)
         yield server
 
 
@@ -296,16 +288,7 @@ async def test_a_stream_searches_its_collection_and_a_key_reaches_no_other(serve
     to the default collection cannot open one there (NOT_FOUND, as if it did not exist)."""
     made = server.graphql('mutation { createCollection(input: {name: "elsewhere"}) { id } }')
     elsewhere = made["data"]["createCollection"]["id"]
-    person = server.graphql(
-        'mutation($c: ID) { createPerson(input: {name: "Angelina elsewhere"}, collection: $c) { id } }', c=elsewhere
-    )
-    photo = base64.b64encode(camera.ENROLLED_PHOTO.read_bytes()).decode("ascii")
-    enrolled = server.graphql(
-        "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
-        p=person["data"]["createPerson"]["id"],
-        i=photo,
-    )
-    assert "errors" not in enrolled, enrolled
+    enrolled_person(server, "Angelina elsewhere", camera.ENROLLED_PHOTO, elsewhere)
     live = await client.subscribe_live("there", collection=elsewhere)
     await client.send_frame("there", 1, camera.jpegs(camera.frames(count=1))[0])
     faces = answer_of(await client.next(live))["faces"]
