@@ -81,7 +81,12 @@ async def chosen(ctx: Context, asked: str | None) -> CollectionRow:
     """The collection a field acts in: `collection` if given, else the key's only one, else `default`."""
     if asked is None:
         allowed = visible_collections(ctx.principal)
-        asked = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else str(DEFAULT_COLLECTION_ID)
+        if allowed is not None and len(allowed) == 1:
+            asked = next(iter(allowed))
+        elif sees_collection(ctx.principal, str(DEFAULT_COLLECTION_ID)):
+            asked = str(DEFAULT_COLLECTION_ID)
+        else:
+            raise invalid("this API key sees several collections, none of them `default`: give `collection`")
     return await get_collection_row(ctx, asked)
 
 

@@ -349,6 +349,14 @@ async def test_a_full_collection_refuses_with_limit_reached(api: Api):
     await api.ok("mutation($id: ID!) { deleteCollection(id: $id) { id } }", id=small)
 
 
+async def test_a_key_of_several_collections_names_the_one_it_means(api: Api, tenants: Tenants):
+    both = api.as_key(await api.new_key("READ", name="both", collections=[tenants.a, tenants.b]))
+    error = await both.error("{ persons { totalCount } }")
+    assert error["extensions"]["code"] == "INVALID_INPUT" and "give `collection`" in error["message"]
+    found = await both.ok("query($c: ID) { persons(collection: $c) { totalCount } }", c=tenants.b)
+    assert found["persons"]["totalCount"] == 1
+
+
 async def test_collections_are_named_once_and_the_default_one_stays(api: Api, tenants: Tenants):
     error = await api.error(CREATE, i={"name": "tenant a"})
     assert error["extensions"]["code"] == "INVALID_INPUT" and "already exists" in error["message"]
