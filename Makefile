@@ -106,7 +106,7 @@ bench-perf: $(BENCH_STAMP)
 bench-scale: $(BENCH_STAMP)
 	$(PY) -m bench.scale $(ARGS)
 
-# A search in one of 100 collections of 10,000 faces against a 10,000-face gallery alone (memory backend).
+# A search in one of 100 collections of 10,000 faces against a 10,000-face gallery alone (memory), and pgvector with the filter.
 bench-collections: $(BENCH_STAMP)
 	$(PY) -m bench.collections $(ARGS)
 

@@ -98,6 +98,11 @@ def build_engine(settings: Settings, pipeline: FacePipeline) -> FaceEngine:
 def build_search(settings: Settings, model_id: str, dimension: int) -> FaceSearch:
     """The SEARCH_BACKEND for this model (search/registry.py)."""
     place = SearchPlace(
-        model_id, dimension, settings.resolved_database_url, settings.on_postgres, settings.hnsw_ef_search
+        model_id,
+        dimension,
+        settings.resolved_database_url,
+        settings.on_postgres,
+        settings.hnsw_ef_search,
+        settings.hnsw_min_faces,
     )
     return SEARCH_BACKENDS[settings.search_backend].build(place)

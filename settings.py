@@ -68,6 +68,8 @@ class Settings(BaseModel):
     search_backend: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_SEARCH_BACKEND, alias="SEARCH_BACKEND")
     # Candidates the HNSW index visits per approximate search (pgvector's hnsw.ef_search): recall against speed.
     hnsw_ef_search: int = Field(100, alias="HNSW_EF_SEARCH", ge=10, le=1000)
+    # A collection of at most this many faces is searched exactly even with `exact: false` (search/pgvector.py).
+    hnsw_min_faces: int = Field(20_000, alias="HNSW_MIN_FACES", ge=0)
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
     detector: Annotated[Literal["mtcnn", "haar", "yunet"], BeforeValidator(_lower)] = Field(

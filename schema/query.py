@@ -70,9 +70,10 @@ Image = Annotated[
 Exact = Annotated[
     bool,
     strawberry.argument(
-        description="true: compare with every stored face. false: with SEARCH_BACKEND=pgvector, search the HNSW "
-        "index instead (milliseconds at millions of faces; recall@1 against exact search in bench/results/scale.md); "
-        "the memory backend always searches exactly."
+        description="true: compare with every stored face of the collection. false: with SEARCH_BACKEND=pgvector, "
+        "search the HNSW index instead (milliseconds at millions of faces; recall@1 against exact search in "
+        "bench/results/scale.md), unless the collection holds at most HNSW_MIN_FACES faces (exact search is faster "
+        "there); the memory backend always searches exactly."
     ),
 ]
 Threshold = Annotated[

@@ -1,7 +1,8 @@
 """SEARCH_BACKEND=pgvector: the search runs in PostgreSQL, so every replica sees every commit at once.
 
-Exact search (the default of every field) is a sequential scan ordered by
-Euclidean distance. `exact: false` uses an HNSW index on cosine distance instead,
+Exact search (the default of every field) reads the collection's rows (by the
+(collection_id, model) index) ordered by Euclidean distance. `exact: false` uses an
+HNSW index on cosine distance instead (for a collection over HNSW_MIN_FACES faces),
 the same ranking for unit vectors (cosine distance = d^2 / 2), built per model on
 `embedding::vector(d)` and limited to that model's rows, so that a table holding
 several models' faces (of different dimensions) can still be indexed. Its recall
@@ -50,11 +51,16 @@ def _literal(text: str) -> str:
 class PgvectorSearch:
     name = "pgvector"
 
-    def __init__(self, url: str, model_id: str, dimension: int, ef_search: int) -> None:
+    def __init__(self, url: str, model_id: str, dimension: int, ef_search: int, min_faces: int = 0) -> None:
+        """min_faces (HNSW_MIN_FACES): a collection of at most this many faces is searched exactly even with
+        `exact: false`. The one HNSW index spans every collection, and filtered to a small one it walks the
+        others' rows to find its own (bench/results/collections.md: a 10k collection among 1M faces, exact
+        7 ms p50 through the (collection_id, model) index, the filtered HNSW 84 ms)."""
         self.url = url
         self.model_id = model_id
         self.dimension = dimension
         self.ef_search = ef_search
+        self.min_faces = min_faces
         self._pool: asyncpg.Pool | None = None
         self._counts: dict[str, tuple[int, int]] = {}  # collection id -> (faces, persons), COUNT_REFRESH_S fresh
         self._counter: asyncio.Task[None] | None = None
@@ -193,9 +199,9 @@ class PgvectorSearch:
         if person_id is not None:
             rows = await self.pool.fetch(self._person_sql, vector, limit, collection_id, person_id)
             return [Match(row[0], row[1], float(row[2])) for row in rows]
-        if exact:
+        if exact or self._count(collection_id, 0) <= self.min_faces:
             return await self._exact(vector, limit, collection_id)
-        return await self._approximate(vector, limit, collection_id)
+        return await self.approximate(vector, limit, collection_id)
 
     async def _exact(self, vector: bytes, limit: int, collection_id: str) -> list[Match]:
         """The nearest rows, widened until they hold `limit` persons (or every row): exact per person."""
@@ -207,7 +213,7 @@ class PgvectorSearch:
                 return matches
             take *= 4
 
-    async def _approximate(self, vector: bytes, limit: int, collection_id: str) -> list[Match]:
+    async def approximate(self, vector: bytes, limit: int, collection_id: str) -> list[Match]:
         """The HNSW index's nearest rows (iterative scan), widened until they hold `limit` persons; best per person."""
         take = limit * APPROXIMATE_POOL
         while True:

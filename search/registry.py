@@ -19,6 +19,7 @@ class SearchPlace:
     database_url: str  # as the settings resolved it (an SQLite file, or PostgreSQL)
     on_postgres: bool
     hnsw_ef_search: int
+    hnsw_min_faces: int  # a smaller collection is searched exactly even with `exact: false`
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ def _memory(place: SearchPlace) -> FaceSearch:
 
 
 def _pgvector(place: SearchPlace) -> FaceSearch:
-    return PgvectorSearch(place.database_url, place.model_id, place.dimension, place.hnsw_ef_search)
+    return PgvectorSearch(
+        place.database_url, place.model_id, place.dimension, place.hnsw_ef_search, place.hnsw_min_faces
+    )
 
 
 SEARCH_BACKENDS: dict[str, Backend] = {

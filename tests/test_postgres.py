@@ -58,7 +58,8 @@ async def test_pgvector_search_answers_as_the_memory_search_does(postgres: Local
     url = migrated_database(postgres)
     answers = {}
     for backend in ("memory", "pgvector"):
-        settings = server_settings(tmp_path / backend, database_url=url, search_backend=backend)
+        # HNSW_MIN_FACES=0: `exact: false` goes through the HNSW index, small as the gallery is.
+        settings = server_settings(tmp_path / backend, database_url=url, search_backend=backend, hnsw_min_faces=0)
         async with start_api(settings, pipeline) as api:
             if backend == "memory":
                 await api.enrol_celebrities(3)

@@ -49,7 +49,7 @@ def replicas(
     with (
         running_server(root / "a", **common) as a,
         running_server(root / "b", **common) as b,
-        running_server(root / "c", **common, SEARCH_BACKEND="pgvector") as c,
+        running_server(root / "c", **common, SEARCH_BACKEND="pgvector", HNSW_MIN_FACES="0") as c,  # HNSW at any size
     ):
         yield {"a": a, "b": b, "c": c}
 
