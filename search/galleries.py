@@ -42,9 +42,6 @@ class Galleries:
         """The collection's gallery; None while it holds no face."""
         return self._by_collection.get(collection_id)
 
-    def collection_of(self, face_id: str) -> str | None:
-        return self._collection_of.get(face_id)
-
     def person_of(self, face_id: str) -> str | None:
         collection = self._collection_of.get(face_id)
         return None if collection is None else self._by_collection[collection].person_of(face_id)
