@@ -27,10 +27,11 @@ from tortoise.contrib.starlette import RegisterTortoise
 from auth import audit, keys
 from auth.audit import clipped
 from ml.pipeline import FacePipeline
-from models import adopt_model, database_config, upgrade_sqlite
+from models import adopt_models, database_config, upgrade_sqlite
 from models.migrate import NotMigrated, check_migrated
+from resolvers.jobs import start_jobs
 from schema.root import schema
-from services import Services, build_engine, build_pipeline, build_search
+from services import Services, build_engine, build_pipelines, build_searches
 from settings import Settings, SettingsError
 from web import routes
 from web.answers import error_response
@@ -61,8 +62,8 @@ async def purge_audit_log(retention_days: int) -> None:
         await asyncio.sleep(AUDIT_PURGE_INTERVAL_S)
 
 
-def create_app(settings: Settings | None = None, pipeline: FacePipeline | None = None) -> Starlette:
-    """The application; `pipeline` lets tests and benchmarks reuse loaded models."""
+def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] | None = None) -> Starlette:
+    """The application; `pipelines` (the default model's first) let tests and benchmarks reuse loaded models."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -86,22 +87,23 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
             await keys.bootstrap(settings)
             purger = asyncio.create_task(purge_audit_log(settings.audit_retention_days))
             started = time.perf_counter()
-            loaded = pipeline if pipeline is not None else await asyncio.to_thread(build_pipeline, settings)
-            await adopt_model(loaded.model_id)
+            loaded = await asyncio.to_thread(build_pipelines, settings) if pipelines is None else pipelines
             face_engine = build_engine(settings, loaded)
+            await adopt_models(face_engine.models)
             await face_engine.start()
             models_ready = time.perf_counter()
-            search = build_search(settings, face_engine.pipeline.model_id, face_engine.pipeline.spec.dimension)
+            search = build_searches(settings, face_engine)
             try:
                 await search.start()
                 app.state.startup_s = {
                     "models": round(models_ready - started, 3),
                     "gallery": round(time.perf_counter() - models_ready, 3),
                 }
-                app.state.services = Services(settings, face_engine, search)
-                app.state.services.thresholds.gallery.start(search)
+                app.state.services = services = Services(settings, face_engine, search)
+                services.start_calibrations()
+                app.state.jobs = await start_jobs(services)
                 log.info(
-                    "ready: %s, %d faces, %s search", face_engine.pipeline.model_id, await search.size(), search.name
+                    "ready: %s, %d faces, %s search", ", ".join(face_engine.models), await search.size(), search.name
                 )
                 for files in [CONSOLE_LIBRARIES, *([GRAPHIQL_FILES] if settings.graphiql else [])]:
                     if missing := files.missing():
@@ -112,8 +114,10 @@ def create_app(settings: Settings | None = None, pipeline: FacePipeline | None =
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
             finally:
+                if (jobs := getattr(app.state, "jobs", None)) is not None:
+                    await jobs.close()
                 if (running := getattr(app.state, "services", None)) is not None:
-                    await running.thresholds.gallery.close()
+                    await running.close_calibrations()
                 app.state.services = None
                 await audit.flush_anonymous()
                 await search.close()

@@ -76,6 +76,12 @@ class Settings(BaseModel):
         "mtcnn", alias="FACE_DETECTOR"
     )
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
+    # Embedders loaded beside EMBEDDER (which new collections and `default` use): a collection may be pinned
+    # to any of them (`createCollection(model:)`), and `reembedCollection` moves a collection between them.
+    # Each costs its memory and load time.
+    embedders: Annotated[tuple[str, ...], BeforeValidator(_comma_list), BeforeValidator(_lower)] = Field(
+        (), alias="EMBEDDERS"
+    )
     # Where `make install` put the weights it fetched and converted (weights/store.py); give the
     # install commands the same folder (`make install WEIGHTS_DIR=...` passes it as --dir).
     weights_dir: Path = Field(DEFAULT_WEIGHTS_DIR, alias="WEIGHTS_DIR")
@@ -152,6 +158,18 @@ class Settings(BaseModel):
         if value not in known:
             raise ValueError(f"no such {str(info.field_name).replace('_', ' ')}; choose {', '.join(sorted(known))}")
         return value
+
+    @field_validator("embedders")
+    @classmethod
+    def _registered_embedders(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if unknown := [name for name in value if name not in EMBEDDERS]:
+            raise ValueError(f"no such embedder: {', '.join(unknown)}; choose {', '.join(sorted(EMBEDDERS))}")
+        return value
+
+    @property
+    def loaded_embedders(self) -> tuple[str, ...]:
+        """EMBEDDER first (the default), then the rest of EMBEDDERS, each once."""
+        return tuple(dict.fromkeys((self.embedder, *self.embedders)))
 
     @field_validator("admin_api_key")
     @classmethod

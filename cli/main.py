@@ -127,15 +127,16 @@ def list_collections(client: Client) -> None:
 @click.option("--description", default="", help="What it is for.")
 @click.option("--max-persons", type=click.IntRange(min=1), default=None, help="The most persons it may hold.")
 @click.option("--max-faces", type=click.IntRange(min=1), default=None, help="The most faces it may hold.")
+@click.option("--model", default=None, help="A model the server has loaded (EMBEDDERS) [default: the server's].")
 @click.pass_obj
 def create_collection(
-    client: Client, name: str, description: str, max_persons: int | None, max_faces: int | None
+    client: Client, name: str, description: str, max_persons: int | None, max_faces: int | None, model: str | None
 ) -> None:
     """Create a collection (needs an ADMIN key bound to no collection); prints its id on stdout."""
     data = _run(
         client,
         f"mutation($i: CollectionInput!) {{ createCollection(input: $i) {{ {COLLECTION_FIELDS} }} }}",
-        i={"name": name, "description": description, "maxPersons": max_persons, "maxFaces": max_faces},
+        i={"name": name, "description": description, "maxPersons": max_persons, "maxFaces": max_faces, "model": model},
     )
     created = data["createCollection"]
     assert isinstance(created, dict)
@@ -157,6 +158,29 @@ def delete_collection(client: Client, collection_id: str) -> None:
     deleted = data["deleteCollection"]
     assert isinstance(deleted, dict)
     click.echo(f"deleted {deleted['id']}: {deleted['deletedPersons']} persons, {deleted['deletedFaces']} faces")
+
+
+@collections.command("reembed")
+@click.argument("collection_id")
+@click.argument("model")
+@click.option("--no-wait", is_flag=True, help="Start the job, print its id and return.")
+@click.pass_obj
+def reembed_collection(client: Client, collection_id: str, model: str, no_wait: bool) -> None:
+    """Move a collection to MODEL (a model the server has loaded) from its stored crops, in a job on the server
+    that goes on if this command stops (needs ADMIN); 1:K answers with the old model until it ends."""
+    try:
+        job_id = transfer.start_reembedding(client, collection_id, model)
+        click.echo(job_id)
+        if no_wait:
+            return
+        job = transfer.follow_job(client, job_id, Console(stderr=True))
+    except GraphQLFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    if job["state"] != "SUCCEEDED":
+        raise click.ClickException(f"job {job_id} {job['state'].lower()}: {job['error']}")
+    click.echo(f"collection now searched with {job['toModel']}: {job['done']} faces; {job['skippedCount']} left behind")
+    for skipped in job["skipped"][:10]:
+        click.echo(f"  {skipped['faceId']}: {skipped['reason']}")
 
 
 @cli.command("import")

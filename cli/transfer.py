@@ -218,3 +218,30 @@ def reembed_gallery(client: Client, batch: int, console: Console) -> ReembedRepo
                 break
     report.seconds = time.perf_counter() - started
     return report
+
+
+REEMBED_COLLECTION = "mutation($id: ID!, $m: String!) { reembedCollection(id: $id, model: $m) { id } }"
+JOB = """query($id: ID!) {
+  job(id: $id) { state total done skippedCount skipped { faceId reason } error toModel }
+}"""
+JOB_POLL_S = 1.0
+
+
+def start_reembedding(client: Client, collection: str, model: str) -> str:
+    """Start reembedCollection; the job's id."""
+    return str(client.execute(REEMBED_COLLECTION, id=collection, m=model)["reembedCollection"]["id"])
+
+
+def follow_job(client: Client, job_id: str, console: Console) -> dict[str, Any]:
+    """Show the job's progress until it has finished; its last state. Stopping this stops nothing on the server."""
+    with progress(console) as bar:
+        task = bar.add_task("re-embedding", total=None, rate="")
+        while True:
+            job = client.execute(JOB, id=job_id)["job"]
+            if job is None:
+                raise GraphQLFailure(f"job {job_id} is gone (its collection was deleted?)", "NOT_FOUND")
+            handled = job["done"] + job["skippedCount"]
+            bar.update(task, completed=handled, total=job["total"], rate=f"{job['skippedCount']} skipped")
+            if job["state"] != "RUNNING":
+                return dict(job)
+            time.sleep(JOB_POLL_S)

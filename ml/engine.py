@@ -6,6 +6,10 @@ batch_wait_ms for company, and only while other photos are still being detected
 (a lone request never waits). Under load the model then runs at larger batches,
 which cost less per face. At most max_pending photos may be in the pipeline at
 once: one more fails at once with Overloaded instead of waiting without bound.
+
+The engine may hold several pipelines, one per embedding model (EMBEDDERS), that share
+one detector: each model has its own queue and batcher, and every call names the
+model it wants (None: the first, the server's default).
 """
 
 from __future__ import annotations
@@ -37,14 +41,33 @@ class EngineLimits:
     detect_workers: int
 
 
-class FaceEngine:
-    def __init__(self, pipeline: FacePipeline, limits: EngineLimits) -> None:
+Waiting = tuple[LocatedFace, asyncio.Future[FaceEmbedding]]
+
+
+class UnknownModel(KeyError):
+    """A model id this engine has not loaded."""
+
+
+class _ModelLane:
+    """One model's pipeline, its queue of faces waiting for the embedder, and the thread that runs it."""
+
+    def __init__(self, pipeline: FacePipeline) -> None:
         self.pipeline = pipeline
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
+        self.queue: asyncio.Queue[Waiting] = asyncio.Queue()
+        self.batcher: asyncio.Task[None] | None = None
+
+
+class FaceEngine:
+    def __init__(self, pipelines: FacePipeline | list[FacePipeline], limits: EngineLimits) -> None:
+        """`pipelines`: one, or one per model (the first is the default); model ids must differ."""
+        chosen = pipelines if isinstance(pipelines, list) else [pipelines]
+        self.pipeline = chosen[0]  # the default model's
+        self._lanes = {pipeline.model_id: _ModelLane(pipeline) for pipeline in chosen}
+        if len(self._lanes) != len(chosen):
+            raise ValueError("two pipelines of the same model id")
         self.limits = limits
         self._detect_pool = ThreadPoolExecutor(limits.detect_workers, thread_name_prefix="detect")
-        self._embed_pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
-        self._queue: asyncio.Queue[tuple[LocatedFace, asyncio.Future[FaceEmbedding]]] | None = None
-        self._batcher: asyncio.Task[None] | None = None
         self._pending = 0
         self._detecting = 0  # photos admitted whose face is not yet queued for the embedder
         # Per stage: "detect" (per photo), "embed" (per batch, items = faces), "busy".
@@ -54,59 +77,83 @@ class FaceEngine:
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def models(self) -> list[str]:
+        """The model ids loaded, the default first."""
+        return list(self._lanes)
+
+    def pipeline_of(self, model: str | None) -> FacePipeline:
+        return self._lane(model).pipeline
+
+    def _lane(self, model: str | None) -> _ModelLane:
+        if model is None:
+            model = self.pipeline.model_id
+        try:
+            return self._lanes[model]
+        except KeyError:
+            raise UnknownModel(model) from None
+
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
-        self._batcher = asyncio.create_task(self._run_batches(), name="embed-batcher")
-        # Warm-up: the first TensorFlow call traces the graph; pay for it now.
-        blank = np.zeros((1, self.pipeline.spec.input_size, self.pipeline.spec.input_size, 3), np.uint8)
-        await asyncio.get_running_loop().run_in_executor(self._embed_pool, self.pipeline.embedder.embed, blank)
+        loop = asyncio.get_running_loop()
+        for lane in self._lanes.values():
+            lane.queue = asyncio.Queue()
+            lane.batcher = asyncio.create_task(self._run_batches(lane), name=f"embed-batcher-{lane.pipeline.model_id}")
+            # Warm-up: the first TensorFlow call traces the graph; pay for it now.
+            size = lane.pipeline.spec.input_size
+            await loop.run_in_executor(lane.pool, lane.pipeline.embedder.embed, np.zeros((1, size, size, 3), np.uint8))
 
     async def close(self) -> None:
-        if self._batcher is not None:
-            self._batcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._batcher
+        for lane in self._lanes.values():
+            if lane.batcher is not None:
+                lane.batcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.batcher
         self._detect_pool.shutdown(wait=True, cancel_futures=True)
-        self._embed_pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self._lanes.values():
+            lane.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def embed_photo(self, data: bytes, reject_multiple: bool = False) -> FaceEmbedding:
+    async def embed_photo(self, data: bytes, reject_multiple: bool = False, model: str | None = None) -> FaceEmbedding:
         """Decode, detect, crop and embed one photo's subject. Raises ml.exceptions on a bad photo."""
+        lane = self._lane(model)
         async with self._admitted():
-            face = await self._in_detection(self._locate, data, reject_multiple)
+            face = await self._in_detection(self._locate, lane.pipeline, data, reject_multiple)
             future: asyncio.Future[FaceEmbedding] = asyncio.get_running_loop().create_future()
-            assert self._queue is not None, "FaceEngine.start() was not awaited"
-            self._queue.put_nowait((face, future))
+            assert lane.batcher is not None, "FaceEngine.start() was not awaited"
+            lane.queue.put_nowait((face, future))
             return await future
 
-    async def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
-        """Every face of one photo (the `most` largest), cropped but not embedded."""
+    async def locate_all(self, data: bytes, most: int, model: str | None = None) -> list[LocatedFace]:
+        """Every face of one photo (the `most` largest), cropped for the model but not embedded."""
+        pipeline = self.pipeline_of(model)
         async with self._admitted():
-            return await self._in_detection(self._locate_all, data, most)
+            return await self._in_detection(self._locate_all, pipeline, data, most)
 
-    async def embed_all(self, data: bytes, most: int) -> list[FaceEmbedding]:
+    async def embed_all(self, data: bytes, most: int, model: str | None = None) -> list[FaceEmbedding]:
         """Every face of one photo (the `most` largest), embedded together in one embedder call."""
+        lane = self._lane(model)
         async with self._admitted():
-            faces = await self._in_detection(self._locate_all, data, most)
+            faces = await self._in_detection(self._locate_all, lane.pipeline, data, most)
             if not faces:
                 return []
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._embed_pool, self._embed, faces)
+            return await loop.run_in_executor(lane.pool, self._embed, lane.pipeline, faces)
 
     async def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         """Decode a video frame and find its faces, not cut out: the caller chooses which to embed."""
         async with self._admitted():
             return await self._in_detection(self._detect_frame, data, min_face_size, most)
 
-    async def embed_faces(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
-        """Embed faces already cut out, in the same batches as other requests' faces."""
+    async def embed_faces(self, faces: list[LocatedFace], model: str | None = None) -> list[FaceEmbedding]:
+        """Embed faces already cut out (by `pipeline_of(model).cut`), in the same batches as other requests'."""
         if not faces:
             return []
+        lane = self._lane(model)
         async with self._admitted():
             loop = asyncio.get_running_loop()
             futures = [loop.create_future() for _ in faces]
-            assert self._queue is not None, "FaceEngine.start() was not awaited"
+            assert lane.batcher is not None, "FaceEngine.start() was not awaited"
             for face, future in zip(faces, futures, strict=True):
-                self._queue.put_nowait((face, future))
+                lane.queue.put_nowait((face, future))
             return list(await asyncio.gather(*futures))
 
     @contextlib.asynccontextmanager
@@ -128,43 +175,43 @@ class FaceEngine:
         finally:
             self._detecting -= 1
 
-    def _locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
+    def _locate_all(self, pipeline: FacePipeline, data: bytes, most: int) -> list[LocatedFace]:
         with self.stats.timed("detect"):
-            return self.pipeline.locate_all(data, most)
+            return pipeline.locate_all(data, most)
 
     def _detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         with self.stats.timed("detect"):
-            return self.pipeline.detect_frame(data, min_face_size, most)
+            return self.pipeline.detect_frame(data, min_face_size, most)  # the detector every pipeline shares
 
-    def _locate(self, data: bytes, reject_multiple: bool) -> LocatedFace:
+    def _locate(self, pipeline: FacePipeline, data: bytes, reject_multiple: bool) -> LocatedFace:
         with self.stats.timed("detect"):
-            return self.pipeline.locate(data, reject_multiple)
+            return pipeline.locate(data, reject_multiple)
 
-    def _embed(self, faces: list[LocatedFace]) -> list[FaceEmbedding]:
+    def _embed(self, pipeline: FacePipeline, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         with self.stats.timed("embed", items=len(faces)):
-            return self.pipeline.embed(faces)
+            return pipeline.embed(faces)
 
-    async def _run_batches(self) -> None:
-        assert self._queue is not None
-        loop = asyncio.get_running_loop()
+    async def _run_batches(self, lane: _ModelLane) -> None:
+        queue, loop = lane.queue, asyncio.get_running_loop()
         while True:
-            batch = [await self._queue.get()]
+            batch = [await queue.get()]
             deadline = time.monotonic() + self.limits.batch_wait_ms / 1000
             while len(batch) < self.limits.max_batch:
-                if self._queue.empty() and self._detecting == 0:
+                if queue.empty() and self._detecting == 0:
                     break  # nothing else is on its way: run now, at no cost in latency
                 timeout = deadline - time.monotonic()
                 if timeout <= 0:
                     break
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                    batch.append(await asyncio.wait_for(queue.get(), timeout))
                 except TimeoutError:
                     break
             batch = [(face, future) for face, future in batch if not future.cancelled()]
             if not batch:
                 continue
             try:
-                results = await loop.run_in_executor(self._embed_pool, self._embed, [face for face, _ in batch])
+                faces = [face for face, _ in batch]
+                results = await loop.run_in_executor(lane.pool, self._embed, lane.pipeline, faces)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():

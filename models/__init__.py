@@ -1,8 +1,17 @@
 """Persistence: the Tortoise ORM models and the database configuration."""
 
 from models.db import database_config, scrub_deleted
-from models.tables import DEFAULT_COLLECTION_ID, DEFAULT_COLLECTION_NAME, ApiKey, AuditEntry, Collection, Face, Person
-from models.upgrade import adopt_model, upgrade_sqlite
+from models.tables import (
+    DEFAULT_COLLECTION_ID,
+    DEFAULT_COLLECTION_NAME,
+    ApiKey,
+    AuditEntry,
+    Collection,
+    Face,
+    Job,
+    Person,
+)
+from models.upgrade import adopt_models, upgrade_sqlite
 
 __all__ = [
     "DEFAULT_COLLECTION_ID",
@@ -11,8 +20,9 @@ __all__ = [
     "AuditEntry",
     "Collection",
     "Face",
+    "Job",
     "Person",
-    "adopt_model",
+    "adopt_models",
     "database_config",
     "scrub_deleted",
     "upgrade_sqlite",

@@ -80,6 +80,11 @@ class Face(Model):
     crop_jpeg = fields.BinaryField()  # the crop the embedder saw; empty with STORE_FACE_CROPS=false
     image_sha256 = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # A reembedCollection job's embedding of the same crop by the collection's next model, unsearched until
+    # the job switches the whole collection over (then moved into the three above and cleared).
+    next_model = fields.CharField(max_length=100, null=True)
+    next_embedding = EmbeddingField(null=True)
+    next_detector = fields.CharField(max_length=20, null=True)
 
     person_id: uuid.UUID
     collection_id: uuid.UUID
@@ -126,3 +131,33 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         ordering = ("created_at", "id")
+
+
+class Job(Model):
+    """A background job (reembedCollection): its progress, outcome, and which replica runs it."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    kind = fields.CharField(max_length=30)  # "reembedCollection"
+    collection: fields.ForeignKeyRelation[Collection] = fields.ForeignKeyField(
+        "models.Collection", related_name="jobs", on_delete=fields.CASCADE
+    )
+    from_model = fields.CharField(max_length=100)
+    to_model = fields.CharField(max_length=100)
+    state = fields.CharField(max_length=12, db_index=True)  # RUNNING, SUCCEEDED, FAILED
+    total = fields.IntField(default=0)  # faces in the collection when last counted
+    done = fields.IntField(default=0)  # faces embedded by to_model so far
+    # Faces that could not be re-embedded: [{"face": id, "reason": ...}], the first JOB_SKIPPED_KEPT.
+    skipped: fields.JSONField[list[dict[str, str]]] = fields.JSONField(default=list)
+    skipped_count = fields.IntField(default=0)
+    error = fields.CharField(max_length=500, null=True)
+    owner = fields.CharField(max_length=64, null=True)  # the replica running it, while it runs
+    heartbeat_at = fields.DatetimeField(null=True)  # its owner's last sign of life: a stale one is taken over
+    started_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    collection_id: uuid.UUID
+
+    class Meta:
+        table = "job"
+        ordering = ("started_at", "id")

@@ -4,7 +4,8 @@ On SQLite the server makes its own tables (`generate_schemas`), which creates
 missing tables but never alters existing ones. Two changes since the first
 release need more than that, and both are done here, idempotently:
 
-- nullable columns added to `face` (quality) and `api_key` (its collections): ALTER TABLE ADD COLUMN;
+- nullable columns added to `face` (quality, a re-embedding job's next embedding) and `api_key` (its
+  collections): ALTER TABLE ADD COLUMN;
 - collections: `person` gains a non-null `collection_id` and its externalId becomes
   unique per collection instead of server-wide, which SQLite can only do by making
   the table again. The old table is renamed aside, `generate_schemas` makes the new
@@ -32,6 +33,10 @@ ADDED_FACE_COLUMNS = {
     "sharpness": "DOUBLE PRECISION",
     "yaw_deg": "DOUBLE PRECISION",
     "roll_deg": "DOUBLE PRECISION",
+    # reembedCollection's embedding by the next model (the `job` table is new: generate_schemas makes it)
+    "next_model": "VARCHAR(100)",
+    "next_embedding": "BLOB",
+    "next_detector": "VARCHAR(20)",
 }
 ADDED_API_KEY_COLUMNS = {"collections": "JSON"}  # null: every collection, as every key saw before
 # Indexes added after the first release: name -> (table, column).
@@ -113,15 +118,17 @@ async def _move_into_default_collection(connection: BaseDBAsyncClient) -> None:
     )
 
 
-async def adopt_model(model_id: str) -> None:
-    """The default collection exists, and every collection is pinned to the server's one model.
+async def adopt_models(loaded: list[str]) -> None:
+    """The default collection exists, and every collection is pinned to a model this server loads.
 
     Both SQLite and PostgreSQL (whose migration makes the default collection) come through
-    here at start. A server loads one embedder, so changing EMBEDDER re-pins every
-    collection; faces of the model before stay unsearched until reembedFaces carries them.
+    here at start. A collection pinned to a model no longer loaded (EMBEDDER changed, or one
+    dropped from EMBEDDERS) moves to the default model, `loaded[0]`; its faces of the model
+    before stay unsearched until reembedCollection (or reembedFaces) carries them.
     """
+    default = loaded[0]
     await Collection.get_or_create(
-        id=DEFAULT_COLLECTION_ID, defaults={"name": DEFAULT_COLLECTION_NAME, "model": model_id}
+        id=DEFAULT_COLLECTION_ID, defaults={"name": DEFAULT_COLLECTION_NAME, "model": default}
     )
-    if repinned := await Collection.exclude(model=model_id).update(model=model_id):
-        log.info("%d collection(s) pinned to %s, the model this server loads", repinned, model_id)
+    if repinned := await Collection.exclude(model__in=loaded).update(model=default):
+        log.warning("%d collection(s) were pinned to a model this server does not load: now %s", repinned, default)

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from auth.access import sees_collection, sees_every_collection, visible_collections
 from auth.scopes import Principal
 from bounds import COLLECTION_DESCRIPTION_MAX, COLLECTION_NAME_MAX, COLLECTIONS_MAX
-from errors import ApiError, ErrorCode, invalid, limit_reached, not_found
+from errors import ApiError, ErrorCode, busy, invalid, limit_reached, not_found
 from models import DEFAULT_COLLECTION_ID, scrub_deleted
 from models import Collection as CollectionRow
 from models import Face as FaceRow
@@ -28,6 +28,7 @@ from resolvers.context import Context
 from resolvers.ids import parse_id
 from resolvers.loaders import counts_by
 from resolvers.writes import uninterrupted
+from services import LoadedModel, ModelNotLoaded
 
 RowT = TypeVar("RowT", PersonRow, FaceRow)  # the rows that belong to a collection
 
@@ -90,6 +91,27 @@ async def chosen(ctx: Context, asked: str | None) -> CollectionRow:
     return await get_collection_row(ctx, asked)
 
 
+def model_of(ctx: Context, row: CollectionRow) -> LoadedModel:
+    """The model the collection is pinned to: its photos are embedded, searched and thresholded by it."""
+    try:
+        return ctx.services.model(row.model)
+    except ModelNotLoaded:  # pinned by a replica that loads more (EMBEDDERS differ between replicas)
+        raise invalid(
+            f"collection {row.name!r} is pinned to model {row.model}, which this server does not load (EMBEDDERS)"
+        ) from None
+
+
+def loaded_model(ctx: Context, name: str | None) -> LoadedModel:
+    """A model this server has loaded, by its id or its EMBEDDERS name (None: the default); INVALID_INPUT else."""
+    if name is None:
+        return ctx.services.model()
+    for model in ctx.services.models.values():
+        if name in (model.id, model.spec.key):
+            return model
+    loaded = ", ".join(f"{model.id} ({model.spec.key})" for model in ctx.services.models.values())
+    raise invalid(f"`model` must be one this server has loaded: {loaded}")
+
+
 def _seen_by(principal: Principal | None) -> QuerySet[CollectionRow]:
     allowed = visible_collections(principal)
     return CollectionRow.all() if allowed is None else CollectionRow.filter(id__in=sorted(allowed))
@@ -138,9 +160,7 @@ async def create_collection(
             ErrorCode.FORBIDDEN, "this API key is bound to collections: only a key bound to none creates collections"
         )
     name, description = _clean_name(name), _clean_description(description)
-    model = model or ctx.services.model_id
-    if model != ctx.services.model_id:
-        raise invalid(f"`model` must be one this server has loaded: {ctx.services.model_id}")
+    model = loaded_model(ctx, model).id
     max_persons, max_faces = _clean_limit(max_persons, "maxPersons"), _clean_limit(max_faces, "maxFaces")
     if await CollectionRow.filter(name=name).exists():
         raise _name_taken(name)
@@ -183,6 +203,8 @@ async def delete_collection(ctx: Context, collection_id: str) -> CollectionDelet
 
     async def remove() -> CollectionDeletion:
         async with in_transaction():
+            # The collection's row first, as every writer that locks it does (no deadlock with a job's switch).
+            await CollectionRow.filter(id=row.id).select_for_update().first()
             faces = await FaceRow.filter(collection_id=row.id).delete()
             persons = await PersonRow.filter(collection_id=row.id).delete()
             await row.delete()
@@ -213,10 +235,27 @@ async def check_room_for_person(collection_id: uuid.UUID) -> None:
         )
 
 
-async def check_room_for_faces(collection_id: uuid.UUID) -> None:
-    """LIMIT_REACHED when the collection holds its maxFaces (inside the write's transaction)."""
-    row = await CollectionRow.get(id=collection_id)
+async def check_model_unchanged(collection_id: uuid.UUID, embedded_by: str) -> CollectionRow:
+    """The collection, if it is still pinned to `embedded_by`, the model a face about to be written was embedded
+    with; BUSY else. Inside the write's transaction: the row is locked (PostgreSQL; SQLite runs one write at a
+    time), so that a reembedCollection switching the collection to another model either waits for this face,
+    and carries it over, or has switched already and this write fails, to be tried again under the new model.
+    """
+    row = await CollectionRow.filter(id=collection_id).select_for_update().get()
+    if row.model != embedded_by:
+        raise busy(f"collection {row.name!r} moved to model {row.model} while the photo was embedded; try again")
+    return row
+
+
+async def check_room_for_faces(collection_id: uuid.UUID, embedded_by: str | None = None) -> CollectionRow:
+    """The collection; LIMIT_REACHED when it holds its maxFaces. Inside the write's transaction with
+    `embedded_by` (see check_model_unchanged)."""
+    if embedded_by is None:
+        row = await CollectionRow.get(id=collection_id)
+    else:
+        row = await check_model_unchanged(collection_id, embedded_by)
     if row.max_faces is not None and await FaceRow.filter(collection_id=row.id).count() >= row.max_faces:
         raise limit_reached(
             f"collection {row.name!r} holds its most faces ({row.max_faces})", "maxFaces", row.max_faces
         )
+    return row

@@ -45,12 +45,13 @@ async def same_image(image_sha256: str, collection_id: str) -> FaceWarning | Non
 
 
 async def other_person_matched(
-    ctx: Context, person_id: str, collection_id: str, vector: np.ndarray, reject: bool
+    ctx: Context, person_id: str, collection_id: str, model: str, vector: np.ndarray, reject: bool
 ) -> FaceWarning | None:
-    """MATCHES_OTHER_PERSON when another person's face in the collection is within the shipped threshold; an
-    error if `reject`."""
-    threshold = ctx.services.thresholds.default
-    matches = await ctx.services.search.search(vector, 2, collection_id)
+    """MATCHES_OTHER_PERSON when another person's face in the collection is within the model's shipped threshold;
+    an error if `reject`."""
+    loaded = ctx.services.model(model)
+    threshold = loaded.thresholds.default
+    matches = await loaded.search.search(vector, 2, collection_id)
     nearest = next((m for m in matches if m.person_id != person_id), None)
     if nearest is None or nearest.distance > threshold:
         return None

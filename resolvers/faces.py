@@ -16,11 +16,12 @@ from bounds import PAGE_SIZE_MAX
 from errors import invalid, low_quality, not_found
 from ml.pipeline import FaceEmbedding
 from ml.quality import issues
+from models import Collection as CollectionRow
 from models import Face as FaceRow
 from models import Person as PersonRow
 from models import scrub_deleted
 from resolvers import enrolment
-from resolvers.collections import check_room_for_faces, check_visible, chosen
+from resolvers.collections import check_model_unchanged, check_room_for_faces, check_visible, chosen, model_of
 from resolvers.context import Context
 from resolvers.enrolment import FaceWarning
 from resolvers.ids import parse_id
@@ -50,10 +51,12 @@ async def get_face_row(ctx: Context, face_id: str) -> FaceRow:
     return row
 
 
-async def embed_image(ctx: Context, image: Photo, reject_multiple: bool = False) -> tuple[bytes, FaceEmbedding]:
-    """The photo's bytes and its subject's embedding; raises on a bad photo."""
+async def embed_image(
+    ctx: Context, image: Photo, model: str, reject_multiple: bool = False
+) -> tuple[bytes, FaceEmbedding]:
+    """The photo's bytes and its subject's embedding by `model`; raises on a bad photo."""
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    return data, await ctx.services.engine.embed_photo(data, reject_multiple)
+    return data, await ctx.services.engine.embed_photo(data, reject_multiple, model)
 
 
 def _sha256(data: bytes) -> str:
@@ -61,22 +64,26 @@ def _sha256(data: bytes) -> str:
 
 
 async def embed_for_enrolment(
-    ctx: Context, image: Photo, reject_multiple: bool, allow_low_quality: bool
+    ctx: Context, image: Photo, model: str, reject_multiple: bool, allow_low_quality: bool
 ) -> tuple[bytes, FaceEmbedding]:
     """As embed_image, and LOW_QUALITY for a face below the enrolment minimums unless allowed."""
-    data, result = await embed_image(ctx, image, reject_multiple)
+    data, result = await embed_image(ctx, image, model, reject_multiple)
     shortfalls = issues(result.face.quality, ctx.services.quality_minimums)
     if shortfalls and not allow_low_quality:
         raise low_quality([issue.value for issue in shortfalls])
     return data, result
 
 
-async def _face_columns(ctx: Context, data: bytes, result: FaceEmbedding) -> dict[str, Any]:
+async def _face_columns(ctx: Context, data: bytes, model: str, result: FaceEmbedding) -> dict[str, Any]:
     box = result.face.detection.box
     store_crop = ctx.services.settings.store_face_crops
     return {
         "embedding": result.vector.astype("<f4").tobytes(),
-        "model": ctx.services.model_id,
+        "model": model,
+        # a new photo: any re-embedding of the one before is void
+        "next_model": None,
+        "next_embedding": None,
+        "next_detector": None,
         "box_x": box.x,
         "box_y": box.y,
         "box_width": box.width,
@@ -128,16 +135,16 @@ async def create_face(
     reject_if_matches_other: bool,
 ) -> EnrolledFace:
     person = await get_person_row(ctx, person_id)  # fail fast, before the models run
-    await check_room_for_faces(person.collection_id)
-    data, result = await embed_for_enrolment(ctx, image, reject_multiple, allow_low_quality)
-    columns = await _face_columns(ctx, data, result)
+    model = model_of(ctx, await check_room_for_faces(person.collection_id)).id
+    data, result = await embed_for_enrolment(ctx, image, model, reject_multiple, allow_low_quality)
+    columns = await _face_columns(ctx, data, model, result)
     collection = str(person.collection_id)
     warnings = [
         warning
         for warning in (
             await enrolment.same_image(columns["image_sha256"], collection),
             await enrolment.other_person_matched(
-                ctx, str(person.id), collection, result.vector, reject_if_matches_other
+                ctx, str(person.id), collection, model, result.vector, reject_if_matches_other
             ),
         )
         if warning is not None
@@ -149,7 +156,7 @@ async def create_face(
             if not await PersonRow.filter(id=person.id).exists():
                 raise not_found("person", person_id)
             await check_room_for_face(person.id)
-            await check_room_for_faces(person.collection_id)
+            await check_room_for_faces(person.collection_id, embedded_by=model)
             row = await FaceRow.create(person_id=person.id, collection_id=person.collection_id, **columns)
         await ctx.services.search.stored(str(row.id), str(person.id), collection, row.model, result.vector)
         return row
@@ -167,9 +174,10 @@ async def update_face(
         if destination.collection_id != row.collection_id:
             raise invalid("a face moves only to a person of its own collection")
         changes["person_id"] = destination.id
+    model = model_of(ctx, await CollectionRow.get(id=row.collection_id)).id
     if image is not None:
-        data, result = await embed_for_enrolment(ctx, image, False, allow_low_quality)
-        changes.update(await _face_columns(ctx, data, result))
+        data, result = await embed_for_enrolment(ctx, image, model, False, allow_low_quality)
+        changes.update(await _face_columns(ctx, data, model, result))
 
     async def store(row: FaceRow) -> FaceRow:
         if changes:
@@ -179,13 +187,15 @@ async def update_face(
                     raise not_found("person", target)
                 if target != row.person_id:
                     await check_room_for_face(target)
+                if image is not None:
+                    await check_model_unchanged(row.collection_id, model)
                 updated = await FaceRow.filter(id=row.id).update(**changes)
                 if not updated:
                     raise not_found("face", face_id)
-            row = await get_face_row(ctx, face_id)
-        await ctx.services.search.stored(
-            str(row.id), str(row.person_id), str(row.collection_id), row.model, stored_vector(row)
-        )
+            before, row = row.model, await get_face_row(ctx, face_id)
+            await ctx.services.search.moved(
+                str(row.id), str(row.person_id), str(row.collection_id), before, row.model, stored_vector(row)
+            )
         return row
 
     return await uninterrupted(store(row))

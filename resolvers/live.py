@@ -199,8 +199,9 @@ async def _recognise(
     flags = [s.track.due(now, live.tracker.policy) for s in sightings]
     due = [s for s, flag in zip(sightings, flags, strict=True) if flag]
     if due:
-        cut = [engine.pipeline.cut(frame.image, s.detection) for s in due]
-        embedded = await engine.embed_faces(cut)
+        pipeline = engine.pipeline_of(options.model)  # the stream's collection's model cuts and embeds
+        cut = [pipeline.cut(frame.image, s.detection) for s in due]
+        embedded = await engine.embed_faces(cut, options.model)
         # Fresh loaders: a connection's context lives for hours, and names change.
         fresh = dataclasses.replace(ctx, loaders=Loaders())
         for sighting, result in zip(due, embedded, strict=True):

@@ -9,12 +9,14 @@ import numpy as np
 from bounds import FACES_PER_PHOTO_MAX
 from errors import invalid
 from ml.pipeline import FaceEmbedding, LocatedFace
+from resolvers.collections import loaded_model
 from resolvers.context import Context
 from resolvers.images import Photo, read_image
 from resolvers.verification import SearchOptions, Verdict, verify_embedding
 
 
 async def detect_faces(ctx: Context, image: Photo) -> list[LocatedFace]:
+    """Every face of the photo, cut as the default model's recipe cuts it."""
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     return await ctx.services.engine.locate_all(data, FACES_PER_PHOTO_MAX)
 
@@ -27,15 +29,16 @@ class ProbeEmbeddings:
     faces: list[FaceEmbedding]
 
 
-async def embed_faces(ctx: Context, image: Photo) -> ProbeEmbeddings:
-    """Every face's embedding, stored and searched nowhere."""
+async def embed_faces(ctx: Context, image: Photo, model: str | None) -> ProbeEmbeddings:
+    """Every face's embedding by `model` (an id or EMBEDDERS name; None: the default), stored and searched nowhere."""
+    chosen = loaded_model(ctx, model).id
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    return ProbeEmbeddings(ctx.services.model_id, await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX))
+    return ProbeEmbeddings(chosen, await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX, chosen))
 
 
 async def recognize_faces(ctx: Context, image: Photo, options: SearchOptions) -> list[Verdict]:
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    results = await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX)
+    results = await ctx.services.engine.embed_all(data, FACES_PER_PHOTO_MAX, options.model)
     return [await verify_embedding(ctx, result.vector, options, None, result.face) for result in results]
 
 
@@ -50,6 +53,9 @@ def _unit_vector(values: list[float], dimension: int) -> np.ndarray:
 
 
 async def search_by_embedding(ctx: Context, vector: list[float], model: str, options: SearchOptions) -> Verdict:
-    if model != ctx.services.model_id:
-        raise invalid(f"the vector is of model {model!r}; this server searches {ctx.services.model_id!r} (see `model`)")
-    return await verify_embedding(ctx, _unit_vector(vector, ctx.services.spec.dimension), options, None, None)
+    if model != options.model:
+        raise invalid(
+            f"the vector is of model {model!r}; this collection is searched by {options.model!r} (see `model`)"
+        )
+    dimension = ctx.services.model(options.model).spec.dimension
+    return await verify_embedding(ctx, _unit_vector(vector, dimension), options, None, None)

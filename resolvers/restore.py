@@ -86,8 +86,9 @@ def _embedding_bytes(ctx: Context, data: ExportedFace) -> bytes:
     vector = np.asarray(data.embedding, dtype=np.float32)
     if vector.ndim != 1 or not 1 <= vector.size <= 4096 or not np.all(np.isfinite(vector)):
         raise invalid("`embedding` must be a list of 1 to 4096 finite numbers")
-    if data.model == ctx.services.model_id and vector.size != ctx.services.spec.dimension:
-        raise invalid(f"model {data.model} makes {ctx.services.spec.dimension}-d embeddings, not {vector.size}-d")
+    model = ctx.services.models.get(data.model)
+    if model is not None and vector.size != model.spec.dimension:
+        raise invalid(f"model {data.model} makes {model.spec.dimension}-d embeddings, not {vector.size}-d")
     if abs(float(np.linalg.norm(vector)) - 1.0) > 1e-3:
         raise invalid("`embedding` must have unit length, as exported")
     return vector.astype("<f4").tobytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,9 +11,10 @@ from auth.access import sees_beyond_max_threshold, shown_distance
 from bounds import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 from errors import invalid
 from ml.pipeline import LocatedFace
+from models import Collection as CollectionRow
 from models import Face as FaceRow
 from models import Person as PersonRow
-from resolvers.collections import chosen
+from resolvers.collections import chosen, model_of
 from resolvers.context import Context
 from resolvers.faces import embed_image
 from resolvers.images import Photo
@@ -20,6 +22,10 @@ from resolvers.persons import get_person_row
 from search.ranking import Match, similarity
 from search.thresholds import Thresholds, false_match_rate_for, false_positive_identification_rate
 from weights import EmbedderSpec
+from weights.calibration import Calibration
+
+if TYPE_CHECKING:
+    from services import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class SearchOptions:
     """How a search is asked: in which collection, where `match` is cut off, how many persons, exactly or not."""
 
     collection_id: str
+    model: str  # the collection's model: the probe is embedded, searched and thresholded by it
     cutoff: float
     limit: int
     exact: bool = True
@@ -75,14 +82,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class ModelDescription:
-    """The embedding model in use and the thresholds its distances are read with."""
+    """An embedding model this server has loaded and the thresholds its distances are read with."""
 
     model_id: str
     spec: EmbedderSpec
     thresholds: Thresholds
+    default: bool  # the model of new collections that name none
 
 
-async def threshold_of(ctx: Context, asked: Cutoff, collection_id: str) -> float:
+async def threshold_of(ctx: Context, asked: Cutoff, collection_id: str, model: LoadedModel) -> float:
     """The cut-off for `match`: given, translated from a false match rate (or an FPIR over the persons
     searched), or the model's default.
 
@@ -98,24 +106,24 @@ async def threshold_of(ctx: Context, asked: Cutoff, collection_id: str) -> float
     if len(given) > 1:
         raise invalid("give at most one of `threshold`, `maxFalseMatchRate` and `maxFalsePositiveIdentificationRate`")
     if not given:
-        return ctx.services.thresholds.default
-    cutoff = await _cutoff(ctx, asked, collection_id)
-    return min(shown_distance(ctx.principal, cutoff), ctx.services.thresholds.maximum)
+        return model.thresholds.default
+    cutoff = await _cutoff(asked, collection_id, model)
+    return min(shown_distance(ctx.principal, cutoff), model.thresholds.maximum)
 
 
-async def _cutoff(ctx: Context, asked: Cutoff, collection_id: str) -> float:
-    ceiling = ctx.services.thresholds.maximum
+async def _cutoff(asked: Cutoff, collection_id: str, model: LoadedModel) -> float:
+    ceiling = model.thresholds.maximum
     rate, name = asked.max_false_match_rate, "maxFalseMatchRate"
     if asked.max_false_positive_identification_rate is not None:
         rate, name = asked.max_false_positive_identification_rate, "maxFalsePositiveIdentificationRate"
     if rate is not None:
         if not 0.0 < rate < 1.0:
             raise invalid(f"`{name}` must be in (0, 1)")
-        calibration = ctx.services.thresholds.calibration
+        calibration = model.thresholds.calibration
         if calibration is None:
-            raise invalid(f"model {ctx.services.model_id} has no calibration; give `threshold` instead")
+            raise invalid(f"model {model.id} has no calibration; give `threshold` instead")
         if asked.max_false_positive_identification_rate is not None:
-            rate = false_match_rate_for(rate, await ctx.services.search.persons(collection_id))
+            rate = false_match_rate_for(rate, await model.search.persons(collection_id))
         return min(calibration.threshold_for(rate), ceiling)
     assert asked.threshold is not None
     if not 0.0 < asked.threshold <= ceiling:
@@ -123,11 +131,12 @@ async def _cutoff(ctx: Context, asked: Cutoff, collection_id: str) -> float:
     return asked.threshold
 
 
-async def _candidates(ctx: Context, matches: list[Match]) -> list[tuple[Match, ShownCandidate]]:
+async def _candidates(
+    ctx: Context, matches: list[Match], calibration: Calibration | None
+) -> list[tuple[Match, ShownCandidate]]:
     """Each match still stored, with its candidate as this caller may see it."""
     faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
     persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
-    calibration = ctx.services.thresholds.calibration
     shown = [shown_distance(ctx.principal, m.distance) for m in matches]
     rates = [None if calibration is None else calibration.false_match_rate(distance) for distance in shown]
     return [
@@ -143,23 +152,25 @@ async def search_options(
 ) -> SearchOptions:
     """The arguments a 1:K field shares, checked (INVALID_INPUT, NOT_FOUND) before any model runs."""
     limit = check_limit(limit)
-    collection_id = str((await chosen(ctx, collection)).id)
-    return SearchOptions(collection_id, await threshold_of(ctx, cutoff, collection_id), limit, exact)
+    place = await chosen(ctx, collection)
+    collection_id, model = str(place.id), model_of(ctx, place)
+    return SearchOptions(collection_id, model.id, await threshold_of(ctx, cutoff, collection_id, model), limit, exact)
 
 
 async def verify_embedding(
     ctx: Context, vector: np.ndarray, options: SearchOptions, person_id: str | None, probe: LocatedFace | None
 ) -> Verdict:
     """Search the stored faces for `vector`: the nearest persons (or one person's faces) and the decision."""
-    search, cutoff, collection = ctx.services.search, options.cutoff, options.collection_id
+    model, cutoff, collection = ctx.services.model(options.model), options.cutoff, options.collection_id
+    search = model.search
     with ctx.services.engine.stats.timed("search"):
         matches = await search.search(vector, options.limit, collection, person_id, options.exact)
     if not sees_beyond_max_threshold(ctx.principal):
-        ceiling = ctx.services.thresholds.maximum
+        ceiling = model.thresholds.maximum
         matches = [m for m in matches if m.distance <= ceiling]
     searched = await (search.size(collection) if person_id is None else search.count_of(person_id, collection))
-    found = await _candidates(ctx, matches)
-    calibration, fpir = ctx.services.thresholds.calibration, None
+    calibration, fpir = model.thresholds.calibration, None
+    found = await _candidates(ctx, matches, calibration)
     if person_id is None and calibration is not None:
         fpir = false_positive_identification_rate(
             calibration.false_match_rate(cutoff), await search.persons(collection)
@@ -170,14 +181,14 @@ async def verify_embedding(
         threshold=cutoff,
         candidates=[candidate for _, candidate in found],
         probe=probe,
-        model=ctx.services.model_id,
+        model=model.id,
         searched=searched,
         false_positive_identification_rate=fpir,
     )
 
 
 async def _verify(ctx: Context, image: Photo, options: SearchOptions, person_id: str | None) -> Verdict:
-    _, result = await embed_image(ctx, image)
+    _, result = await embed_image(ctx, image, options.model)
     return await verify_embedding(ctx, result.vector, options, person_id, result.face)
 
 
@@ -196,9 +207,21 @@ async def verify_linear(ctx: Context, image: Photo, options: SearchOptions) -> V
 async def verify_person(ctx: Context, person_id: str, image: Photo, asked: Cutoff) -> Verdict:
     person = await get_person_row(ctx, person_id)
     collection_id = str(person.collection_id)
-    cutoff = await threshold_of(ctx, asked, collection_id)  # a bad one fails before the models run
-    return await _verify(ctx, image, SearchOptions(collection_id, cutoff, SEARCH_LIMIT_MAX), str(person.id))
+    model = model_of(ctx, await CollectionRow.get(id=person.collection_id))
+    cutoff = await threshold_of(ctx, asked, collection_id, model)  # a bad one fails before the models run
+    options = SearchOptions(collection_id, model.id, cutoff, SEARCH_LIMIT_MAX)
+    return await _verify(ctx, image, options, str(person.id))
+
+
+def describe(ctx: Context, model: LoadedModel) -> ModelDescription:
+    return ModelDescription(model.id, model.spec, model.thresholds, model.id == ctx.services.model_id)
 
 
 def model_info(ctx: Context) -> ModelDescription:
-    return ModelDescription(ctx.services.model_id, ctx.services.spec, ctx.services.thresholds)
+    """The default model's."""
+    return describe(ctx, ctx.services.model())
+
+
+def models_info(ctx: Context) -> list[ModelDescription]:
+    """Every model this server has loaded, the default first."""
+    return [describe(ctx, model) for model in ctx.services.models.values()]

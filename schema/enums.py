@@ -13,6 +13,7 @@ import strawberry
 from auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from errors import ERROR_DESCRIPTIONS, ErrorCode
 from resolvers.enrolment import WarningKind
+from resolvers.jobs import JobState
 from search.calibration import CalibrationSource
 
 ApiScopeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's Scope
@@ -58,4 +59,17 @@ CalibrationSourceEnum = strawberry.enum(  # type: ignore[call-overload]  # built
         {s.name: strawberry.enum_value(s.value, description=_SOURCE_DESCRIPTIONS[s]) for s in CalibrationSource},
     ),
     description="Where the false match rates come from.",
+)
+
+_JOB_STATE_DESCRIPTIONS = {
+    JobState.RUNNING: "At work (a restart resumes it).",
+    JobState.SUCCEEDED: "Done: the collection is searched with the new model.",
+    JobState.FAILED: "Stopped on an error (`error`); the collection is still searched with the old model.",
+}
+JobStateEnum = strawberry.enum(  # type: ignore[call-overload]  # built from resolvers' JobState
+    Enum(
+        "JobState",
+        {s.name: strawberry.enum_value(s.value, description=_JOB_STATE_DESCRIPTIONS[s]) for s in JobState},
+    ),
+    description="Where a background job is.",
 )

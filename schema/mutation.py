@@ -15,6 +15,7 @@ from schema.collections import CollectionArgument, CollectionMutation
 from schema.contract import Cost
 from schema.enums import ApiScopeEnum
 from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
+from schema.jobs import JobMutation
 from schema.live_types import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
@@ -30,7 +31,7 @@ AllowLowQuality = Annotated[
 
 
 @strawberry.type(description="Writes.")
-class Mutation(CollectionMutation):
+class Mutation(CollectionMutation, JobMutation):
     @scoped_mutation(
         Scope.ENROL,
         "Create a person (with no faces yet) in a collection; a full one (maxPersons) is LIMIT_REACHED.",

@@ -25,6 +25,7 @@ from resolvers.verification import Cutoff
 from schema.collections import CollectionArgument, CollectionQuery
 from schema.contract import Cost
 from schema.inputs import ImageInput
+from schema.jobs import JobQuery
 from schema.scoped import scoped_field
 from schema.types import (
     ApiKey,
@@ -42,6 +43,7 @@ from schema.types import (
     PersonConnection,
     Verification,
 )
+from weights import EMBEDDERS
 
 PageSize = Annotated[
     int | None,
@@ -111,7 +113,7 @@ FaceId = Annotated[strawberry.ID, strawberry.argument(description="The face's id
 
 
 @strawberry.type(description="Reads and verification.")
-class Query(CollectionQuery):
+class Query(CollectionQuery, JobQuery):
     @scoped_field(Scope.READ, "A collection's persons, oldest first, as a Relay connection.", cost=Cost(length="page"))
     async def persons(
         self,
@@ -240,9 +242,18 @@ class Query(CollectionQuery):
         audited=True,
     )
     async def embed_faces(
-        self, info: Info, image: Annotated[ImageInput, strawberry.argument(description="The photo.")]
+        self,
+        info: Info,
+        image: Annotated[ImageInput, strawberry.argument(description="The photo.")],
+        model: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A model this server has loaded (`models`), by id or EMBEDDERS name; left out: the "
+                "default (`model`)."
+            ),
+        ] = None,
     ) -> list[EmbeddedFace]:
-        embedded = await recognition.embed_faces(info.context, image.to_photo())
+        embedded = await recognition.embed_faces(info.context, image.to_photo(), model)
         return [EmbeddedFace.of(face, embedded.model) for face in embedded.faces]
 
     @scoped_field(
@@ -299,9 +310,22 @@ class Query(CollectionQuery):
     async def face_embedding(self, info: Info, face_id: FaceId) -> Embedding:
         return Embedding.from_row(await faces.face_embedding(info.context, face_id))
 
-    @scoped_field(Scope.READ, "The embedding model in use, its threshold and operating points.")
+    @scoped_field(
+        Scope.READ,
+        "The default embedding model (new collections' and `default`'s unless they name another), its threshold "
+        "and operating points. A collection is searched with its own (`Collection.model`; `models`).",
+    )
     def model(self, info: Info) -> ModelInfo:
         return ModelInfo.of(verification.model_info(info.context))
+
+    @scoped_field(
+        Scope.READ,
+        "Every embedding model this server has loaded (EMBEDDER, then EMBEDDERS), the default first: what "
+        "createCollection and reembedCollection take.",
+        cost=Cost(length=len(EMBEDDERS)),
+    )
+    def models(self, info: Info) -> list[ModelInfo]:
+        return [ModelInfo.of(model) for model in verification.models_info(info.context)]
 
     @scoped_field(
         Scope.ADMIN,

@@ -14,13 +14,14 @@ from resolvers import live, verification
 from resolvers.context import Info
 from resolvers.verification import Cutoff
 from schema.collections import CollectionArgument
+from schema.jobs import JobSubscription
 from schema.live_types import LiveFrame, Stream
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
 
 
 @strawberry.type(description="Streams over WebSocket (graphql-transport-ws at /graphql).")
-class Subscription:
+class Subscription(JobSubscription):
     @scoped_subscription(
         Scope.VERIFY,
         "Live recognition from a camera. Opens the stream `stream` on this WebSocket connection and answers "

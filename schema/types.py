@@ -409,11 +409,14 @@ class OperatingPoint:
     true_match_rate: float = strawberry.field(description="Share of same-person pairs accepted at this threshold.")
 
 
-@strawberry.type(description="The embedding model in use and how its distances are read.")
+@strawberry.type(description="An embedding model this server has loaded, and how its distances are read.")
 class ModelInfo:
     name: str = strawberry.field(description="Model id, stored with every embedding.")
     embedder: str = strawberry.field(
-        description="The server's EMBEDDER setting: " + ", ".join(f"`{key}`" for key in EMBEDDERS) + "."
+        description="Its name in EMBEDDER and EMBEDDERS: " + ", ".join(f"`{key}`" for key in EMBEDDERS) + "."
+    )
+    is_default: bool = strawberry.field(
+        description="Whether it is the server's default (EMBEDDER): a new collection's unless it names another."
     )
     description: str = strawberry.field(description="What the model is, how faces are cut out and prepared.")
     dimension: int = strawberry.field(description="Embedding length.")
@@ -451,6 +454,7 @@ class ModelInfo:
         return cls(
             name=model.model_id,
             embedder=spec.key,
+            is_default=model.default,
             description=spec.description,
             dimension=spec.dimension,
             input_size=spec.input_size,

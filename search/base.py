@@ -59,6 +59,11 @@ class FaceSearch(Protocol):
 
     async def deleted_collection(self, collection_id: str) -> None: ...
 
+    async def recount(self) -> None:
+        """A collection changed wholesale (reembedCollection switched its model): counts kept aside are read
+        again now, not at their next refresh."""
+        ...
+
     async def search(
         self, query: np.ndarray, limit: int, collection_id: str, person_id: str | None = None, exact: bool = True
     ) -> list[Match]:

@@ -118,6 +118,8 @@ class ChangeFollower:
         operation, face_id, model = payload.split(" ", 2)
         if model == self.model_id:
             self._changed.put_nowait((operation, face_id))
+        elif operation == "U":  # re-embedded by another model (reembedCollection): no longer this model's
+            self._changed.put_nowait(("D", face_id))
 
     def _drain(self) -> list[tuple[str, str]]:
         changes = []

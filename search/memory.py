@@ -91,6 +91,9 @@ class MemorySearch:
         self._mark_deleted([] if gallery is None else gallery.face_ids())
         self.gallery.remove_collection(collection_id)
 
+    async def recount(self) -> None:
+        return None  # the matrices are their own counts
+
     def _mark_deleted(self, face_ids: list[str]) -> None:
         if self._follower is None:
             return

@@ -192,6 +192,9 @@ class PgvectorSearch:
     async def deleted_collection(self, collection_id: str) -> None:
         return None
 
+    async def recount(self) -> None:
+        await self._refresh_count()
+
     async def search(
         self, query: np.ndarray, limit: int, collection_id: str, person_id: str | None = None, exact: bool = True
     ) -> list[Match]:

@@ -81,8 +81,11 @@ class Api:
 
     @property
     def gallery(self) -> Galleries:
-        """The in-memory galleries of the memory search backend (the tests' servers use it)."""
-        search = self.services.search
+        """The default model's in-memory galleries of the memory search backend (the tests' servers use it)."""
+        return self.gallery_of(self.services.model_id)
+
+    def gallery_of(self, model: str) -> Galleries:
+        search = self.services.search.of(model)
         assert isinstance(search, MemorySearch), search
         return search.gallery
 
@@ -166,12 +169,15 @@ def server_settings(data_dir: Path, **changes: Any) -> Settings:
 
 
 @asynccontextmanager
-async def start_api(settings: Settings, pipeline: FacePipeline, key: str | None = ADMIN_KEY) -> AsyncIterator[Api]:
-    """The app on `settings`, its lifespan running, and a client for it (sending `key`); stopped on exit."""
+async def start_api(
+    settings: Settings, pipeline: FacePipeline | list[FacePipeline], key: str | None = ADMIN_KEY
+) -> AsyncIterator[Api]:
+    """The app on `settings` with `pipeline` (or several, the default first), its lifespan running, and a client
+    for it (sending `key`); stopped on exit."""
     # Tortoise caches each table's INSERT per connection name, not per dialect: this process runs
     # apps on SQLite and on PostgreSQL in turn, so a cached statement may be the other dialect's.
     EXECUTOR_CACHE.clear()
-    app = create_app(settings, pipeline=pipeline)
+    app = create_app(settings, pipelines=pipeline if isinstance(pipeline, list) else [pipeline])
     async with LifespanManager(app, startup_timeout=120) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120) as http:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from devdata.server import ROOT, ServerProcess, running
 
-__all__ = ["ROOT", "Server", "enrolled_person", "running_server"]
+__all__ = ["ROOT", "Server", "enrolled_person", "faceid", "running_server"]
 
 Server = ServerProcess
 
@@ -36,3 +39,14 @@ def enrolled_person(server: Server, name: str, photo: Path, collection: str | No
     )
     assert "errors" not in enrolled, enrolled
     return person_id
+
+
+def faceid(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `faceid` command against `server`, with the admin key its first start wrote (or its ADMIN_API_KEY)."""
+    env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(server.data_dir)}
+    env.pop("FACEID_API_KEY", None)
+    if "ADMIN_API_KEY" in server.env:
+        env["FACEID_API_KEY"] = server.env["ADMIN_API_KEY"]
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from models import DEFAULT_COLLECTION_ID
+from models import Job as JobRow
 from schema.root import schema
 from tests.helpers import ADMIN_KEY, ANGELINA, Api, b64, migrated_database, server_settings
 
@@ -241,6 +242,16 @@ async def _create_collection(t: Tenants) -> None:
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
+async def _job(t: Tenants) -> None:
+    # A job of B's, as reembedCollection leaves one (this server loads one model, so none can be started here).
+    row = await JobRow.create(
+        kind="reembedCollection", collection_id=t.b, from_model="m1", to_model="m2", state="FAILED", error="x"
+    )
+    query = "query($id: ID!) { job(id: $id) { id state } }"
+    assert (await answers(t.key_a, query, id=str(row.id)))["job"] is None
+    assert (await answers(t.key_a.as_key(ADMIN_KEY), query, id=str(row.id)))["job"]["state"] == "FAILED"
+
+
 async def _reads_no_person(t: Tenants) -> None:
     """Fields that read or search no stored person: nothing of another collection can be in their answer."""
 
@@ -275,10 +286,15 @@ CASES: dict[str, Case] = {
     "createCollection": _create_collection,
     "updateCollection": refused('mutation($id: ID!) { updateCollection(id: $id, input: {name: "x"}) { id } }', id="b"),
     "deleteCollection": refused("mutation($id: ID!) { deleteCollection(id: $id) { id } }", id="b"),
+    "reembedCollection": refused('mutation($id: ID!) { reembedCollection(id: $id, model: "x") { id } }', id="b"),
+    "job": _job,
+    # tests/test_jobs.py tries another's job over WebSocket.
+    "jobProgress": _reads_no_person,
     # These store and search nothing, or answer for the model alone.
     "detectFaces": _reads_no_person,
     "embedFaces": _reads_no_person,
     "model": _reads_no_person,
+    "models": _reads_no_person,
     "errorCodes": _reads_no_person,
     # A live stream searches its collection: tests/test_live.py tries another's.
     "liveRecognition": _reads_no_person,

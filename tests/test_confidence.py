@@ -54,7 +54,7 @@ async def test_model_lists_operating_points(api):
 async def test_candidates_carry_their_false_match_rate(api, enrolled):
     same = (await api.ok(VERIFY, b=b64(ANGELINA[1])))["verifyLinear"]
     assert same["match"] is True and same["best"]["person"]["name"] == "Angelina"
-    calibration = api.services.thresholds.calibration
+    calibration = api.services.model().thresholds.calibration
     assert same["best"]["falseMatchRate"] == pytest.approx(calibration.false_match_rate(same["best"]["distance"]))
     assert same["best"]["falseMatchRate"] < 0.01
 
@@ -62,7 +62,7 @@ async def test_candidates_carry_their_false_match_rate(api, enrolled):
 async def test_max_false_match_rate_sets_the_threshold(api, enrolled):
     strict = (await api.ok(VERIFY, b=b64(ANGELINA[1]), f=0.0001))["verifyLinear"]
     loose = (await api.ok(VERIFY, b=b64(ANGELINA[1]), f=0.01))["verifyLinear"]
-    calibration = api.services.thresholds.calibration
+    calibration = api.services.model().thresholds.calibration
     assert strict["threshold"] == calibration.threshold_for(0.0001) < loose["threshold"]
     assert calibration.false_match_rate(loose["threshold"]) <= 0.01
 
@@ -94,7 +94,7 @@ def test_the_open_set_rate_compounds_the_false_match_rate_over_the_persons():
 
 async def test_a_one_to_many_answer_says_how_often_a_stranger_would_match(api, enrolled):
     answer = (await api.ok(FPIR, b=b64(ANGELINA[1])))["verifyLinear"]
-    calibration, persons = api.services.thresholds.calibration, await api.services.search.persons()
+    calibration, persons = api.services.model().thresholds.calibration, await api.services.model().search.persons()
     expected = false_positive_identification_rate(calibration.false_match_rate(answer["threshold"]), persons)
     assert persons >= 1 and answer["falsePositiveIdentificationRate"] == pytest.approx(expected)
     one_to_one = await api.ok(
@@ -108,7 +108,7 @@ async def test_a_one_to_many_answer_says_how_often_a_stranger_would_match(api, e
 
 async def test_max_false_positive_identification_rate_sets_the_threshold_for_the_gallery(api, enrolled):
     answer = (await api.ok(FPIR, b=b64(ANGELINA[1]), p=0.01))["verifyLinear"]
-    calibration, persons = api.services.thresholds.calibration, await api.services.search.persons()
+    calibration, persons = api.services.model().thresholds.calibration, await api.services.model().search.persons()
     assert answer["threshold"] == calibration.threshold_for(false_match_rate_for(0.01, persons))
     assert answer["falsePositiveIdentificationRate"] <= 0.01
     error = await api.error(FPIR, b=b64(ANGELINA[1]), p=0.01, t=1.0)

@@ -25,7 +25,7 @@ async def test_warnings_at_enrolment(api):
     assert warnings["SAME_IMAGE_ENROLLED"]["faceId"] == first["id"]
     assert warnings["SAME_IMAGE_ENROLLED"]["personId"] == ada
     other = warnings["MATCHES_OTHER_PERSON"]
-    assert other["personId"] == ada and other["distance"] < api.services.thresholds.default
+    assert other["personId"] == ada and other["distance"] < api.services.model().thresholds.default
 
     # Read later, a face carries no warnings.
     read = await api.ok("query($id: ID!) { face(id: $id) { warnings { code } } }", id=twice["id"])
@@ -39,5 +39,5 @@ async def test_reject_if_matches_other_enrols_nothing(api):
     error = await api.error(ENROL, p=eve, b=b64(ANGELINA[2]), reject=True)
     assert error["extensions"]["code"] == "MATCHES_OTHER_PERSON"
     assert error["extensions"]["personId"] != eve  # Ada, or the Ada of the test before: the same face
-    assert error["extensions"]["distance"] < api.services.thresholds.default
+    assert error["extensions"]["distance"] < api.services.model().thresholds.default
     assert await api.counts() == before

@@ -27,7 +27,7 @@ async def test_create_face_by_base64_and_by_upload(api):
     assert face["detector"] == "mtcnn" and face["model"] == api.services.model_id
     assert 0.9 < face["detectionScore"] <= 1.0
     crop = Image.open(io.BytesIO(base64.b64decode(face["cropJpegBase64"])))
-    side = api.services.spec.input_size
+    side = api.services.model().spec.input_size
     assert crop.format == "JPEG" and crop.size == (side, side)
 
     by_upload = await api.upload(
@@ -83,7 +83,7 @@ async def test_faces_connection_and_embedding(api):
         id=face["id"],
     )
     embedding = data["faceEmbedding"]
-    assert embedding["dimension"] == len(embedding["vector"]) == api.services.spec.dimension == 128
+    assert embedding["dimension"] == len(embedding["vector"]) == api.services.model().spec.dimension == 128
     assert abs(np.linalg.norm(embedding["vector"]) - 1.0) < 1e-5
     assert data["face"]["id"] == face["id"]
 

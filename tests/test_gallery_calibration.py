@@ -65,7 +65,7 @@ def impostor_rate(vectors: np.ndarray, names: np.ndarray, threshold: float) -> f
 
 
 async def refreshed(api) -> dict:
-    await api.services.thresholds.gallery.refresh(api.services.search)
+    await api.services.model().thresholds.gallery.refresh(api.services.model().search)
     return (await api.ok(MODEL))["model"]
 
 

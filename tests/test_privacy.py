@@ -22,8 +22,8 @@ async def celebrities(api) -> dict[str, str]:
 
 
 async def test_strangers_beyond_max_threshold_are_not_shown_without_biometrics(api, celebrities):
-    ceiling = api.services.thresholds.maximum
-    calibration = api.services.thresholds.calibration
+    ceiling = api.services.model().thresholds.maximum
+    calibration = api.services.model().thresholds.calibration
     assert calibration is not None and calibration.false_match_rate(ceiling) <= 0.0101  # FAR 1 %
     stranger = ANGELINA[0]  # not enrolled here
 
@@ -47,7 +47,7 @@ async def test_a_false_match_rate_looser_than_the_ceiling_is_capped(api, celebri
         "query($b: String!) { verifyLinear(image: {base64: $b}, maxFalseMatchRate: 0.5) { threshold } }",
         b=b64(ANGELINA[1]),
     )
-    assert data["verifyLinear"]["threshold"] == pytest.approx(api.services.thresholds.maximum)
+    assert data["verifyLinear"]["threshold"] == pytest.approx(api.services.model().thresholds.maximum)
 
 
 async def test_the_audit_log_records_writes_and_verifications(api, celebrities):

@@ -67,7 +67,7 @@ async def test_recognize_faces_answers_for_each_face_in_one_model_call(api, ange
 
 async def test_recognize_faces_hides_strangers_from_verify_keys(api, angelina):
     """A VERIFY key sees only candidates within MAX_THRESHOLD; the admin (BIOMETRICS) sees the farther ones too."""
-    ceiling = api.services.thresholds.maximum
+    ceiling = api.services.model().thresholds.maximum
     seen_by_admin = (await api.ok(RECOGNIZE, b=b64(SELFIE)))["recognizeFaces"]
     gate = api.as_key(await api.new_key("VERIFY"))
     seen_by_verify = (await gate.ok(RECOGNIZE, b=b64(SELFIE)))["recognizeFaces"]
@@ -106,7 +106,7 @@ async def test_embed_faces_gives_what_enrolment_stored_and_search_takes_back(api
     faces = (await api.ok(EMBED, b=b64(ANGELINA[0])))["embedFaces"]
     assert len(faces) == 1 and faces[0]["model"] == api.services.model_id
     vector = np.asarray(faces[0]["vector"])
-    assert vector.shape == (api.services.spec.dimension,) and abs(np.linalg.norm(vector) - 1) < 1e-5
+    assert vector.shape == (api.services.model().spec.dimension,) and abs(np.linalg.norm(vector) - 1) < 1e-5
     enrolled = await api.ok("query($p: ID!) { facesByPerson(personId: $p) { embedding } }", p=angelina)
     assert min(np.abs(vector - np.asarray(face["embedding"])).max() for face in enrolled["facesByPerson"]) < 1e-5
     found = (await api.ok(SEARCH, v=faces[0]["vector"], m=faces[0]["model"]))["searchByEmbedding"]

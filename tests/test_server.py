@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import signal
 import socket
 import sqlite3
 import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +23,7 @@ import pytest
 
 import devdata
 from tests.helpers import ANGELINA
-from tests.server import ROOT, Server, running_server
+from tests.server import Server, faceid, running_server
 
 CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
 
@@ -109,15 +106,6 @@ def test_healthz_stays_quick_while_large_photos_arrive(server):
     latencies.sort()
     assert len(latencies) > 20
     assert latencies[int(len(latencies) * 0.95)] < 0.1, latencies[-10:]
-
-
-def faceid(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    """The `faceid` command against `server`, with the admin key its first start wrote."""
-    env = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(server.data_dir)}
-    env.pop("FACEID_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def test_the_command_line_manages_keys(server):

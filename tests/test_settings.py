@@ -61,3 +61,11 @@ def test_the_server_refuses_to_start_with_a_clear_message():
     assert done.stderr.strip().splitlines()[-1] == (
         "faceid: bad setting: PORT='abc': Input should be a valid integer, unable to parse string as an integer"
     )
+
+
+def test_embedders_load_the_default_first_and_each_once():
+    settings = Settings.from_env({"EMBEDDER": "facenet512", "EMBEDDERS": " FaceNet128, facenet512 ,facenet128"})
+    assert settings.loaded_embedders == ("facenet512", "facenet128")
+    assert Settings.from_env({}).loaded_embedders == (Settings().embedder,)
+    with pytest.raises(SettingsError, match="EMBEDDERS.*no such embedder: arcface"):
+        Settings.from_env({"EMBEDDERS": "facenet128,arcface"})

@@ -44,7 +44,7 @@ async def test_identifies_each_enrolled_person(api, celebrities):
         assert len(names) == len(set(names)) == 5
         distances = [c["distance"] for c in result["candidates"]]
         assert distances == sorted(distances)
-        assert result["threshold"] == api.services.thresholds.default
+        assert result["threshold"] == api.services.model().thresholds.default
     assert len(wrong) <= 1, wrong
 
 
@@ -79,7 +79,7 @@ async def test_verify_person_accepts_same_and_rejects_other(api, celebrities):
 
 async def test_explicit_threshold_decides_match(api, celebrities):
     photo = devdata.celebrity_photos("val")["jerry_seinfeld"][0]
-    loose = await verify_linear(api, photo, threshold=api.services.thresholds.maximum)
+    loose = await verify_linear(api, photo, threshold=api.services.model().thresholds.maximum)
     strict = await verify_linear(api, photo, threshold=0.01)
     assert loose["match"] is True and strict["match"] is False
     assert loose["best"]["distance"] == pytest.approx(strict["best"]["distance"])
@@ -88,7 +88,7 @@ async def test_explicit_threshold_decides_match(api, celebrities):
 
 async def test_threshold_and_limit_are_checked(api, celebrities):
     photo = b64(ANGELINA[0])
-    beyond = api.services.thresholds.maximum + 0.01  # looser than the server allows (MAX_THRESHOLD)
+    beyond = api.services.model().thresholds.maximum + 0.01  # looser than the server allows (MAX_THRESHOLD)
     for threshold, limit in ((0.0, 5), (2.5, 5), (beyond, 5), (-1.0, 5), (1.0, 0), (1.0, 101)):
         error = await api.error(
             "query($b: String!, $t: Float, $l: Int!) "
@@ -102,11 +102,11 @@ async def test_threshold_and_limit_are_checked(api, celebrities):
 
 async def test_model_info(api):
     data = await api.ok("{ model { name dimension inputSize metric defaultThreshold } }")
-    spec = api.services.spec
+    spec = api.services.model().spec
     assert data["model"] == {
         "name": api.services.model_id,
         "dimension": spec.dimension,
         "inputSize": spec.input_size,
         "metric": spec.metric,
-        "defaultThreshold": api.services.thresholds.default,
+        "defaultThreshold": api.services.model().thresholds.default,
     }

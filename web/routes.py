@@ -56,9 +56,10 @@ async def healthz(request: Request) -> JSONResponse:
         {
             "status": "ok",
             "auth": services.settings.auth,  # "off" means anyone may read and delete everything
-            "model": services.model_id,
-            "embedder": services.spec.key,
-            "dimension": services.spec.dimension,
+            "model": services.model_id,  # the default; every loaded one is in `models`
+            "models": list(services.models),
+            "embedder": services.model().spec.key,
+            "dimension": services.model().spec.dimension,
             "detector": services.engine.pipeline.detector.name,
             "detector_device": services.engine.pipeline.detector.device,
             "runtime": services.engine.pipeline.embedder.runtime,  # the embedder's: litert or tensorflow
