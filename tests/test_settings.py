@@ -67,5 +67,5 @@ def test_embedders_load_the_default_first_and_each_once():
     settings = Settings.from_env({"EMBEDDER": "facenet512", "EMBEDDERS": " FaceNet128, facenet512 ,facenet128"})
     assert settings.loaded_embedders == ("facenet512", "facenet128")
     assert Settings.from_env({}).loaded_embedders == (Settings().embedder,)
-    with pytest.raises(SettingsError, match="EMBEDDERS.*no such embedder: arcface"):
+    with pytest.raises(SettingsError, match=r"EMBEDDERS.*no such embedder: arcface"):
         Settings.from_env({"EMBEDDERS": "facenet128,arcface"})
