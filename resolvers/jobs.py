@@ -31,8 +31,8 @@ import numpy as np
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from auth.access import sees_every_collection
-from errors import ApiError, ErrorCode, invalid, not_found
+from auth.access import sees_collection
+from errors import invalid, not_found
 from ml.exceptions import FaceError, Overloaded
 from ml.pipeline import FaceEmbedding
 from models import Collection as CollectionRow
@@ -135,7 +135,7 @@ class JobRunner:
             if await JobRow.filter(collection_id=collection.id, state=JobState.RUNNING).exists():
                 raise invalid(f"collection {collection.name!r} is already being re-embedded (see `job`)")
             # What an earlier job that never finished left beside the faces is void.
-            await FaceRow.filter(collection_id=collection.id).update(
+            await FaceRow.filter(collection_id=collection.id, next_model__not_isnull=True).update(
                 next_model=None, next_embedding=None, next_detector=None
             )
             row = await JobRow.create(
@@ -335,21 +335,9 @@ async def reembed_collection(ctx: Context, collection_id: str, model: str) -> Jo
 async def job(ctx: Context, job_id: str) -> JobProgress | None:
     """The job, or None if there is none in a collection the caller may see."""
     row = await JobRow.get_or_none(id=parse_id(job_id, "job"))
-    if row is None or not await _sees(ctx, row):
+    if row is None or not sees_collection(ctx.principal, str(row.collection_id)):
         return None
     return JobProgress(row)
-
-
-async def _sees(ctx: Context, row: JobRow) -> bool:
-    if sees_every_collection(ctx.principal):
-        return True
-    try:
-        await get_collection_row(ctx, str(row.collection_id))
-    except ApiError as exc:
-        if exc.code is ErrorCode.NOT_FOUND:
-            return False
-        raise
-    return True
 
 
 async def job_progress(ctx: Context, job_id: str) -> AsyncIterator[JobProgress]:

@@ -37,7 +37,10 @@ class Collection:
     id: strawberry.ID = strawberry.field(description="The collection's id, a UUID.")
     name: str = strawberry.field(description=f"Its name, unique on the server, 1 to {COLLECTION_NAME_MAX} characters.")
     description: str = strawberry.field(description="What it is for; may be empty.")
-    model: str = strawberry.field(description="Id of the embedding model its faces are searched with (`model.name`).")
+    model: str = strawberry.field(
+        description="Id of the embedding model its photos are embedded, searched and thresholded with (one of "
+        "`models`); reembedCollection moves it to another."
+    )
     max_persons: int | None = strawberry.field(
         description="The most persons it may hold (createPerson beyond: LIMIT_REACHED); null: no limit of its own."
     )
@@ -92,8 +95,8 @@ class CollectionInput:
     )
     model: str | None = strawberry.field(
         default=None,
-        description="The embedding model it is pinned to, one this server has loaded (`model.name`); left out: "
-        "the server's.",
+        description="The embedding model it is pinned to, one this server has loaded (`models`), by id or "
+        "EMBEDDERS name; left out: the default (`model`).",
     )
     max_persons: int | None = strawberry.field(
         default=None, description="The most persons it may hold; null: no limit."
