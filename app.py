@@ -160,7 +160,9 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
             Route("/", lambda request: RedirectResponse("/console/")),  # where a person with a browser starts
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
-            Route("/healthz", routes.healthz),
+            Route("/livez", routes.livez),  # the process answers
+            Route("/readyz", routes.readyz),  # send it traffic: models loaded, database and followers in step
+            Route("/healthz", routes.healthz),  # ready, with what it runs (model, detector, faces)
             Route("/metrics", routes.metrics, methods=["GET", "DELETE"]),
             Route("/faces/{face_id}/crop.jpg", routes.crop, name="face_crop"),
             Route("/graphiql/{name}", GRAPHIQL_FILES.endpoint),

@@ -28,6 +28,7 @@ from search.by_model import ModelSearches
 from search.registry import SEARCH_BACKENDS, SearchPlace
 from search.thresholds import Thresholds
 from settings import Settings
+from telemetry import Telemetry
 from weights import EMBEDDERS, EmbedderSpec
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Services:
     models: dict[str, LoadedModel] = field(init=False)  # by model id, the default first
     quality_minimums: QualityMinimums = field(init=False)  # what enrolment refuses as LOW_QUALITY
     jobs: object | None = None  # resolvers.jobs.JobRunner, once the app has started it
+    telemetry: Telemetry = field(default_factory=Telemetry)  # the Prometheus metrics of /metrics
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
@@ -72,6 +74,7 @@ class Services:
             )
             self.models[model_id] = LoadedModel(model_id, pipeline.spec, self.search.of(model_id), thresholds)
         self.quality_minimums = quality_minimums(self.settings)
+        self.engine.stats.observer = self.telemetry.stage
 
     @property
     def model_id(self) -> str:

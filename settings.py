@@ -31,7 +31,7 @@ from weights.store import DEFAULT_DIR as DEFAULT_WEIGHTS_DIR
 MB = 1024 * 1024
 
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
-SECRET_SETTINGS = {"ADMIN_API_KEY"}  # never echoed in error messages
+SECRET_SETTINGS = {"ADMIN_API_KEY", "METRICS_TOKEN"}  # never echoed in error messages
 
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")  # DATABASE_URLs served by asyncpg
@@ -123,6 +123,8 @@ class Settings(BaseModel):
     auth: Annotated[Literal["on", "off"], BeforeValidator(_lower)] = Field("on", alias="AUTH")
     # An admin key given by the environment (the way database images take their first password).
     admin_api_key: str = Field("", alias="ADMIN_API_KEY", repr=False)
+    # A bearer token that reads /metrics and nothing else (a Prometheus scraper's); empty: ADMIN keys only.
+    metrics_token: str = Field("", alias="METRICS_TOKEN", repr=False)
     # Per-key limits on the calls that run the models, in the `limits` notation ("60/minute").
     rate_limit_verify: str = Field("120/minute", alias="RATE_LIMIT_VERIFY")
     rate_limit_enrol: str = Field("60/minute", alias="RATE_LIMIT_ENROL")
@@ -171,7 +173,7 @@ class Settings(BaseModel):
         """EMBEDDER first (the default), then the rest of EMBEDDERS, each once."""
         return tuple(dict.fromkeys((self.embedder, *self.embedders)))
 
-    @field_validator("admin_api_key")
+    @field_validator("admin_api_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: str) -> str:
         if value and len(value) < ADMIN_API_KEY_MIN:

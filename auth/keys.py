@@ -7,6 +7,7 @@ brute-force that a slow password hash would protect.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -65,6 +66,16 @@ def secret_from_headers(headers: Mapping[str, str]) -> str | None:
         return value.strip()
     key = headers.get("x-api-key", "").strip()
     return key or None
+
+
+# Who reads /metrics with METRICS_TOKEN: no scope, and so nothing of GraphQL, but every collection's counts.
+METRICS_READER = Principal(None, "METRICS_TOKEN", frozenset())
+
+
+def is_metrics_token(headers: Mapping[str, str], token: str) -> bool:
+    """Whether the request carries METRICS_TOKEN (never when it is unset)."""
+    secret = secret_from_headers(headers)
+    return bool(token) and secret is not None and hmac.compare_digest(secret.encode(), token.encode())
 
 
 def principal_of(row: ApiKey) -> Principal:

@@ -246,7 +246,9 @@ def replica(root: Path, url: str, backend: str) -> dict:
     started = time.perf_counter()
     with running(server) as health:
         ready_s = time.perf_counter() - started
-        metrics = httpx.get(f"{server.url}/metrics", headers=server.headers, timeout=30).json()
+        metrics = httpx.get(
+            f"{server.url}/metrics", headers={**server.headers, "Accept": "application/json"}, timeout=30
+        ).json()
         return {
             "ready_s": ready_s,
             "startup": health["startup_s"],

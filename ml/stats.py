@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -15,6 +15,8 @@ WINDOW = 10_000  # samples kept per stage, for the percentiles
 
 class Stats:
     def __init__(self) -> None:
+        # Told of every call too (services.py hands it the Prometheus histograms); None: kept here alone.
+        self.observer: Callable[[str, float], None] | None = None
         self._lock = threading.Lock()
         self._samples: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=WINDOW))
         self._totals: dict[str, float] = defaultdict(float)
@@ -28,6 +30,8 @@ class Stats:
             self._totals[stage] += seconds
             self._calls[stage] += 1
             self._counts[stage] += items
+        if self.observer is not None:
+            self.observer(stage, seconds)
 
     def count(self, stage: str, items: int = 1) -> None:
         with self._lock:

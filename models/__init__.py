@@ -1,6 +1,6 @@
 """Persistence: the Tortoise ORM models and the database configuration."""
 
-from models.db import database_config, scrub_deleted
+from models.db import database_config, scrub_deleted, unreachable
 from models.tables import (
     DEFAULT_COLLECTION_ID,
     DEFAULT_COLLECTION_NAME,
@@ -25,5 +25,6 @@ __all__ = [
     "adopt_models",
     "database_config",
     "scrub_deleted",
+    "unreachable",
     "upgrade_sqlite",
 ]

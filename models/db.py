@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tortoise import Tortoise
@@ -26,3 +27,14 @@ async def scrub_deleted() -> None:
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect == "sqlite":
         await connection.execute_query("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def unreachable(timeout_s: float) -> str | None:
+    """Why the database does not answer a trivial query within `timeout_s`; None when it does."""
+    try:
+        await asyncio.wait_for(Tortoise.get_connection("default").execute_query("SELECT 1"), timeout_s)
+    except TimeoutError:
+        return f"the database did not answer within {timeout_s:g} s"
+    except Exception as exc:  # the driver's own errors: connection refused, closed, auth lost...
+        return f"the database is unreachable: {type(exc).__name__}: {exc}"
+    return None

@@ -215,13 +215,19 @@ async def delete_collection(ctx: Context, collection_id: str) -> CollectionDelet
     return await uninterrupted(remove())
 
 
-async def collection_counts(principal: Principal) -> dict[str, dict[str, object]]:
+class CollectionCounts(TypedDict):
+    name: str
+    persons: int
+    faces: int
+
+
+async def collection_counts(principal: Principal) -> dict[str, CollectionCounts]:
     """Each collection the caller sees, by id: its name, persons and faces (for /metrics)."""
     named = {str(row_id): name for row_id, name in await _seen_by(principal).values_list("id", "name")}
     ids = list(named)
     persons, faces = await counts_by(PersonRow, "collection_id", ids), await counts_by(FaceRow, "collection_id", ids)
     return {
-        row_id: {"name": named[row_id], "persons": person_count, "faces": face_count}
+        row_id: CollectionCounts(name=named[row_id], persons=person_count, faces=face_count)
         for row_id, person_count, face_count in zip(ids, persons, faces, strict=True)
     }
 

@@ -11,6 +11,7 @@ from schema.audit_trail import AuditTrail
 from schema.error_codes import ErrorCodes
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
+from schema.operation_metrics import OperationMetrics
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
@@ -26,5 +27,11 @@ schema = FaceSchema(
     mutation=Mutation,
     subscription=Subscription,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]  # definitions, as Strawberry's own are
-    extensions=[ErrorCodes, OperationLimits, AuditTrail, lambda: MaxTokensLimiter(max_token_count=2000)],
+    extensions=[
+        OperationMetrics,
+        ErrorCodes,
+        OperationLimits,
+        AuditTrail,
+        lambda: MaxTokensLimiter(max_token_count=2000),
+    ],
 )

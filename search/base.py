@@ -26,6 +26,10 @@ class FaceSearch(Protocol):
 
     async def close(self) -> None: ...
 
+    def lagging(self) -> str | None:
+        """Why this copy may be behind the database now (a follower reconnecting); None when it is not."""
+        ...
+
     async def size(self, collection_id: str | None = None) -> int:
         """Faces of this model that a 1:K search in the collection compares (None: in every collection)."""
         ...

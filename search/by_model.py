@@ -35,6 +35,10 @@ class ModelSearches:
         for backend in self._backends.values():
             await backend.close()
 
+    def lagging(self) -> str | None:
+        """Why some model's copy may be behind the database; None when none is."""
+        return next((reason for backend in self._backends.values() if (reason := backend.lagging())), None)
+
     async def size(self, collection_id: str | None = None) -> int:
         """Faces searchable by their model (in the collection, or in every one)."""
         return sum([await backend.size(collection_id) for backend in self._backends.values()])

@@ -59,6 +59,12 @@ class ChangeFollower:
         self._changed: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
+        self._loaded = False  # this connection's load is done
+
+    @property
+    def listening(self) -> bool:
+        """Connected and loaded: every committed change reaches the copy (a lost connection reloads it all)."""
+        return self._connection is not None and not self._connection.is_closed() and self._loaded
 
     async def start(self) -> None:
         """Connect, listen and load; the first failure is raised (the server does not start on it)."""
@@ -91,11 +97,13 @@ class ChangeFollower:
     async def _session(self, ready: asyncio.Future[None]) -> None:
         """One connection's life: listen, load everything, then apply changes until it is lost."""
         self._connection = connection = await connect(self.url, APPLICATION_NAME)
+        self._loaded = False
         try:
             self._changed = asyncio.Queue()  # notices of a lost connection are covered by the reload
             connection.add_termination_listener(lambda _: self._changed.put_nowait((LOST, "")))
             await connection.add_listener(CHANNEL, self._notice)
             self.target.replace(await self._load(connection))
+            self._loaded = True
             self.loads += 1
             if not ready.done():
                 ready.set_result(None)

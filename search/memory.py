@@ -47,6 +47,11 @@ class MemorySearch:
         if self._follower is not None:
             await self._follower.close()
 
+    def lagging(self) -> str | None:
+        if self._follower is not None and not self._follower.listening:
+            return f"the {self.model_id} gallery follower has lost PostgreSQL and is reconnecting"
+        return None
+
     def replace(self, gallery: Galleries) -> None:
         """Swap in a freshly loaded gallery (searches in flight finish on the old one)."""
         self.gallery = gallery

@@ -115,6 +115,9 @@ class PgvectorSearch:
         if self._pool is not None:
             await self._pool.close()
 
+    def lagging(self) -> str | None:
+        return None  # the search runs in the database itself
+
     @property
     def pool(self) -> asyncpg.Pool:
         assert self._pool is not None, "PgvectorSearch.start() first"

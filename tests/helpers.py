@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -29,6 +30,7 @@ from search.galleries import Galleries
 from search.memory import MemorySearch
 from services import Services
 from settings import Settings
+from telemetry import PROMETHEUS_TEXT
 
 ANGELINA = [devdata.DEEPFACE / f"img{i}.jpg" for i in (1, 2, 4)]  # same person (pairs-master)
 COUPLE = devdata.DEEPFACE / "couple.jpg"
@@ -182,3 +184,19 @@ async def start_api(
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120) as http:
             yield Api(http, app).as_key(key)
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the exposition, by name and labels."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+async def scrape(api: Api, headers: dict[str, str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await api.http.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == PROMETHEUS_TEXT
+    return samples(response.text)

@@ -358,7 +358,7 @@ async def test_a_full_collection_refuses_with_limit_reached(api: Api):
     assert error["extensions"] == {"code": "LIMIT_REACHED", "limit": "maxFaces", "max": 1}
     counts = await api.ok("query($id: ID!) { collection(id: $id) { personCount faceCount } }", id=small)
     assert counts["collection"] == {"personCount": 1, "faceCount": 1}  # nothing half-written
-    metrics = (await api.http.get("/metrics", headers=api.headers)).json()
+    metrics = (await api.http.get("/metrics", headers={**api.headers, "Accept": "application/json"})).json()
     assert metrics["collections"][small] == {"name": "small", "persons": 1, "faces": 1}
     # Raised: room again.
     await api.ok("mutation($id: ID!) { updateCollection(id: $id, input: {maxFaces: null}) { id } }", id=small)

@@ -36,7 +36,7 @@ async def test_graphiql_health_and_metrics(api):
 
     await api.http.delete("/metrics", headers=api.headers)
     await api.ok("query($b: String!) { verifyLinear(image: {base64: $b}) { searched } }", b=b64(ANGELINA[0]))
-    metrics = (await api.http.get("/metrics", headers=api.headers)).json()
+    metrics = (await api.http.get("/metrics", headers={**api.headers, "Accept": "application/json"})).json()
     assert metrics["gallery_bytes"] >= metrics["gallery_faces"] * api.services.model().spec.dimension * 4
     assert metrics["rss_mb"] > 100  # the models alone are hundreds of MB
     stages = metrics["stages"]

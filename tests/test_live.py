@@ -78,7 +78,7 @@ async def test_a_known_face_is_named_and_tracked_not_reidentified_every_frame(
     box = faces[0][0]["box"]
     assert 200 <= box["x"] + box["width"] / 2 <= 440 and box["width"] > 80  # the face in the frame's middle
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.key}"}) as http:
-        metrics = (await http.get(f"{server.url}/metrics")).json()
+        metrics = (await http.get(f"{server.url}/metrics", headers={"Accept": "application/json"})).json()
     assert metrics["live_streams"] == 1
     await client.complete(live)
 
@@ -247,7 +247,9 @@ async def test_an_idle_stream_is_closed_and_its_slot_given_back(server: Server, 
     ended = await client.next(live, wait_s=10)  # LIVE_IDLE_TIMEOUT_S=3 on this server
     assert errors_of(ended)[0]["extensions"]["code"] == "REQUEST_TIMEOUT"
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.key}"}) as http:
-        assert (await http.get(f"{server.url}/metrics")).json()["live_streams"] == 0
+        assert (await http.get(f"{server.url}/metrics", headers={"Accept": "application/json"})).json()[
+            "live_streams"
+        ] == 0
 
 
 async def test_frames_have_a_rate_of_their_own(server: Server, video: list[bytes]) -> None:

@@ -1,4 +1,5 @@
-"""The plain HTTP endpoints beside GraphQL: /healthz, /metrics, face crops by URL (browser files: web.static)."""
+"""The plain HTTP endpoints beside GraphQL: /livez, /readyz, /healthz, /metrics, face crops by URL (browser files:
+web.static)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from auth import keys
 from auth.access import require, sees_every_collection
 from auth.scopes import Principal, Scope
 from errors import ApiError, ErrorCode, error_headers
-from resolvers.collections import collection_counts
+from models import unreachable
+from resolvers.collections import CollectionCounts, collection_counts
 from resolvers.faces import face_crop
+from services import Services
+from telemetry import PROMETHEUS_TEXT
 from web.answers import error_response
 from web.graphql import ready_services
 
@@ -48,6 +52,26 @@ async def _caller(request: Request, scope: Scope) -> Principal | JSONResponse:
         return error_response(status, exc.message, exc.code)
 
 
+READY_DATABASE_TIMEOUT_S = 2.0  # /readyz: a database slower than this to answer `SELECT 1` is not ready
+
+
+async def livez(request: Request) -> JSONResponse:
+    """The process answers (a restart is the cure when it does not): 200 even while the models load."""
+    return JSONResponse({"status": "alive"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Whether to send this replica traffic: the models loaded, the database reachable, every in-memory copy
+    following it; 503 with the reason otherwise (a load balancer waits, nothing restarts)."""
+    services = ready_services(request)
+    if services is None:
+        return starting()
+    reason = await unreachable(READY_DATABASE_TIMEOUT_S) or services.search.lagging()
+    if reason is not None:
+        return JSONResponse({"status": "unready", "reason": reason}, status_code=503, headers=error_headers(503))
+    return JSONResponse({"status": "ready"})
+
+
 async def healthz(request: Request) -> JSONResponse:
     services = ready_services(request)
     if services is None:
@@ -71,15 +95,18 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-async def metrics(request: Request) -> JSONResponse:
-    """Stage timings (detect, embed, search, busy) and gauges, for operators and benchmarks.
+async def metrics(request: Request) -> Response:
+    """GET: the Prometheus text format (telemetry.py), or with `Accept: application/json` the stage percentiles
+    and gauges the benchmarks read; DELETE: those percentiles start again.
 
-    Scope: ADMIN, bound to no collection (the figures span every tenant).
+    Scope: ADMIN bound to no collection (the figures span every tenant), or METRICS_TOKEN.
     """
     services = ready_services(request)
     if services is None:
         return starting()
-    caller = await _caller(request, Scope.ADMIN)
+    caller: Principal | JSONResponse = keys.METRICS_READER
+    if request.method == "DELETE" or not keys.is_metrics_token(request.headers, services.settings.metrics_token):
+        caller = await _caller(request, Scope.ADMIN)
     if isinstance(caller, JSONResponse):
         return caller
     if not sees_every_collection(caller):  # the server's figures span every tenant
@@ -89,17 +116,36 @@ async def metrics(request: Request) -> JSONResponse:
     stats = services.engine.stats
     if request.method == "DELETE":
         stats.reset()
+    counts = await collection_counts(caller)
+    if "application/json" not in request.headers.get("accept", ""):
+        await _set_levels(services, counts)
+        return Response(services.telemetry.exposition(), media_type=PROMETHEUS_TEXT)
     return JSONResponse(
         {
             "stages": stats.snapshot(),
             "pending": services.engine.pending,
             "gallery_faces": await services.search.size(),
-            "collections": await collection_counts(caller),
+            "collections": counts,
             "gallery_bytes": services.search.memory_bytes,  # the in-memory matrix, spare rows included
             "live_streams": services.live_slots.open,
             "rss_mb": resident_mb(),
         }
     )
+
+
+async def _set_levels(services: Services, counts: dict[str, CollectionCounts]) -> None:
+    """The gauges, read from the services as the scraper asks."""
+    telemetry = services.telemetry
+    telemetry.pending.set(services.engine.pending)
+    telemetry.live_streams.set(services.live_slots.open)
+    telemetry.search_bytes.set(services.search.memory_bytes)
+    for model in services.models.values():
+        telemetry.searchable.labels(model.id).set(await model.search.size())
+    telemetry.faces.clear()  # a deleted collection's series goes with it
+    telemetry.persons.clear()
+    for collection_id, row in counts.items():
+        telemetry.faces.labels(collection_id, row["name"]).set(row["faces"])
+        telemetry.persons.labels(collection_id, row["name"]).set(row["persons"])
 
 
 async def crop(request: Request) -> Response:

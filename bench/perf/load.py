@@ -64,7 +64,7 @@ async def drive(server: ServerProcess, query: str, photos: list[bytes], concurre
 
 def server_stats(server: ServerProcess, reset: bool = False) -> dict:
     method = httpx.delete if reset else httpx.get
-    return method(f"{server.url}/metrics", timeout=10, headers=server.headers).json()
+    return method(f"{server.url}/metrics", timeout=10, headers={**server.headers, "Accept": "application/json"}).json()
 
 
 def create_person(server: ServerProcess, name: str) -> str:
