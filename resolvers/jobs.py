@@ -33,7 +33,7 @@ from tortoise.transactions import in_transaction
 
 from auth.access import sees_collection
 from errors import invalid, not_found
-from ml.exceptions import FaceError, Overloaded
+from ml.exceptions import Overloaded
 from ml.pipeline import FaceEmbedding
 from models import Collection as CollectionRow
 from models import Face as FaceRow
@@ -41,6 +41,7 @@ from models import Job as JobRow
 from resolvers.collections import get_collection_row, loaded_model
 from resolvers.context import Context
 from resolvers.ids import parse_id
+from resolvers.reembed import embed_stored_crop
 from services import Services
 
 log = logging.getLogger(__name__)
@@ -211,23 +212,16 @@ class JobRunner:
         """Each face's crop embedded by `model`, or why not; never more at once than leaves room for callers."""
         step = max(1, min(self.services.settings.max_batch, self.services.settings.max_pending // 2))
         results: list[FaceEmbedding | str] = []
+        engine = self.services.engine
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
             while True:
                 try:
-                    results += await asyncio.gather(*(self._embed_one(row, model) for row in chunk))
+                    results += await asyncio.gather(*(embed_stored_crop(engine, row, model) for row in chunk))
                     break
                 except Overloaded:  # callers come first
                     await asyncio.sleep(OVERLOADED_WAIT_S)
         return results
-
-    async def _embed_one(self, row: FaceRow, model: str) -> FaceEmbedding | str:
-        if not row.crop_jpeg:
-            return "no stored crop (STORE_FACE_CROPS=false when it was enrolled)"
-        try:
-            return await self.services.engine.embed_photo(bytes(row.crop_jpeg), model=model)
-        except FaceError as exc:
-            return str(exc)
 
     async def _keep(self, job: JobRow, rows: list[FaceRow], results: list[FaceEmbedding | str]) -> None:
         """Store the batch's next embeddings (an empty one marks a face that gave none) and the job's progress."""

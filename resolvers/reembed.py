@@ -24,6 +24,7 @@ from tortoise.queryset import QuerySet
 
 from bounds import REEMBED_BATCH_MAX
 from errors import invalid
+from ml.engine import FaceEngine
 from ml.exceptions import FaceError
 from ml.pipeline import FaceEmbedding
 from models import Face as FaceRow
@@ -54,11 +55,15 @@ def _after(rows: QuerySet[FaceRow], face_id: uuid.UUID | None) -> QuerySet[FaceR
     return rows if face_id is None else rows.filter(id__gt=face_id)
 
 
-async def _embed(ctx: Context, row: FaceRow, model: str) -> FaceEmbedding | str:
+NO_CROP = "no stored crop (STORE_FACE_CROPS=false when it was enrolled)"
+
+
+async def embed_stored_crop(engine: FaceEngine, row: FaceRow, model: str) -> FaceEmbedding | str:
+    """The face's stored crop run through `model`'s pipeline as a photo would be, or why it gave no embedding."""
     if not row.crop_jpeg:
-        return "no stored crop (STORE_FACE_CROPS=false when it was enrolled)"
+        return NO_CROP
     try:
-        return await ctx.services.engine.embed_photo(bytes(row.crop_jpeg), model=model)
+        return await engine.embed_photo(bytes(row.crop_jpeg), model=model)
     except FaceError as exc:
         return str(exc)
 
@@ -87,7 +92,10 @@ async def reembed_faces(ctx: Context, after: str | None, limit: int) -> Reembedd
     results: list[FaceEmbedding | str] = []
     for chunk in range(0, len(rows), step):
         batch = rows[chunk : chunk + step]
-        results += await asyncio.gather(*(_embed(ctx, row, pinned[str(row.collection_id)]) for row in batch))
+        engine = ctx.services.engine
+        results += await asyncio.gather(
+            *(embed_stored_crop(engine, row, pinned[str(row.collection_id)]) for row in batch)
+        )
     done, skipped = [], []
     for row, result in zip(rows, results, strict=True):
         if isinstance(result, str):
