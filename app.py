@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
+from asgi_correlation_id import CorrelationIdMiddleware
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -33,6 +34,7 @@ from resolvers.jobs import start_jobs
 from schema.root import schema
 from services import Services, build_engine, build_pipelines, build_searches
 from settings import Settings, SettingsError
+from telemetry import REQUEST_ID_HEADER, log_handler, valid_request_id
 from web import routes
 from web.answers import error_response
 from web.graphql import FaceGraphQL
@@ -136,6 +138,8 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
     # Room for one image sent as base64 (4/3 of its size) plus the query around it.
     max_body = settings.max_image_bytes * 4 // 3 + 1024 * 1024
     middleware = [
+        # Outermost: every answer, refusals at the edge included, carries the request's id.
+        Middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id),
         Middleware(HostCheck, allowed_hosts=list(settings.allowed_hosts)),  # DNS rebinding
         Middleware(
             RequestLimits,
@@ -153,6 +157,7 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["*"],
+                expose_headers=[REQUEST_ID_HEADER],
             ),
         )
     return Starlette(
@@ -186,13 +191,13 @@ class ClippedValues(logging.Filter):
 
 def main() -> None:
     """`python app.py` (make run); `uvicorn app:create_app --factory` serves the same app."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(ClippedValues())
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise SystemExit(f"faceid: {exc}") from None
+    handler = log_handler(settings.log_format)
+    handler.addFilter(ClippedValues())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     if settings.host not in ("127.0.0.1", "localhost", "::1") and "*" not in settings.allowed_hosts:
         log.warning(
             "HOST=%s listens beyond this machine, but only these host names are answered: %s. Add the names "
@@ -205,6 +210,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         http=header_deadline_protocol(settings.header_timeout_s),
+        log_config=None,  # uvicorn's own loggers go to the root's handler: one format, request ids included
     )
 
 

@@ -136,6 +136,8 @@ class Settings(BaseModel):
     # How often the false match rates are refitted to the gallery's own pairs (search/calibration.py);
     # 0: LFW's table alone, whatever the gallery holds.
     gallery_calibration_interval_s: float = Field(300.0, alias="GALLERY_CALIBRATION_INTERVAL_S", ge=0)
+    # "json": one JSON object a line (time, level, logger, request_id, message, and an operation's fields).
+    log_format: Annotated[Literal["text", "json"], BeforeValidator(_lower)] = Field("text", alias="LOG_FORMAT")
     store_face_crops: bool = Field(True, alias="STORE_FACE_CROPS")
     audit_retention_days: int = Field(90, alias="AUDIT_RETENTION_DAYS", ge=1)
     graphiql: bool = Field(True, alias="GRAPHIQL")

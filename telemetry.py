@@ -1,4 +1,6 @@
-"""The service's Prometheus metrics (prometheus-client): one registry per app, scraped at /metrics.
+"""The service's telemetry: Prometheus metrics (prometheus-client: one registry per app, scraped at /metrics),
+request ids (asgi-correlation-id: X-Request-ID taken or made, echoed, in every log line and error), and
+the log format (LOG_FORMAT=json: one JSON object a line, python-json-logger).
 
 A leaf: it imports nothing of ours. What is counted as it happens (GraphQL operations, errors by code,
 the pipeline's stages) is observed here by the code that does it; what is a level (photos pending,
@@ -8,6 +10,10 @@ faces per model and collection, live streams) is set from the services when a sc
 
 from __future__ import annotations
 
+import logging
+import re
+
+from asgi_correlation_id import CorrelationIdFilter, correlation_id
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -15,6 +21,34 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 OPERATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 PROMETHEUS_TEXT = CONTENT_TYPE_LATEST
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's request id is kept when it is this (a load balancer's or a client's trace id); else one is made.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(correlation_id)s %(message)s"
+
+
+def valid_request_id(value: str) -> bool:
+    return REQUEST_ID.fullmatch(value) is not None
+
+
+def request_id() -> str | None:
+    """The id of the request being answered; None outside one."""
+    return correlation_id.get()
+
+
+def log_handler(log_format: str) -> logging.Handler:
+    """A stderr handler in LOG_FORMAT ("text" or "json"), each record given the request's id (`-` outside one)."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.addFilter(CorrelationIdFilter(default_value="-"))
+    if log_format == "json":
+        renamed = {"asctime": "time", "levelname": "level", "name": "logger", "correlation_id": "request_id"}
+        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=renamed))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return handler
 
 
 class Telemetry:

@@ -12,8 +12,15 @@ from strawberry.extensions import SchemaExtension
 from auth.audit import clipped
 from errors import ErrorCode
 from resolvers.failures import as_api_error
+from telemetry import request_id
 
 log = logging.getLogger("faceid.errors")
+
+
+def _request_id() -> dict[str, str]:
+    """`requestId` of the request being answered (X-Request-ID), to quote when reporting a failure."""
+    current = request_id()
+    return {} if current is None else {"requestId": current}
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
@@ -37,7 +44,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={**(error.extensions or {}), **extra, "code": code.value},
+        extensions={**(error.extensions or {}), **extra, "code": code.value, **_request_id()},
     )
 
 

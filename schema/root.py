@@ -11,7 +11,7 @@ from schema.audit_trail import AuditTrail
 from schema.error_codes import ErrorCodes
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
-from schema.operation_metrics import OperationMetrics
+from schema.operation_telemetry import OperationTelemetry
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
@@ -28,7 +28,7 @@ schema = FaceSchema(
     subscription=Subscription,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]  # definitions, as Strawberry's own are
     extensions=[
-        OperationMetrics,
+        OperationTelemetry,
         ErrorCodes,
         OperationLimits,
         AuditTrail,

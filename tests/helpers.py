@@ -200,3 +200,8 @@ async def scrape(api: Api, headers: dict[str, str]) -> dict[tuple[str, tuple[tup
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == PROMETHEUS_TEXT
     return samples(response.text)
+
+
+def extensions_of(error: dict) -> dict:
+    """An error's extensions but its `requestId` (each answer's own; tests/test_logs.py checks it)."""
+    return {name: value for name, value in error["extensions"].items() if name != "requestId"}

@@ -26,7 +26,7 @@ from errors import ErrorCode
 from models import AuditEntry
 from models import Person as PersonRow
 from settings import Settings
-from tests.helpers import ADMIN_KEY, ANGELINA, b64, scan_bomb, server_settings
+from tests.helpers import ADMIN_KEY, ANGELINA, b64, extensions_of, scan_bomb, server_settings
 from tests.server import ROOT
 
 PERSONS_WITH_CROPS = "{ persons(first: $n) { edges { node { faces { cropJpegBase64 } } } } }"
@@ -139,7 +139,7 @@ async def test_search_by_embedding_needs_biometrics(api, person):
     query = "query($v: [Float!]!, $m: String!) { searchByEmbedding(vector: $v, model: $m) { best { distance } } }"
     verifier = api.as_key(await api.new_key("VERIFY"))
     error = await verifier.error(query, v=vector, m=model)
-    assert error["extensions"] == {"code": "FORBIDDEN", "scope": "BIOMETRICS"}
+    assert extensions_of(error) == {"code": "FORBIDDEN", "scope": "BIOMETRICS"}
     biometric = api.as_key(await api.new_key("BIOMETRICS"))
     assert (await biometric.ok(query, v=vector, m=model))["searchByEmbedding"]["best"]["distance"] < 1e-3
 

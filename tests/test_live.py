@@ -13,6 +13,7 @@ import pytest
 from devdata import camera
 from devdata.live_client import LiveClient
 from models import DEFAULT_COLLECTION_ID
+from tests.helpers import extensions_of
 from tests.server import Server, enrolled_person, running_server
 
 DEFAULT_COLLECTION = str(DEFAULT_COLLECTION_ID)
@@ -172,7 +173,7 @@ async def test_the_key_comes_in_connection_init(server: Server, video: list[byte
     reader = await LiveClient.open(ws_url(server), {"X-API-Key": created["data"]["createApiKey"]["secret"]})
     try:
         refused = await reader.next(await reader.subscribe_live("camera"))
-        assert errors_of(refused)[0]["extensions"] == {"code": "FORBIDDEN", "scope": "VERIFY"}
+        assert extensions_of(errors_of(refused)[0]) == {"code": "FORBIDDEN", "scope": "VERIFY"}
     finally:
         await reader.close()
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import devdata
-from tests.helpers import ANGELINA, COUPLE, b64
+from tests.helpers import ANGELINA, COUPLE, b64, extensions_of
 
 SELFIE = devdata.DEEPFACE / "selfie-many-people.jpg"
 DETECT = """query($b: String!) { detectFaces(image: {base64: $b}) {
@@ -123,4 +123,4 @@ async def test_embed_faces_gives_what_enrolment_stored_and_search_takes_back(api
 async def test_embed_faces_needs_biometrics(api):
     verifier = api.as_key(await api.new_key("READ", "VERIFY"))
     error = await verifier.error(EMBED, b=b64(ANGELINA[0]))
-    assert error["extensions"] == {"code": "FORBIDDEN", "scope": "BIOMETRICS"}
+    assert extensions_of(error) == {"code": "FORBIDDEN", "scope": "BIOMETRICS"}

@@ -1,13 +1,18 @@
-"""Counts every GraphQL operation for /metrics: its root fields, how it ended, and how long it took."""
+"""Counts every GraphQL operation for /metrics and logs it (logger `faceid.operations`): its root fields, how it
+ended, how long it took, and which key asked (its id; never a secret)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger("faceid.operations")
 
 
 def _root_fields(execution_context: Any) -> list[str]:
@@ -25,7 +30,7 @@ def _root_fields(execution_context: Any) -> list[str]:
     return []
 
 
-class OperationMetrics(SchemaExtension):
+class OperationTelemetry(SchemaExtension):
     """First among the extensions, so that it reads the errors once ErrorCodes has given them their codes."""
 
     def on_operation(self) -> Iterator[None]:
@@ -38,7 +43,24 @@ class OperationMetrics(SchemaExtension):
         codes = [
             str((error.extensions or {}).get("code", "ERROR")) for error in (getattr(result, "errors", None) or [])
         ]
-        outcome = codes[0] if codes else "OK"
-        services.telemetry.operation(
-            _root_fields(self.execution_context), outcome, time.perf_counter() - started, codes
+        outcome, seconds = codes[0] if codes else "OK", time.perf_counter() - started
+        fields = _root_fields(self.execution_context)
+        services.telemetry.operation(fields, outcome, seconds, codes)
+        principal = getattr(self.execution_context.context, "principal", None)
+        key_id = None if principal is None else principal.key_id
+        operation = ",".join(fields) or "(none)"
+        # Over WebSocket an operation may be a camera's frame, fifteen a second: kept out of the INFO log.
+        over_websocket = isinstance(getattr(self.execution_context.context, "request", None), WebSocket)
+        log.log(
+            logging.DEBUG if over_websocket else logging.INFO,
+            "%s %s %.1f ms",
+            operation,
+            outcome,
+            seconds * 1000,
+            extra={
+                "operation": operation,
+                "result": outcome,
+                "duration_ms": round(seconds * 1000, 1),
+                "key_id": key_id,
+            },
         )
