@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from models.migrate import NotMigrated, check_migrated
 from resolvers.jobs import start_jobs
 from schema.root import schema
 from services import Services, build_engine, build_pipelines, build_searches
-from settings import Settings, SettingsError
+from settings import ENV_FILE, Settings, SettingsError
 from telemetry import REQUEST_ID_HEADER, log_handler, valid_request_id
 from web import routes
 from web.answers import error_response
@@ -189,12 +190,30 @@ class ClippedValues(logging.Filter):
         return True
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why the port cannot be listened on (in use, not allowed), found before minutes of model loading; None if free.
+
+    uvicorn binds only after the lifespan has loaded the models. SO_REUSEADDR as uvicorn sets it, so that a port
+    left in TIME_WAIT by the server just stopped is free here too.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def main() -> None:
     """`python app.py` (make run); `uvicorn app:create_app --factory` serves the same app."""
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(env_file=ENV_FILE)
     except SettingsError as exc:
         raise SystemExit(f"faceid: {exc}") from None
+    if (taken := port_taken(settings.host, settings.port)) is not None:
+        raise SystemExit(f"faceid: cannot listen on {settings.host}:{settings.port} ({taken}); set PORT or HOST")
     handler = log_handler(settings.log_format)
     handler.addFilter(ClippedValues())
     logging.basicConfig(level=logging.INFO, handlers=[handler])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import limits
+from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -31,6 +32,7 @@ from weights.store import DEFAULT_DIR as DEFAULT_WEIGHTS_DIR
 MB = 1024 * 1024
 
 ADMIN_API_KEY_MIN = 16  # characters of an ADMIN_API_KEY
+ENV_FILE = Path(".env")  # read by the server at start (`python app.py`, `faceid serve`), under the environment
 SECRET_SETTINGS = {"ADMIN_API_KEY", "METRICS_TOKEN"}  # never echoed in error messages
 
 
@@ -215,8 +217,12 @@ class Settings(BaseModel):
         return self.data_dir / "admin-api-key"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """The settings the environment gives (unset or empty variables keep their defaults)."""
+    def from_env(cls, environ: Mapping[str, str] = os.environ, env_file: Path | None = None) -> Settings:
+        """The settings the environment gives (unset or empty variables keep their defaults), over those of
+        `env_file` (a `.env` file of NAME=value lines) when it exists: the environment wins."""
+        if env_file is not None and env_file.is_file():
+            from_file = {name: value for name, value in dotenv_values(env_file).items() if value is not None}
+            environ = {**from_file, **environ}
         names = {field.alias for field in cls.model_fields.values()}
         given = {name: value for name, value in environ.items() if name in names and value != ""}
         try:

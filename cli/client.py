@@ -33,6 +33,9 @@ def default_api_key() -> str | None:
     return key_file.read_text().strip() if key_file.is_file() else None
 
 
+NO_KEY_HINT = "or run where $DATA_DIR/admin-api-key is readable"
+
+
 @dataclass
 class Client:
     url: str
@@ -85,11 +88,11 @@ class Client:
         errors = body.get("errors") or []
         if errors:
             extensions = errors[0].get("extensions") or {}
-            raise GraphQLFailure(
-                "; ".join(f"{e.get('extensions', {}).get('code', 'ERROR')}: {e.get('message')}" for e in errors),
-                str(extensions.get("code", "ERROR")),
-                extensions.get("retryAfter"),
-            )
+            code = str(extensions.get("code", "ERROR"))
+            message = "; ".join(f"{e.get('extensions', {}).get('code', 'ERROR')}: {e.get('message')}" for e in errors)
+            if code == "UNAUTHENTICATED" and self.api_key is None:
+                message += f" (no API key was found: give one with --api-key or FACEID_API_KEY, {NO_KEY_HINT})"
+            raise GraphQLFailure(message, code, extensions.get("retryAfter"))
         data: dict[str, Any] = body["data"]
         return data
 

@@ -21,12 +21,14 @@ COLLECTION_OPTION = click.option(
 
 
 @click.group()
-@click.option("--url", envvar="FACEID_URL", default=DEFAULT_URL, show_default=True, help="The server.")
+@click.option(
+    "--url", envvar="FACEID_URL", default=DEFAULT_URL, show_default=True, help="The server [also $FACEID_URL]."
+)
 @click.option(
     "--api-key",
     envvar="FACEID_API_KEY",
     default=None,
-    help="An API key [default: $FACEID_API_KEY, else $DATA_DIR/admin-api-key].",
+    help="An API key [also $FACEID_API_KEY; default: $DATA_DIR/admin-api-key].",
 )
 @click.pass_context
 def cli(context: click.Context, url: str, api_key: str | None) -> None:
@@ -197,6 +199,8 @@ def import_command(client: Client, folder: Path, workers: int, allow_low_quality
         report = transfer.import_folder(client, folder, workers, allow_low_quality, console, collection)
     except GraphQLFailure as exc:
         raise click.ClickException(str(exc)) from None
+    if report.folders == 0:
+        raise click.ClickException(f"{folder} holds no person folder with photos ({folder}/<person>/<photo>.jpg)")
     rate = report.enrolled / report.seconds if report.seconds else 0.0
     click.echo(
         f"enrolled {report.enrolled} photos in {report.seconds:.1f} s ({rate:.2f} photos/s); "
@@ -205,6 +209,8 @@ def import_command(client: Client, folder: Path, workers: int, allow_low_quality
     )
     for code, count in report.failures.most_common():
         click.echo(f"  {code}: {count} (e.g. {report.examples[code]})")
+    if report.failures:
+        raise SystemExit(1)  # a script sees that some photos are missing; running it again retries them
 
 
 @cli.command("export")
@@ -229,10 +235,14 @@ def restore_command(client: Client, file: Path, collection: str | None) -> None:
     """Put back what `faceid export` wrote into a collection, ids and times included (needs ADMIN). Rows already
     there are left alone, so it can be run again after an interruption."""
     try:
-        persons, faces = transfer.restore_gallery(client, file, Console(stderr=True), collection)
+        report = transfer.restore_gallery(client, file, Console(stderr=True), collection)
     except GraphQLFailure as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {persons} persons and {faces} faces from {file}")
+    click.echo(
+        f"restored {report.persons} persons and {report.faces} faces from {file}: {report.new_persons} persons and "
+        f"{report.new_faces} faces new, {report.persons - report.new_persons} persons and "
+        f"{report.faces - report.new_faces} faces already there"
+    )
 
 
 @cli.command("reembed")

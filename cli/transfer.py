@@ -55,7 +55,8 @@ class ImportReport:
     enrolled: int = 0
     skipped: int = 0  # already enrolled (same image bytes)
     failures: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, str] = field(default_factory=dict)  # a file per failure code
+    examples: dict[str, str] = field(default_factory=dict)  # per failure code: a file, and the server's words
+    folders: int = 0  # person folders with photos
     seconds: float = 0.0
 
 
@@ -98,6 +99,7 @@ def import_folder(
         photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
         if not photos:
             continue
+        report.folders += 1
         person_id, known = _person_for(client, folder.name, collection, report)
         for photo in photos:
             if sha256_of(photo) in known:
@@ -119,7 +121,7 @@ def import_folder(
                 report.enrolled += 1
             except GraphQLFailure as failure:
                 report.failures[failure.code] += 1
-                report.examples.setdefault(failure.code, str(futures[future]))
+                report.examples.setdefault(failure.code, f"{futures[future]}: {failure}")
             elapsed = time.perf_counter() - started
             bar.update(task, advance=1, rate=f"{done / elapsed:.1f} photos/s" if elapsed else "")
     report.seconds = time.perf_counter() - started
@@ -162,9 +164,27 @@ def export_gallery(client: Client, target: Path, collection: str | None = None) 
     return persons, faces
 
 
-def restore_gallery(client: Client, source: Path, console: Console, collection: str | None = None) -> tuple[int, int]:
-    """Put an export's persons and faces back into the collection, ids and times included; (persons, faces)
-    restored."""
+@dataclass(frozen=True)
+class RestoreReport:
+    persons: int  # in the file
+    faces: int
+    new_persons: int  # not in the collection before
+    new_faces: int
+
+
+COUNTS = (
+    "query($c: ID) { persons(first: 1, collection: $c) { totalCount } faces(first: 1, collection: $c) { totalCount } }"
+)
+
+
+def _counts(client: Client, collection: str | None) -> tuple[int, int]:
+    data = client.execute(COUNTS, c=collection)
+    return data["persons"]["totalCount"], data["faces"]["totalCount"]
+
+
+def restore_gallery(client: Client, source: Path, console: Console, collection: str | None = None) -> RestoreReport:
+    """Put an export's persons and faces back into the collection, ids and times included (rows already there are
+    left as they are)."""
     lines = source.read_text().splitlines()
     header = json.loads(lines[0]) if lines else {}
     if header.get("faceidExport") != EXPORT_FORMAT:
@@ -172,6 +192,7 @@ def restore_gallery(client: Client, source: Path, console: Console, collection: 
     records = [json.loads(line) for line in lines[1:] if line.strip()]
     persons = [record["person"] for record in records if "person" in record]
     faces = [record["face"] for record in records if "face" in record]
+    persons_before, faces_before = _counts(client, collection)
     with progress(console) as bar:
         task = bar.add_task("restoring", total=len(persons) + len(faces), rate="")
         for person in persons:
@@ -184,7 +205,8 @@ def restore_gallery(client: Client, source: Path, console: Console, collection: 
         for face in faces:
             client.execute("mutation($i: RestoredFace!) { restoreFace(input: $i) { id } }", i=face)
             bar.update(task, advance=1)
-    return len(persons), len(faces)
+    persons_after, faces_after = _counts(client, collection)
+    return RestoreReport(len(persons), len(faces), persons_after - persons_before, faces_after - faces_before)
 
 
 @dataclass

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import signal
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +26,7 @@ import pytest
 
 import devdata
 from tests.helpers import ANGELINA
-from tests.server import Server, faceid, running_server
+from tests.server import ROOT, Server, faceid, running_server
 
 CREATE_FACE = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
 
@@ -124,6 +127,11 @@ def test_the_command_line_manages_keys(server):
 
     refused = faceid(server, "--api-key", secret, "keys", "list")
     assert refused.returncode != 0 and "UNAUTHENTICATED" in refused.stderr
+    keyless = {**os.environ, "FACEID_URL": server.url, "DATA_DIR": str(server.data_dir / "nowhere")}
+    keyless.pop("FACEID_API_KEY", None)
+    command = [sys.executable, "-m", "cli.main", "keys", "list"]
+    nokey = subprocess.run(command, cwd=ROOT, env=keyless, capture_output=True, text=True, timeout=120)
+    assert nokey.returncode != 0 and "give one with --api-key or FACEID_API_KEY" in nokey.stderr
 
 
 def test_the_command_line_manages_collections_and_imports_into_one(server, tmp_path):
@@ -159,11 +167,16 @@ def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
             shutil.copy(photo, photos / name / photo.name)
     next(photos.iterdir()).joinpath("broken.jpg").write_bytes(b"not a photo")
     first = faceid(server, "import", str(photos))
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # a photo failed: a script must see it
     assert "enrolled 6 photos" in first.stdout and "2 persons created" in first.stdout
-    assert "BAD_IMAGE" in first.stdout and "broken.jpg" in first.stdout
+    assert "BAD_IMAGE" in first.stdout and "broken.jpg: BAD_IMAGE: " in first.stdout  # the server's reason
     again = faceid(server, "import", str(photos))
     assert "enrolled 0 photos" in again.stdout and "6 already enrolled" in again.stdout
+    empty = faceid(server, "import", str(photos / "Nobody"))
+    assert empty.returncode != 0
+    (photos / "Nobody").mkdir()
+    empty = faceid(server, "import", str(photos / "Nobody"))
+    assert empty.returncode != 0 and "holds no person folder with photos" in empty.stderr
 
     exported = tmp_path / "gallery.jsonl"
     exported.write_text("")
@@ -173,7 +186,9 @@ def test_import_is_resumable_and_export_restore_round_trips(server, tmp_path):
     with running_server(tmp_path / "other") as other:
         restored = faceid(other, "restore", str(exported))
         assert restored.returncode == 0, restored.stderr
-        assert faceid(other, "restore", str(exported)).returncode == 0  # again: nothing changes
+        assert "0 persons and 0 faces already there" in restored.stdout
+        again = faceid(other, "restore", str(exported))  # again: nothing changes
+        assert again.returncode == 0 and "0 persons and 0 faces new" in again.stdout, again.stdout
         copy = tmp_path / "copy.jsonl"
         assert faceid(other, "export", str(copy)).returncode == 0
         assert copy.read_bytes() == exported.read_bytes()  # ids, times, embeddings and crops, exactly

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import typing
@@ -69,3 +70,28 @@ def test_embedders_load_the_default_first_and_each_once():
     assert Settings.from_env({}).loaded_embedders == (Settings().embedder,)
     with pytest.raises(SettingsError, match=r"EMBEDDERS.*no such embedder: arcface"):
         Settings.from_env({"EMBEDDERS": "facenet128,arcface"})
+
+
+def test_a_dotenv_file_gives_settings_under_the_environment(tmp_path: Path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# the operator's\nPORT=9001\nEMBEDDER=facenet128\nLOG_FORMAT=json\n")
+    from_file = Settings.from_env({}, env_file=env_file)
+    assert (from_file.port, from_file.embedder, from_file.log_format) == (9001, "facenet128", "json")
+    assert Settings.from_env({"PORT": "9002"}, env_file=env_file).port == 9002  # the environment wins
+    assert Settings.from_env({}, env_file=tmp_path / "missing.env").port == 8000
+
+
+def test_a_taken_port_stops_the_server_before_the_models_load():
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "app.py"], cwd=root, env={"PORT": str(port)}, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"faceid: cannot listen on 127.0.0.1:{port} (Address already in use); set PORT or HOST"
+    )
+    assert "ready:" not in done.stderr
