@@ -99,6 +99,25 @@ class Telemetry:
             registry=self.registry,
         )
         self.live_streams = Gauge("faceid_live_streams", "Live recognition streams open.", registry=self.registry)
+        # Replicas on PostgreSQL with in-memory search: how each model's copy follows the others' writes.
+        self.follower_connected = Gauge(
+            "faceid_follower_connected",
+            "1 while the copy listens to PostgreSQL's changes.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.follower_backlog = Gauge(
+            "faceid_follower_backlog",
+            "Changes noticed and not yet applied to the copy.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.follower_loads = Gauge(
+            "faceid_follower_loads",
+            "Full loads of the copy: 1 at start, one more per reconnection.",
+            ["model"],
+            registry=self.registry,
+        )
 
     def operation(self, fields: list[str], result: str, seconds: float, error_codes: list[str]) -> None:
         """One GraphQL operation: its root fields (the schema bounds them; a client's operation name is not kept)."""

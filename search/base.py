@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from search.ranking import Match
+
+
+@dataclass(frozen=True)
+class Replication:
+    """How a copy kept in this process follows the database other replicas write (search/follower.py)."""
+
+    connected: bool  # listening, and loaded since it connected
+    backlog: int  # changes noticed and not yet applied
+    loads: int  # full loads: 1 at start, +1 per reconnection
 
 
 class FaceSearch(Protocol):
@@ -28,6 +38,11 @@ class FaceSearch(Protocol):
 
     def lagging(self) -> str | None:
         """Why this copy may be behind the database now (a follower reconnecting); None when it is not."""
+        ...
+
+    def replication(self) -> Replication | None:
+        """How this copy follows other replicas' writes; None when it needs not (SQLite, or the search runs in
+        the database)."""
         ...
 
     async def size(self, collection_id: str | None = None) -> int:

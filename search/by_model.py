@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.base import FaceSearch
+from search.base import FaceSearch, Replication
 
 
 class ModelSearches:
@@ -38,6 +38,10 @@ class ModelSearches:
     def lagging(self) -> str | None:
         """Why some model's copy may be behind the database; None when none is."""
         return next((reason for backend in self._backends.values() if (reason := backend.lagging())), None)
+
+    def replication(self) -> dict[str, Replication]:
+        """Each model's copy that follows other replicas' writes, by model id."""
+        return {model: state for model, backend in self._backends.items() if (state := backend.replication())}
 
     async def size(self, collection_id: str | None = None) -> int:
         """Faces searchable by their model (in the collection, or in every one)."""

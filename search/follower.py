@@ -66,6 +66,11 @@ class ChangeFollower:
         """Connected and loaded: every committed change reaches the copy (a lost connection reloads it all)."""
         return self._connection is not None and not self._connection.is_closed() and self._loaded
 
+    @property
+    def backlog(self) -> int:
+        """Changes noticed and not yet applied."""
+        return self._changed.qsize()
+
     async def start(self) -> None:
         """Connect, listen and load; the first failure is raised (the server does not start on it)."""
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()

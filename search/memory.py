@@ -16,6 +16,7 @@ import numpy as np
 from tortoise.functions import Count
 
 from models import Face
+from search.base import Replication
 from search.follower import ChangeFollower
 from search.galleries import Galleries
 from search.ranking import Match
@@ -48,9 +49,14 @@ class MemorySearch:
             await self._follower.close()
 
     def lagging(self) -> str | None:
-        if self._follower is not None and not self._follower.listening:
+        state = self.replication()
+        if state is not None and not state.connected:
             return f"the {self.model_id} gallery follower has lost PostgreSQL and is reconnecting"
         return None
+
+    def replication(self) -> Replication | None:
+        follower = self._follower
+        return None if follower is None else Replication(follower.listening, follower.backlog, follower.loads)
 
     def replace(self, gallery: Galleries) -> None:
         """Swap in a freshly loaded gallery (searches in flight finish on the old one)."""

@@ -26,6 +26,7 @@ import time
 import asyncpg
 import numpy as np
 
+from search.base import Replication
 from search.postgres import asyncpg_dsn, register_vector, vectors_of
 from search.ranking import Match, best_per_person
 
@@ -117,6 +118,9 @@ class PgvectorSearch:
 
     def lagging(self) -> str | None:
         return None  # the search runs in the database itself
+
+    def replication(self) -> Replication | None:
+        return None
 
     @property
     def pool(self) -> asyncpg.Pool:

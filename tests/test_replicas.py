@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 import devdata
 from devdata.postgres import LocalPostgres
@@ -158,6 +159,14 @@ def test_a_replica_that_loses_its_connection_reloads(replicas, probe, postgres, 
     # Following again: the next change is seen within the second.
     ok(a, DELETE_PERSON, id=carol)
     seen_within(lambda: probe.matched_on(b) is None)
+    # /metrics tells the reconnection: B's copy listens again, after a second full load.
+    exposition = httpx.get(f"{b.url}/metrics", headers=b.headers).text
+    found = {
+        (s.name, s.labels.get("model")): s.value for f in text_string_to_metric_families(exposition) for s in f.samples
+    }
+    assert found[("faceid_follower_connected", probe.model)] == 1
+    assert found[("faceid_follower_loads", probe.model)] >= 2
+    assert found[("faceid_follower_backlog", probe.model)] >= 0
 
 
 COLLECTION_SEARCH = """query($v: [Float!]!, $m: String!, $c: ID, $exact: Boolean! = true) {

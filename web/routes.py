@@ -141,6 +141,10 @@ async def _set_levels(services: Services, counts: dict[str, CollectionCounts]) -
     telemetry.search_bytes.set(services.search.memory_bytes)
     for model in services.models.values():
         telemetry.searchable.labels(model.id).set(await model.search.size())
+    for model_id, state in services.search.replication().items():
+        telemetry.follower_connected.labels(model_id).set(int(state.connected))
+        telemetry.follower_backlog.labels(model_id).set(state.backlog)
+        telemetry.follower_loads.labels(model_id).set(state.loads)
     telemetry.faces.clear()  # a deleted collection's series goes with it
     telemetry.persons.clear()
     for collection_id, row in counts.items():
