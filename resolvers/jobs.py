@@ -126,9 +126,6 @@ class JobRunner:
                 await task
         self._tasks.clear()
 
-    def running(self, job_id: str) -> bool:
-        return job_id in self._tasks
-
     async def begin(self, collection: CollectionRow, model: str) -> JobRow:
         """Start moving the collection to `model` (INVALID_INPUT while another job moves it)."""
         async with in_transaction():
@@ -159,10 +156,17 @@ class JobRunner:
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 
     async def _take_over(self, stale_s: float | None) -> None:
-        """Claim the running jobs whose owner is silent (`stale_s` None: JOB_STALE_S) and run them here."""
+        """Claim the running jobs whose owner is silent (`stale_s` None: JOB_STALE_S) and run them here; only
+        those whose model this replica loads (on SQLite, where no other process could, the rest fail)."""
         cutoff = _now() - timedelta(seconds=JOB_STALE_S if stale_s is None else stale_s)
-        for row in await JobRow.filter(state=JobState.RUNNING).filter(Q(heartbeat_at__lt=cutoff) | Q(owner=None)):
+        orphans = await JobRow.filter(state=JobState.RUNNING).filter(Q(heartbeat_at__lt=cutoff) | Q(owner=None))
+        for row in orphans:
             if str(row.id) in self._tasks:
+                continue
+            if row.to_model not in self.services.models:
+                if not self.services.settings.on_postgres:
+                    error = f"model {row.to_model} is not loaded (EMBEDDERS) on the server that resumed the job"
+                    await JobRow.filter(id=row.id).update(state=JobState.FAILED, error=error, finished_at=_now())
                 continue
             claimed = await JobRow.filter(id=row.id, state=JobState.RUNNING, heartbeat_at=row.heartbeat_at).update(
                 owner=self.owner, heartbeat_at=_now()

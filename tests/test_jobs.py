@@ -298,6 +298,29 @@ def test_a_job_killed_mid_way_resumes_when_the_server_starts_again(tmp_path: Pat
         assert unknown.returncode != 0 and "INVALID_INPUT" in unknown.stderr + unknown.stdout
 
 
+def test_a_job_whose_model_is_no_longer_loaded_fails_and_leaves_the_collection_as_it_was(tmp_path: Path):
+    people = dict(list(lfw_people().items())[:CRASH_PERSONS])
+    with running_server(tmp_path, EMBEDDER=FROM, EMBEDDERS=TO, ADMIN_API_KEY=ADMIN_KEY) as server:
+        collection = server.graphql(CREATE, i={"name": "dropped"})["data"]["createCollection"]["id"]
+        _enrol_http(server, collection, people)
+        before = server.graphql("query($id: ID!) { collection(id: $id) { model } }", id=collection)["data"]
+        job_id = server.graphql(REEMBED, id=collection, m=TO)["data"]["reembedCollection"]["id"]
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        server.process = None
+        server.env["EMBEDDERS"] = ""  # started again without the job's model
+        server.start()
+        job = _job(server, job_id)  # killed a moment after it began: 60 faces take seconds
+        assert job["state"] == "FAILED" and "is not loaded (EMBEDDERS)" in job["error"], job
+        after = server.graphql("query($id: ID!) { collection(id: $id) { model } }", id=collection)["data"]
+        assert after == before
+        name, photos = next(iter(people.items()))
+        probe = base64.b64encode(photos[ENROLLED_EACH].read_bytes()).decode("ascii")
+        found = server.graphql(VERIFY, b=probe, c=collection)["data"]["verifyLinear"]
+        assert found["searched"] == CRASH_PERSONS * ENROLLED_EACH and found["candidates"][0]["person"]["name"] == name
+
+
 def test_a_replica_follows_the_switch_of_another(tmp_path: Path, postgres: LocalPostgres):
     """Two replicas on PostgreSQL, each with its in-memory search: A runs the job, and B answers with the new
     model once A has switched the collection (B's follower moves the faces from one model's matrix to the other)."""
