@@ -31,7 +31,7 @@ from auth.audit import clipped
 from ml.pipeline import FacePipeline
 from models import adopt_models, database_config, upgrade_sqlite
 from models.migrate import NotMigrated, check_migrated
-from resolvers.jobs import start_jobs
+from resolvers.jobs import JobRunner, start_jobs
 from schema.root import schema
 from services import Services, build_engine, build_pipelines, build_searches
 from settings import ENV_FILE, Settings, SettingsError
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
             await face_engine.start()
             models_ready = time.perf_counter()
             search = build_searches(settings, face_engine)
+            jobs: JobRunner | None = None
             try:
                 await search.start()
                 app.state.startup_s = {
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
                 }
                 app.state.services = services = Services(settings, face_engine, search)
                 services.start_calibrations()
-                app.state.jobs = await start_jobs(services)
+                jobs = await start_jobs(services)
                 log.info(
                     "ready: %s, %d faces, %s search", ", ".join(face_engine.models), await search.size(), search.name
                 )
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
                     log.warning("AUTH=off: no API key is checked; anyone who reaches the port is an admin")
                 yield
             finally:
-                if (jobs := getattr(app.state, "jobs", None)) is not None:
+                if jobs is not None:
                     await jobs.close()
                 if (running := getattr(app.state, "services", None)) is not None:
                     await running.close_calibrations()

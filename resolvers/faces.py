@@ -174,8 +174,9 @@ async def update_face(
         if destination.collection_id != row.collection_id:
             raise invalid("a face moves only to a person of its own collection")
         changes["person_id"] = destination.id
-    model = model_of(ctx, await CollectionRow.get(id=row.collection_id)).id
+    model = None  # the collection's, when a new photo is embedded
     if image is not None:
+        model = model_of(ctx, await CollectionRow.get(id=row.collection_id)).id
         data, result = await embed_for_enrolment(ctx, image, model, False, allow_low_quality)
         changes.update(await _face_columns(ctx, data, model, result))
 
@@ -187,7 +188,7 @@ async def update_face(
                     raise not_found("person", target)
                 if target != row.person_id:
                     await check_room_for_face(target)
-                if image is not None:
+                if model is not None:
                     await check_model_unchanged(row.collection_id, model)
                 updated = await FaceRow.filter(id=row.id).update(**changes)
                 if not updated:
