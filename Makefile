@@ -6,9 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# The optional dependencies `make install` adds (pyproject.toml); the container image sets none.
+EXTRAS ?= dev
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-collections bench-live clean clean-bench
+.PHONY: install run test image-test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-collections bench-live clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,7 @@ CONSOLE := console/node_modules/.package-lock.json
 
 # Reinstall only when pyproject.toml (or GraphiQL's or the console's lock file) changes.
 $(STAMP): pyproject.toml $(GRAPHIQL) $(CONSOLE) | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	$(PY) -m weights.fetch --quiet $(if $(WEIGHTS_DIR),--dir "$(WEIGHTS_DIR)")
 	$(PY) -m ml.litert --quiet $(if $(WEIGHTS_DIR),--dir "$(WEIGHTS_DIR)")
 	touch $@
@@ -80,6 +82,15 @@ test: $(STAMP) $(CODEGEN) $(CODEGEN_PY) $(CONFORMANCE)
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# The container image built with podman and tried for real (container/test_image.py): minutes, so
+# its own target; .ci/run runs it after `make test`. As root: podman, runc and debootstrap come
+# from Debian when missing; images and layers stay in IMAGE_STORE between runs.
+IMAGE_STORE ?= /var/tmp/faceid-podman
+image-test: $(STAMP)
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || { \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap; }
+	IMAGE_STORE=$(IMAGE_STORE) $(PY) -m pytest container -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -205,11 +205,16 @@ class Settings(BaseModel):
         return is_postgres(self.database_url)
 
     @property
+    def sqlite_file(self) -> Path:
+        """The SQLite database of DATA_DIR (used when DATABASE_URL is empty)."""
+        return self.data_dir / "faces.sqlite3"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         # secure_delete: SQLite overwrites deleted rows (faces, crops) instead of only unlinking them.
-        return f"sqlite://{self.data_dir / 'faces.sqlite3'}?secure_delete=ON"
+        return f"sqlite://{self.sqlite_file}?secure_delete=ON"
 
     @property
     def admin_key_file(self) -> Path:

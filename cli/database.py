@@ -2,6 +2,7 @@
 
     python -m cli.database migrate                    # apply migrations/ to DATABASE_URL (PostgreSQL)
     python -m cli.database copy --to postgres://...   # copy the SQLite gallery of DATA_DIR there
+    python -m cli.database backup FILE                # a consistent copy of that gallery, server running
 
 Like `faceid serve`, these read the server's own settings; the rest of cli/ only talks HTTP.
 """
@@ -9,11 +10,13 @@ Like `faceid serve`, these read the server's own settings; the rest of cli/ only
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import Progress
 
+from models.backup import backup_sqlite
 from models.copy import copy_database
 from models.migrate import migrate as apply_migrations
 from settings import Settings
@@ -46,6 +49,20 @@ def copy(source: str | None, target: str) -> None:
     with Progress(console=Console(stderr=True)) as progress:
         copied = asyncio.run(copy_database(source, target, progress))
     click.echo(", ".join(f"{count} {table}" for table, count in copied.items()) + " copied")
+
+
+@database.command()
+@click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(target: Path) -> None:
+    """Write a consistent copy of the SQLite gallery of DATA_DIR to TARGET (a new file), while the server runs."""
+    settings = Settings.from_env()
+    if settings.on_postgres:
+        raise click.ClickException("DATABASE_URL is PostgreSQL: back it up with pg_dump or your database's snapshots")
+    try:
+        size = backup_sqlite(settings.sqlite_file, target)
+    except (FileNotFoundError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{settings.sqlite_file} backed up to {target} ({size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":
