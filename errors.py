@@ -41,7 +41,9 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.IMAGE_TOO_COMPLEX: "The image would take far more work to decode than a photo of its size: a "
     "progressive JPEG of more than 100 scans (a decoder bomb). Send it as a baseline JPEG or a PNG.",
     ErrorCode.NO_FACE: "No face was found in the image.",
-    ErrorCode.TOO_MANY_FACES: "Several faces were found and rejectMultiple asked for exactly one.",
+    ErrorCode.TOO_MANY_FACES: "Several faces were found and rejectMultiple asked for exactly one; "
+    "`extensions.faces` holds every face's box (x, y, width, height in the photo's pixels, left to right): "
+    "send one of them as createFace's `face` to enrol that face.",
     ErrorCode.LOW_QUALITY: "The face is below an enrolment minimum; `extensions.reason` names the first "
     "(TOO_SMALL, BLURRED, POSE, LOW_CONFIDENCE) and `extensions.reasons` all of them. Send a better photo, or "
     "pass allowLowQuality: true to enrol it anyway.",

@@ -6,18 +6,29 @@ from auth.scopes import Principal, Scope
 from errors import ApiError, ErrorCode
 
 
-def require(principal: Principal | None, scope: Scope) -> Principal:
-    """The principal, if it holds `scope`; UNAUTHENTICATED without a key, FORBIDDEN without the scope."""
+def require_key(principal: Principal | None) -> Principal:
+    """The principal; UNAUTHENTICATED without a key."""
     if principal is None:
         raise ApiError(
             ErrorCode.UNAUTHENTICATED,
             "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
         )
+    return principal
+
+
+def require(principal: Principal | None, scope: Scope) -> Principal:
+    """The principal, if it holds `scope`; UNAUTHENTICATED without a key, FORBIDDEN without the scope."""
+    principal = require_key(principal)
     if not principal.has(scope):
         raise ApiError(
             ErrorCode.FORBIDDEN, f"the API key {principal.name!r} lacks the {scope.value} scope", {"scope": scope.value}
         )
     return principal
+
+
+def granted_scopes(principal: Principal) -> list[Scope]:
+    """Every scope the principal may use, in the order of Scope: ADMIN implies all the others."""
+    return [scope for scope in Scope if principal.has(scope)]
 
 
 def sees_collection(principal: Principal | None, collection_id: str) -> bool:

@@ -9,7 +9,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from auth.access import is_rate_limited, require
+from auth.access import is_rate_limited, require, require_key
 from auth.rate import RateKind, RateLimits
 from auth.scopes import Principal, Scope
 from errors import ApiError
@@ -50,6 +50,20 @@ class RequireScope(BasePermission):
                     caller.response.headers["Retry-After"] = str(exc.extensions["retryAfter"])
                 raise
         return True
+
+
+class RequireKey(BasePermission):
+    """Passes for any caller with a working key (or with AUTH=off): for what a key may ask of itself."""
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        caller: Caller = info.context
+        require_key(caller.principal)
+        return True
+
+
+def needs_key() -> list[FieldExtension]:
+    """The field extensions of a field any key may read (schema/scoped.py's keyed_field)."""
+    return [PermissionExtension([RequireKey()], use_directives=False)]
 
 
 def needs(scope: Scope, rate: RateKind | None = None) -> list[FieldExtension]:

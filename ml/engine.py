@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from ml.detection import Box
 from ml.exceptions import Overloaded
 from ml.pipeline import FaceEmbedding, FacePipeline, Frame, LocatedFace
 from ml.stats import Stats
@@ -112,11 +113,13 @@ class FaceEngine:
         for lane in self._lanes.values():
             lane.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def embed_photo(self, data: bytes, reject_multiple: bool = False, model: str | None = None) -> FaceEmbedding:
-        """Decode, detect, crop and embed one photo's subject. Raises ml.exceptions on a bad photo."""
+    async def embed_photo(
+        self, data: bytes, reject_multiple: bool = False, model: str | None = None, near: Box | None = None
+    ) -> FaceEmbedding:
+        """Decode, detect, crop and embed one photo's subject (or its face at `near`). Raises ml.exceptions."""
         lane = self._lane(model)
         async with self._admitted():
-            face = await self._in_detection(self._locate, lane.pipeline, data, reject_multiple)
+            face = await self._in_detection(self._locate, lane.pipeline, data, reject_multiple, near)
             future: asyncio.Future[FaceEmbedding] = asyncio.get_running_loop().create_future()
             assert lane.batcher is not None, "FaceEngine.start() was not awaited"
             lane.queue.put_nowait((face, future))
@@ -183,9 +186,9 @@ class FaceEngine:
         with self.stats.timed("detect"):
             return self.pipeline.detect_frame(data, min_face_size, most)  # the detector every pipeline shares
 
-    def _locate(self, pipeline: FacePipeline, data: bytes, reject_multiple: bool) -> LocatedFace:
+    def _locate(self, pipeline: FacePipeline, data: bytes, reject_multiple: bool, near: Box | None) -> LocatedFace:
         with self.stats.timed("detect"):
-            return pipeline.locate(data, reject_multiple)
+            return pipeline.locate(data, reject_multiple, near)
 
     def _embed(self, pipeline: FacePipeline, faces: list[LocatedFace]) -> list[FaceEmbedding]:
         with self.stats.timed("embed", items=len(faces)):

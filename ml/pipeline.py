@@ -75,17 +75,44 @@ def _offset2(detection: Detection, shape: tuple[int, ...]) -> float:
     return (box.x + box.width / 2 - shape[1] / 2) ** 2 + (box.y + box.height / 2 - shape[0] / 2) ** 2
 
 
+# A face asked for by its box (`near`) is the detection overlapping it most, if it overlaps it at
+# least this much (intersection over union): the same photo detected again gives the same boxes,
+# and a box drawn by hand around a face still overlaps it by more than a third.
+PICK_MIN_IOU = 0.35
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0: apart, 1: the same)."""
+    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+    if width <= 0 or height <= 0:
+        return 0.0
+    common = width * height
+    return common / (a.area + b.area - common)
+
+
 def choose_face(
     detections: list[Detection],
     reject_multiple: bool,
     shape: tuple[int, ...],
     rule: FaceChoice = DEFAULT_FACE_CHOICE,
+    near: Box | None = None,
 ) -> Detection:
-    """The subject among the faces of a photo of `shape`; with reject_multiple, an error unless there is one."""
+    """The subject among the faces of a photo of `shape`.
+
+    With `near`, the face at that box; else with reject_multiple, an error unless there is one face
+    (it names every face's box, in reading order, so that the caller can ask which); else `rule`'s.
+    """
     if not detections:
         raise NoFace("no face was found in the image")
+    if near is not None:
+        best = max(detections, key=lambda d: overlap(d.box, near))
+        if overlap(best.box, near) < PICK_MIN_IOU:
+            raise NoFace(f"no face was found at the box given ({len(detections)} elsewhere in the photo)")
+        return best
     if reject_multiple and len(detections) > 1:
-        raise TooManyFaces(f"{len(detections)} faces were found; exactly one is required")
+        faces = [d.box for d in largest_left_to_right(detections, len(detections))]
+        raise TooManyFaces(f"{len(detections)} faces were found; exactly one is required", faces)
     if rule is FaceChoice.CENTRAL:
         return min(detections, key=lambda d: _offset2(d, shape))
     if rule is FaceChoice.PROMINENT:
@@ -194,10 +221,10 @@ class FacePipeline:
             return self.cut(photo.whole, detection)
         return self.cut(photo.pixels, detection, photo.reduction)
 
-    def locate(self, data: bytes, reject_multiple: bool = False) -> LocatedFace:
-        """Decode, detect and crop: everything before the embedder."""
+    def locate(self, data: bytes, reject_multiple: bool = False, near: Box | None = None) -> LocatedFace:
+        """Decode, detect and crop: everything before the embedder (`near`: the face at that box)."""
         photo = self.decode(data)
-        chosen = choose_face(self.detect_photo(photo), reject_multiple, photo.shape, self.face_choice)
+        chosen = choose_face(self.detect_photo(photo), reject_multiple, photo.shape, self.face_choice, near)
         return self.cut_photo(photo, chosen)
 
     def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:

@@ -14,6 +14,7 @@ from auth.access import sees_collection
 from auth.scopes import Principal
 from bounds import PAGE_SIZE_MAX
 from errors import invalid, low_quality, not_found
+from ml.detection import Box
 from ml.pipeline import FaceEmbedding
 from ml.quality import issues
 from models import Collection as CollectionRow
@@ -52,11 +53,11 @@ async def get_face_row(ctx: Context, face_id: str) -> FaceRow:
 
 
 async def embed_image(
-    ctx: Context, image: Photo, model: str, reject_multiple: bool = False
+    ctx: Context, image: Photo, model: str, reject_multiple: bool = False, near: Box | None = None
 ) -> tuple[bytes, FaceEmbedding]:
-    """The photo's bytes and its subject's embedding by `model`; raises on a bad photo."""
+    """The photo's bytes and its subject's (or its face at `near`) embedding by `model`; raises on a bad photo."""
     data = await read_image(image, ctx.services.settings.max_image_bytes)
-    return data, await ctx.services.engine.embed_photo(data, reject_multiple, model)
+    return data, await ctx.services.engine.embed_photo(data, reject_multiple, model, near)
 
 
 def _sha256(data: bytes) -> str:
@@ -64,10 +65,10 @@ def _sha256(data: bytes) -> str:
 
 
 async def embed_for_enrolment(
-    ctx: Context, image: Photo, model: str, reject_multiple: bool, allow_low_quality: bool
+    ctx: Context, image: Photo, model: str, reject_multiple: bool, allow_low_quality: bool, near: Box | None = None
 ) -> tuple[bytes, FaceEmbedding]:
     """As embed_image, and LOW_QUALITY for a face below the enrolment minimums unless allowed."""
-    data, result = await embed_image(ctx, image, model, reject_multiple)
+    data, result = await embed_image(ctx, image, model, reject_multiple, near)
     shortfalls = issues(result.face.quality, ctx.services.quality_minimums)
     if shortfalls and not allow_low_quality:
         raise low_quality([issue.value for issue in shortfalls])
@@ -130,13 +131,15 @@ async def create_face(
     ctx: Context,
     person_id: str,
     image: Photo,
-    reject_multiple: bool,
-    allow_low_quality: bool,
-    reject_if_matches_other: bool,
+    *,
+    reject_multiple: bool = False,
+    allow_low_quality: bool = False,
+    reject_if_matches_other: bool = False,
+    face: Box | None = None,
 ) -> EnrolledFace:
     person = await get_person_row(ctx, person_id)  # fail fast, before the models run
     model = model_of(ctx, await check_room_for_faces(person.collection_id)).id
-    data, result = await embed_for_enrolment(ctx, image, model, reject_multiple, allow_low_quality)
+    data, result = await embed_for_enrolment(ctx, image, model, reject_multiple, allow_low_quality, face)
     columns = await _face_columns(ctx, data, model, result)
     collection = str(person.collection_id)
     warnings = [

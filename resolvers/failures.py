@@ -19,6 +19,10 @@ def as_api_error(exc: BaseException | None) -> ApiError | None:
     """The client-facing form of a known failure; None for anything unexpected."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, ml_exceptions.TooManyFaces):
+        # Every face's box, so that the caller can show them and ask which one (createFace's `face`).
+        faces = [{"x": b.x, "y": b.y, "width": b.width, "height": b.height} for b in exc.boxes]
+        return ApiError(ErrorCode.TOO_MANY_FACES, str(exc), {"faces": faces})
     for kind, code in _ML_CODES.items():
         if isinstance(exc, kind):
             return busy(str(exc)) if code == ErrorCode.BUSY else ApiError(code, str(exc))

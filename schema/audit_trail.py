@@ -19,7 +19,7 @@ from resolvers.failures import as_api_error
 from schema.contract import audit_of
 from schema.types import NewApiKey, Verification
 
-ID_ARGUMENTS = ("id", "person_id", "personId", "collection")
+ID_ARGUMENTS = ("id", "person_id", "personId", "into", "from", "collection")
 
 
 def _audited(info: Any) -> bool:

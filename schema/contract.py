@@ -29,6 +29,8 @@ class Cost:
     # For a list, the most items it holds, each costing what is selected under it: a number, "page"
     # (`first` or `last`, for a connection), or "candidates" (as many as the search above it returns).
     length: int | Literal["page", "candidates"] | None = None
+    # For a list of at most `length` items: the argument that asks for fewer (a `first`), if any.
+    shortened_by: str | None = None
     # For a field whose answer holds verifications: how many candidates each has, a number or "limit"
     # (its `limit` argument).
     candidates: int | Literal["limit"] | None = None

@@ -202,6 +202,8 @@ class Costing:
             return _int(last if last is not None else first, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
         if contract.length == "candidates":
             return candidates
+        if isinstance(contract.length, int) and contract.shortened_by is not None:
+            return _int(_argument(node, contract.shortened_by, self.variables), contract.length, contract.length)
         return 1 if contract.length is None else contract.length
 
     def _candidates(self, contract: Cost, node: FieldNode, inherited: int) -> int:

@@ -90,6 +90,9 @@ class BoxInput:
     width: int = strawberry.field(description="Width.")
     height: int = strawberry.field(description="Height.")
 
+    def to_box(self) -> Box:
+        return Box(self.x, self.y, self.width, self.height)
+
 
 @strawberry.input(description="A face's quality as measured at enrolment.")
 class QualityInput:

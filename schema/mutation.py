@@ -9,12 +9,13 @@ import strawberry
 from auth.rate import RateKind
 from auth.scopes import Scope
 from bounds import API_KEY_NAME_MAX, FACES_PER_PERSON_MAX, REEMBED_BATCH_MAX
-from resolvers import admin, faces, live, persons, reembed, restore
+from ml.pipeline import PICK_MIN_IOU
+from resolvers import admin, faces, live, merge, persons, reembed, restore
 from resolvers.context import Info
 from schema.collections import CollectionArgument, CollectionMutation
 from schema.contract import Cost
 from schema.enums import ApiScopeEnum
-from schema.inputs import ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
+from schema.inputs import BoxInput, ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
 from schema.jobs import JobMutation
 from schema.live_types import LiveFrameReceipt, Stream
 from schema.query import FaceId, PersonId
@@ -53,6 +54,24 @@ class Mutation(CollectionMutation, JobMutation):
         return Person.from_row(await persons.update_person(info.context, id, input.changes()))
 
     @scoped_mutation(
+        Scope.ENROL,
+        "Merge two records of one person: every face of `from` moves to `into` (ids, embeddings and crops kept, "
+        "nothing embedded again) and `from` is deleted; `into` keeps its name, externalId and metadata and is "
+        f"returned. Both are in one collection, and together hold at most {FACES_PER_PERSON_MAX} faces. The key "
+        "needs DELETE too.",
+        audited=True,
+    )
+    async def merge_persons(
+        self,
+        info: Info,
+        into: Annotated[strawberry.ID, strawberry.argument(description="The person who stays.")],
+        from_: Annotated[
+            strawberry.ID, strawberry.argument(name="from", description="The person whose faces move, then deleted.")
+        ],
+    ) -> Person:
+        return Person.from_row(await merge.merge_persons(info.context, into, from_))
+
+    @scoped_mutation(
         Scope.DELETE, "Delete a person and all of their faces, leaving no copy in the database.", audited=True
     )
     async def delete_person(self, info: Info, id: PersonId) -> DeleteResult:
@@ -61,7 +80,8 @@ class Mutation(CollectionMutation, JobMutation):
     @scoped_mutation(
         Scope.ENROL,
         "Enrol a face photo for a person. The photo's subject is used (the largest face, "
-        "less a penalty for distance from the centre), unless rejectMultiple asks for exactly one. A face below "
+        "less a penalty for distance from the centre), unless `face` names another or rejectMultiple asks for "
+        "exactly one (TOO_MANY_FACES then lists every face's box, to choose from). A face below "
         f"the enrolment minimums fails with LOW_QUALITY unless allowLowQuality is true. A person has at most "
         f"{FACES_PER_PERSON_MAX} faces; a full collection (maxFaces) is LIMIT_REACHED.",
         rate=RateKind.ENROL,
@@ -84,9 +104,24 @@ class Mutation(CollectionMutation, JobMutation):
                 "person at the shipped threshold (otherwise that is a warning in `warnings`)."
             ),
         ] = False,
+        face: Annotated[
+            BoxInput | None,
+            strawberry.argument(
+                description="The face of a group photo to enrol, as a box of TOO_MANY_FACES's `extensions.faces` "
+                "or of detectFaces for the same photo: the face found there is enrolled (NO_FACE when no face "
+                f"overlaps the box by {PICK_MIN_IOU:.0%} or more, intersection over union). rejectMultiple is "
+                "then moot."
+            ),
+        ] = None,
     ) -> Face:
         enrolled = await faces.create_face(
-            info.context, person_id, image.to_photo(), reject_multiple, allow_low_quality, reject_if_matches_other
+            info.context,
+            person_id,
+            image.to_photo(),
+            reject_multiple=reject_multiple,
+            allow_low_quality=allow_low_quality,
+            reject_if_matches_other=reject_if_matches_other,
+            face=None if face is None else face.to_box(),
         )
         return Face.from_row(enrolled.row, enrolled.warnings)
 

@@ -26,7 +26,7 @@ from schema.collections import CollectionArgument, CollectionQuery
 from schema.contract import Cost
 from schema.inputs import ImageInput
 from schema.jobs import JobQuery
-from schema.scoped import scoped_field
+from schema.scoped import keyed_field, scoped_field
 from schema.types import (
     ApiKey,
     AuditEntry,
@@ -37,6 +37,7 @@ from schema.types import (
     ErrorDescription,
     Face,
     FaceConnection,
+    Me,
     ModelInfo,
     Node,
     Person,
@@ -309,6 +310,12 @@ class Query(CollectionQuery, JobQuery):
     @scoped_field(Scope.BIOMETRICS, "A stored face's embedding vector and the model that made it.")
     async def face_embedding(self, info: Info, face_id: FaceId) -> Embedding:
         return Embedding.from_row(await faces.face_embedding(info.context, face_id))
+
+    @keyed_field("The API key this request is made with: its name and what it may do.")
+    def me(self, info: Info) -> Me:
+        principal = info.context.principal
+        assert principal is not None  # keyed_field refused the request otherwise
+        return Me.of(principal)
 
     @scoped_field(
         Scope.READ,

@@ -11,7 +11,7 @@ from typing import Any
 
 import strawberry
 
-from auth.permissions import needs
+from auth.permissions import needs, needs_key
 from auth.rate import RateKind
 from auth.scopes import Scope
 from schema.audit_trail import AuditedOpen
@@ -36,6 +36,13 @@ def scoped_field(
         description=_documented(description, scope, rate),
         extensions=needs(scope, rate),
         metadata=declared(cost, audited),
+    )
+
+
+def keyed_field(description: str, *, cost: Cost | None = None) -> Any:
+    """`@strawberry.field` for a Query field that any working key may read (what a key may ask of itself)."""
+    return strawberry.field(
+        description=f"{description} Scope: none (any API key).", extensions=needs_key(), metadata=declared(cost)
     )
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Generic, TypeVar, cast
+from typing import Annotated, Generic, TypeVar, cast
 
 import numpy as np
 import strawberry
 from strawberry.scalars import JSON
 
+from auth.access import granted_scopes
 from auth.permissions import needs
-from auth.scopes import Scope
+from auth.scopes import Principal, Scope
 from bounds import FACES_PER_PERSON_MAX, NAME_MAX, REEMBED_BATCH_MAX
-from errors import not_found
+from errors import invalid, not_found
 from ml import detection, quality
 from ml.pipeline import FaceEmbedding, LocatedFace
 from models import ApiKey as ApiKeyRow
@@ -128,10 +129,23 @@ class Person(Node):
 
     @strawberry.field(
         description=f"The person's enrolled faces, oldest first (at most {FACES_PER_PERSON_MAX}).",
-        metadata=declared(Cost(length=FACES_PER_PERSON_MAX)),
+        metadata=declared(Cost(length=FACES_PER_PERSON_MAX, shortened_by="first")),
     )
-    async def faces(self, info: Info) -> list[Face]:
-        return [Face.from_row(row) for row in await info.context.loaders.faces_by_person.load(self.id)]
+    async def faces(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only the oldest this many (1 or more), e.g. one for a list of persons' thumbnails; "
+                "null: every face. The operation's cost counts this many."
+            ),
+        ] = None,
+    ) -> list[Face]:
+        if first is not None and first < 1:
+            raise invalid("`first` must be 1 or more")
+        rows = await info.context.loaders.faces_by_person.load(self.id)
+        return [Face.from_row(row) for row in rows[:first]]
 
 
 @strawberry.type(description="A warning about a face just enrolled; the face was enrolled all the same.")
@@ -574,6 +588,33 @@ class ApiKey:
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
             from_environment=row.origin == "env",
+        )
+
+
+@strawberry.type(description="The API key a request is made with, as it may see itself: who it is and what it may do.")
+class Me:
+    key_id: strawberry.ID | None = strawberry.field(
+        description="The key's id (audit entries name it); null with AUTH=off, where no key is needed."
+    )
+    name: str = strawberry.field(description="The key's name.")
+    scopes: list[ApiScopeEnum] = strawberry.field(description="The scopes the key was given.")
+    allowed: list[ApiScopeEnum] = strawberry.field(
+        description="Every scope the key may use: its own, and with ADMIN all the others. A client shows only "
+        "what these allow (the console hides the rest)."
+    )
+    collections: list[strawberry.ID] | None = strawberry.field(
+        description="The ids of the collections the key may see; null: every collection."
+    )
+
+    @classmethod
+    def of(cls, principal: Principal) -> Me:
+        collections = None if principal.collections is None else sorted(principal.collections)
+        return cls(
+            key_id=None if principal.key_id is None else strawberry.ID(principal.key_id),
+            name=principal.name,
+            scopes=sorted(principal.scopes, key=list(Scope).index),
+            allowed=granted_scopes(principal),
+            collections=None if collections is None else [strawberry.ID(c) for c in collections],
         )
 
 

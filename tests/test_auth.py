@@ -9,7 +9,7 @@ import pytest
 from graphql import GraphQLObjectType
 from strawberry.permission import PermissionExtension
 
-from auth.permissions import RequireScope
+from auth.permissions import RequireKey, RequireScope
 from models import ApiKey as ApiKeyRow
 from schema.root import schema
 from tests.helpers import ANGELINA, b64, extensions_of
@@ -25,7 +25,8 @@ async def enrolled(api) -> dict[str, str]:
 
 
 def scopes_declared(type_name: str) -> dict[str, str | None]:
-    """Each field of a type: the scope its permission extension asks for (None: no permission)."""
+    """Each field of a type: the scope its permission extension asks for ("any key": a key and no scope;
+    None: no permission)."""
     definition = schema.get_type_by_name(type_name)
     declared: dict[str, str | None] = {}
     for field in definition.fields:  # type: ignore[union-attr]
@@ -34,9 +35,12 @@ def scopes_declared(type_name: str) -> dict[str, str | None]:
             for extension in field.extensions
             if isinstance(extension, PermissionExtension)
             for permission in extension.permissions
-            if isinstance(permission, RequireScope)
+            if isinstance(permission, RequireScope | RequireKey)
         ]
-        declared[schema.config.name_converter.from_field(field)] = permissions[0].scope.value if permissions else None
+        scope = None
+        if permissions:
+            scope = permissions[0].scope.value if isinstance(permissions[0], RequireScope) else "any key"
+        declared[schema.config.name_converter.from_field(field)] = scope
     return declared
 
 
@@ -47,6 +51,7 @@ def test_every_root_field_declares_its_scope():
     assert root_fields["createFace"] == "ENROL" and root_fields["deletePerson"] == "DELETE"
     assert root_fields["faceEmbedding"] == "BIOMETRICS" and root_fields["createApiKey"] == "ADMIN"
     assert scopes_declared("Face")["cropJpegBase64"] == "BIOMETRICS"
+    assert [name for name, scope in root_fields.items() if scope == "any key"] == ["me"]
     # The schema agrees: the root types are the ones checked.
     graphql_schema = schema._schema
     assert isinstance(graphql_schema.query_type, GraphQLObjectType)
@@ -158,3 +163,16 @@ async def test_metrics_needs_admin(api):
     response = await api.http.get("/metrics", headers={"Authorization": f"Bearer {reader}"})
     assert response.status_code == 403 and response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await api.http.get("/metrics", headers=api.headers)).status_code == 200
+
+
+async def test_a_key_asks_what_it_may_do(api):
+    """`me`: what the console asks to show only the controls a key may use."""
+    verifier = api.as_key(await api.new_key("READ", "VERIFY", name="kiosk"))
+    me = (await verifier.ok("{ me { keyId name scopes allowed collections } }"))["me"]
+    assert me["name"] == "kiosk" and me["scopes"] == ["READ", "VERIFY"] and me["allowed"] == ["READ", "VERIFY"]
+    assert me["keyId"] and me["collections"] is None
+    admin = (await api.ok("{ me { scopes allowed } }"))["me"]
+    assert admin["scopes"] == ["ADMIN"]
+    assert admin["allowed"] == ["READ", "VERIFY", "ENROL", "DELETE", "BIOMETRICS", "ADMIN"]
+    anonymous = await api.as_key(None).error("{ me { name } }")
+    assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"

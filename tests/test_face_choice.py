@@ -6,7 +6,7 @@ import pytest
 
 from ml.detection import Box, Detection
 from ml.exceptions import NoFace, TooManyFaces
-from ml.pipeline import DEFAULT_FACE_CHOICE, FaceChoice, choose_face
+from ml.pipeline import DEFAULT_FACE_CHOICE, PICK_MIN_IOU, FaceChoice, choose_face, overlap
 
 SHAPE = (400, 400, 3)
 CENTRE_SMALL = Detection(Box(170, 170, 60, 60), 0.99, None)  # at the centre
@@ -34,3 +34,20 @@ def test_none_or_several_when_one_is_required():
     with pytest.raises(TooManyFaces):
         choose_face([CENTRE_SMALL, EDGE_LARGE], True, SHAPE)
     assert choose_face([EDGE_LARGE], True, SHAPE) is EDGE_LARGE
+
+
+def test_a_face_asked_for_by_its_box():
+    faces = [CENTRE_SMALL, EDGE_LARGE]
+    assert choose_face(faces, True, SHAPE, near=Box(170, 170, 60, 60)) is CENTRE_SMALL  # rejectMultiple moot
+    assert choose_face(faces, False, SHAPE, near=Box(310, 140, 90, 90)) is EDGE_LARGE  # drawn loosely
+    with pytest.raises(NoFace, match="at the box given"):
+        choose_face(faces, False, SHAPE, near=Box(0, 300, 50, 50))
+    assert overlap(Box(0, 0, 10, 10), Box(0, 0, 10, 10)) == 1.0 and overlap(Box(0, 0, 10, 10), Box(20, 0, 5, 5)) == 0
+    assert overlap(Box(0, 0, 10, 10), Box(5, 0, 10, 10)) == 50 / 150
+    assert overlap(Box(320, 150, 80, 80), Box(310, 140, 90, 90)) > PICK_MIN_IOU
+
+
+def test_several_faces_name_their_boxes_left_to_right():
+    with pytest.raises(TooManyFaces) as refused:
+        choose_face([EDGE_LARGE, CENTRE_SMALL], True, SHAPE)
+    assert refused.value.boxes == (CENTRE_SMALL.box, EDGE_LARGE.box)

@@ -159,3 +159,42 @@ async def test_crop_by_url(api):
     assert missing.status_code == 404 and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     malformed = await api.http.get("/faces/not-a-uuid/crop.jpg", headers=api.headers)
     assert malformed.status_code == 400 and malformed.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+PICK = """mutation($p: ID!, $b: String!, $face: BoxInput) {
+  createFace(personId: $p, image: {base64: $b}, rejectMultiple: true, face: $face) { id box { x y width height } }
+}"""
+
+
+async def test_a_group_photo_lists_its_faces_and_enrols_the_one_chosen(api):
+    """TOO_MANY_FACES names every face's box; sent back as `face`, that face is enrolled, not the subject."""
+    person = await api.create_person("Chosen in a group")
+    before = await api.counts()
+    refused = await api.error(PICK, p=person, b=b64(COUPLE))
+    assert refused["extensions"]["code"] == "TOO_MANY_FACES" and await api.counts() == before
+    boxes = refused["extensions"]["faces"]
+    pipeline = api.services.engine.pipeline
+    photo = pipeline.decode(COUPLE.read_bytes())
+    detections = pipeline.detect_photo(photo)
+    assert len(boxes) == len(detections) >= 2
+    assert [b["x"] for b in boxes] == sorted(b["x"] for b in boxes)  # left to right
+    subject = choose_face(detections, False, photo.shape).box
+    other = next(b for b in boxes if b["x"] != subject.x)
+
+    enrolled = (await api.ok(PICK, p=person, b=b64(COUPLE), face=other))["createFace"]
+    assert enrolled["box"] == other
+    # A box drawn loosely around the face finds it too; a box on no face is NO_FACE, writing nothing.
+    loose = {"x": other["x"] - 10, "y": other["y"] + 10, "width": other["width"] + 10, "height": other["height"]}
+    assert (await api.ok(PICK, p=person, b=b64(COUPLE), face=loose))["createFace"]["box"] == other
+    counted = await api.counts()
+    nowhere = await api.error(PICK, p=person, b=b64(COUPLE), face={"x": 0, "y": 0, "width": 20, "height": 20})
+    assert nowhere["extensions"]["code"] == "NO_FACE" and await api.counts() == counted
+
+
+async def test_a_person_lists_only_their_first_faces_when_asked(api):
+    person = await api.create_person("Thumbnail")
+    faces = [(await api.enrol(person, photo))["id"] for photo in ANGELINA]
+    query = "query($p: ID!, $n: Int) { person(id: $p) { all: faces { id } first: faces(first: $n) { id } } }"
+    answer = (await api.ok(query, p=person, n=1))["person"]
+    assert [f["id"] for f in answer["all"]] == faces and [f["id"] for f in answer["first"]] == faces[:1]
+    assert (await api.error(query, p=person, n=0))["extensions"]["code"] == "INVALID_INPUT"

@@ -42,3 +42,22 @@ async def test_graphiql_health_and_metrics(api):
     stages = metrics["stages"]
     assert stages["detect"]["items"] == 1 and stages["embed"]["items"] == 1 and stages["search"]["items"] == 1
     assert stages["search"]["p50_ms"] >= 0
+
+
+async def test_answers_and_browser_files_are_compressed_for_clients_that_ask(api):
+    script = await api.http.get("/graphiql/graphiql.min.js", headers={"Accept-Encoding": "gzip"})
+    assert script.status_code == 200 and script.headers["content-encoding"] == "gzip"
+    assert script.num_bytes_downloaded < len(script.content) / 3  # 3.5 MB of JavaScript
+    assert "accept-encoding" in script.headers["vary"].lower()
+    gzip = {**api.headers, "Accept-Encoding": "gzip"}
+    codes = await api.http.post("/graphql", json={"query": "{ errorCodes { code description } }"}, headers=gzip)
+    assert codes.headers["content-encoding"] == "gzip" and codes.json()["data"]["errorCodes"]
+    # Small answers, clients that do not ask, and JPEG crops (compressed already) go as they are.
+    small = await api.http.post("/graphql", json={"query": "{ me { name } }"}, headers=api.headers)
+    assert "content-encoding" not in small.headers
+    plain = await api.http.get("/graphiql/graphiql.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == script.content
+    person = await api.create_person("Crop")
+    face = await api.enrol(person, ANGELINA[0])
+    crop = await api.http.get(f"/faces/{face['id']}/crop.jpg", headers=gzip)
+    assert crop.status_code == 200 and "content-encoding" not in crop.headers
