@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_FACES = "TOO_MANY_FACES"
     LOW_QUALITY = "LOW_QUALITY"
     MATCHES_OTHER_PERSON = "MATCHES_OTHER_PERSON"
+    SAME_IMAGE_ENROLLED = "SAME_IMAGE_ENROLLED"
     LIMIT_REACHED = "LIMIT_REACHED"
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
@@ -49,6 +50,8 @@ ERROR_DESCRIPTIONS = {
     "pass allowLowQuality: true to enrol it anyway.",
     ErrorCode.MATCHES_OTHER_PERSON: "createFace with rejectIfMatchesOther: the face matches another person at the "
     "shipped threshold (`extensions.personId`, `faceId`, `distance`); nothing was enrolled.",
+    ErrorCode.SAME_IMAGE_ENROLLED: "createFace with rejectIfSameImage: these exact bytes are already a face of the "
+    "collection (`extensions.personId`, `faceId`); nothing was enrolled.",
     ErrorCode.LIMIT_REACHED: "The collection is full: it holds its `maxPersons` persons or `maxFaces` faces "
     "(`extensions.limit` names which, `extensions.max` the bound), or the server holds its most collections; "
     "nothing was written. Delete some, or raise the collection's limit with updateCollection.",

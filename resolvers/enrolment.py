@@ -29,16 +29,24 @@ class FaceWarning:
     distance: float | None = None  # to the matching face, as this caller may see it
 
 
-async def same_image(image_sha256: str, collection_id: str) -> FaceWarning | None:
-    """SAME_IMAGE_ENROLLED when these exact bytes are already a face (of anyone) in the collection."""
+async def same_image(image_sha256: str, collection_id: str, reject: bool = False) -> FaceWarning | None:
+    """SAME_IMAGE_ENROLLED when these exact bytes are already a face (of anyone) in the collection; an error if
+    `reject`."""
     earlier = (
         await FaceRow.filter(image_sha256=image_sha256, collection_id=collection_id).order_by("created_at").first()
     )
     if earlier is None:
         return None
+    message = f"the same image is already enrolled as face {earlier.id}"
+    if reject:
+        raise ApiError(
+            ErrorCode.SAME_IMAGE_ENROLLED,
+            message + "; nothing was enrolled",
+            {"personId": str(earlier.person_id), "faceId": str(earlier.id)},
+        )
     return FaceWarning(
         WarningKind.SAME_IMAGE_ENROLLED,
-        f"the same image is already enrolled as face {earlier.id}",
+        message,
         str(earlier.id),
         str(earlier.person_id),
     )

@@ -135,6 +135,7 @@ async def create_face(
     reject_multiple: bool = False,
     allow_low_quality: bool = False,
     reject_if_matches_other: bool = False,
+    reject_if_same_image: bool = False,
     face: Box | None = None,
 ) -> EnrolledFace:
     person = await get_person_row(ctx, person_id)  # fail fast, before the models run
@@ -145,7 +146,7 @@ async def create_face(
     warnings = [
         warning
         for warning in (
-            await enrolment.same_image(columns["image_sha256"], collection),
+            await enrolment.same_image(columns["image_sha256"], collection, reject_if_same_image),
             await enrolment.other_person_matched(
                 ctx, str(person.id), collection, model, result.vector, reject_if_matches_other
             ),

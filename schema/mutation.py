@@ -104,6 +104,13 @@ class Mutation(CollectionMutation, JobMutation):
                 "person at the shipped threshold (otherwise that is a warning in `warnings`)."
             ),
         ] = False,
+        reject_if_same_image: Annotated[
+            bool,
+            strawberry.argument(
+                description="Fail with SAME_IMAGE_ENROLLED, enrolling nothing, when these exact bytes are already "
+                "a face of the collection (otherwise that is a warning in `warnings`)."
+            ),
+        ] = False,
         face: Annotated[
             BoxInput | None,
             strawberry.argument(
@@ -121,6 +128,7 @@ class Mutation(CollectionMutation, JobMutation):
             reject_multiple=reject_multiple,
             allow_low_quality=allow_low_quality,
             reject_if_matches_other=reject_if_matches_other,
+            reject_if_same_image=reject_if_same_image,
             face=None if face is None else face.to_box(),
         )
         return Face.from_row(enrolled.row, enrolled.warnings)

@@ -252,6 +252,12 @@ async def _job(t: Tenants) -> None:
     assert (await answers(t.key_a.as_key(ADMIN_KEY), query, id=str(row.id)))["job"]["state"] == "FAILED"
 
 
+async def _merge_persons(t: Tenants) -> None:
+    merge = "mutation($into: ID!, $from: ID!) { mergePersons(into: $into, from: $from) { id } }"
+    await not_found(t.key_a, merge, into=t.person_a, **{"from": t.person_b})  # B's faces cannot be taken in
+    await not_found(t.key_a, merge, into=t.person_b, **{"from": t.person_a})  # nor A's given away
+
+
 async def _reads_no_person(t: Tenants) -> None:
     """Fields that read or search no stored person: nothing of another collection can be in their answer."""
 
@@ -275,6 +281,7 @@ CASES: dict[str, Case] = {
     "createPerson": _create_person,
     "updatePerson": refused('mutation($id: ID!) { updatePerson(id: $id, input: {name: "R"}) { id } }', id="person_b"),
     "deletePerson": refused("mutation($id: ID!) { deletePerson(id: $id) { id } }", id="person_b"),
+    "mergePersons": _merge_persons,
     "createFace": _create_face,
     "updateFace": _update_face,
     "deleteFace": refused("mutation($id: ID!) { deleteFace(id: $id) { id } }", id="face_b"),
@@ -296,6 +303,7 @@ CASES: dict[str, Case] = {
     "model": _reads_no_person,
     "models": _reads_no_person,
     "errorCodes": _reads_no_person,
+    "me": _reads_no_person,  # the key's own name and scopes; its collections are its own
     # A live stream searches its collection: tests/test_live.py tries another's.
     "liveRecognition": _reads_no_person,
     "sendLiveFrame": _reads_no_person,

@@ -8,13 +8,16 @@ live view must draw her name. Screenshots go to test-output/ at 1280x800 and 390
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
+import devdata
 from devdata import camera
+from tests.helpers import COUPLE
 from tests.server import ROOT, Server, enrolled_person, running_server
 from tests.test_graphiql_browser import chromium_path
 
@@ -22,11 +25,13 @@ pytestmark = pytest.mark.models
 
 OUTPUT = ROOT / "test-output"
 NAME = "Angelina Jolie"
+LAN_NAME = "faceid.lan"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("console")) as server:
+    # faceid.lan: the server by a LAN name over plain http, where browsers give pages no camera.
+    with running_server(tmp_path_factory.mktemp("console"), ALLOWED_HOSTS=f"localhost,127.0.0.1,{LAN_NAME}") as server:
         yield server
 
 
@@ -38,6 +43,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         "--use-fake-ui-for-media-stream",  # grant the camera without a prompt
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
+        f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1",
     ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=args)
@@ -48,8 +54,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 class Offline:
     """A browser context that reaches the server and nothing else, and what it tried."""
 
-    def __init__(self, browser: Browser, server: Server, width: int, height: int) -> None:
+    def __init__(self, browser: Browser, server: Server, width: int, height: int, origin: str | None = None) -> None:
         self.server = server
+        self.origin = origin or server.url
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.context: BrowserContext = browser.new_context(viewport={"width": width, "height": height})
@@ -58,16 +65,16 @@ class Offline:
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
 
     def _only_the_server(self, route: Route) -> None:
-        if route.request.url.startswith(self.server.url):
+        if route.request.url.startswith(self.origin):
             route.continue_()
         else:
             self.blocked.append(route.request.url)
             route.abort()
 
-    def sign_in(self) -> Page:
+    def sign_in(self, key: str | None = None) -> Page:
         page = self.page
-        page.goto(f"{self.server.url}/")
-        page.locator("#key-input").fill(self.server.key)
+        page.goto(f"{self.origin}/")
+        page.locator("#key-input").fill(key or self.server.key)
         page.get_by_role("button", name="Use key").click()
         page.locator("#page-info").get_by_text("persons").wait_for(timeout=30_000)
         return page
@@ -118,8 +125,8 @@ def test_console_enrols_by_drop_verifies_and_names_the_face_live(browser: Browse
 
     drop_files(page, "#drop-enrol", [camera.ENROLLED_PHOTO, ("notes.txt", b"not a photo")])
     uploads = page.locator("#uploads")
-    uploads.locator("li", has_text="img1.jpg").get_by_text("enrolled").wait_for(timeout=60_000)
-    uploads.locator("li", has_text="notes.txt").get_by_text("BAD_IMAGE").wait_for(timeout=60_000)
+    uploads.locator("li", has_text="img1.jpg").get_by_text(f"enrolled for {NAME}").wait_for(timeout=60_000)
+    uploads.locator("li", has_text="notes.txt").get_by_text("not a photo").wait_for(timeout=60_000)
     desk.screenshot("console-enrol-1280.png")
 
     page.get_by_role("button", name="Persons").click()
@@ -209,3 +216,111 @@ def test_console_works_in_the_collection_chosen_in_its_header(browser: Browser, 
     assert not named_live(page)
     page.get_by_role("button", name="Stop").click()
     desk.close()
+
+
+def faces_of(server: Server, person: str) -> int:
+    answer = server.graphql("query($p: ID!) { person(id: $p) { faceCount } }", p=person)
+    return int(answer["data"]["person"]["faceCount"])
+
+
+def test_console_asks_before_a_wrong_person_a_group_photo_or_a_repeat(browser: Browser, server: Server) -> None:
+    """Each doubtful photo asks first and writes nothing until answered; all of it from the keyboard."""
+    madonna_photos = devdata.celebrity_photos("train")["madonna"]
+    madonna = enrolled_person(server, "Madonna", madonna_photos[0])
+    mindy = server.graphql('mutation { createPerson(input: {name: "Mindy Kaling"}) { id } }')["data"]["createPerson"][
+        "id"
+    ]
+    probe = "query($p: ID!, $b: String!) { verifyPerson(personId: $p, image: {base64: $b}) { match } }"
+    wrong = next(  # another photo of Madonna that the model places with her
+        photo
+        for photo in madonna_photos[1:]
+        if server.graphql(probe, p=madonna, b=base64.b64encode(photo.read_bytes()).decode())["data"]["verifyPerson"][
+            "match"
+        ]
+    )
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.sign_in()
+    page.get_by_role("button", name="Enrol").click()
+    page.get_by_label("Person to enrol").select_option(label="Mindy Kaling")
+
+    # Madonna's photo under Mindy, chosen from the keyboard (Enter on the drop area opens the chooser):
+    # it names Madonna and asks; nothing is written while it asks.
+    page.evaluate(
+        "() => document.querySelector('#enrol-files').addEventListener('click', () => (window.chooserOpened = true))"
+    )
+    page.locator("#drop-enrol").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.chooserOpened === true", timeout=5_000)  # the chooser opens for the keyboard
+    page.locator("#enrol-files").set_input_files(str(wrong))  # and gives the photo, as a person picks it
+    question = page.get_by_role(
+        "group", name="This face looks like Madonna, who is already enrolled. Whose photo is it?"
+    )
+    question.wait_for(timeout=60_000)
+    assert faces_of(server, mindy) == 0 and faces_of(server, madonna) == 1
+    desk.screenshot("console-enrol-question-1280.png")
+    page.keyboard.press("Tab")  # from "Mindy Kaling's: enrol it" to "Madonna's: enrol it for Madonna"
+    page.keyboard.press("Enter")
+    page.locator("#uploads li", has_text=wrong.name).get_by_text("enrolled for Madonna").wait_for(timeout=60_000)
+    assert faces_of(server, mindy) == 0 and faces_of(server, madonna) == 2
+
+    # The same photo again (chosen as the chooser would give it): it asks, and "Skip" (focused first) writes nothing.
+    page.locator("#enrol-files").set_input_files(str(wrong))
+    page.get_by_role("group", name="This exact photo is already enrolled, for Madonna.").wait_for(timeout=60_000)
+    page.keyboard.press("Enter")
+    page.locator("#uploads li", has_text=wrong.name).first.get_by_text("skipped").wait_for(timeout=10_000)
+    assert faces_of(server, madonna) == 2
+
+    # A group photo: its faces numbered on the photo, and the one chosen is enrolled.
+    page.locator("#enrol-files").set_input_files(str(COUPLE))
+    group = page.get_by_role("group", name=re.compile(r"This photo shows \d faces. Which one is Mindy Kaling\?"))
+    group.wait_for(timeout=60_000)
+    assert group.get_by_role("img").count() == 1 and faces_of(server, mindy) == 0
+    page.keyboard.press("Tab")  # "Face 2"
+    page.keyboard.press("Enter")
+    page.locator("#uploads li", has_text=COUPLE.name).get_by_text("enrolled for Mindy Kaling").wait_for(timeout=60_000)
+    faces = server.graphql("query($p: ID!) { person(id: $p) { faces { box { x } } } }", p=mindy)["data"]["person"][
+        "faces"
+    ]
+    detected = server.graphql(
+        "query($b: String!) { detectFaces(image: {base64: $b}) { box { x } } }",
+        b=base64.b64encode(COUPLE.read_bytes()).decode(),
+    )["data"]["detectFaces"]
+    assert [face["box"]["x"] for face in faces] == [detected[1]["box"]["x"]]  # the second from the left
+    desk.close()
+
+
+def test_console_shows_a_key_only_what_it_may_do(browser: Browser, server: Server) -> None:
+    enrolled_person(server, "Shown Read Only", camera.ENROLLED_PHOTO)
+    made = server.graphql('mutation { createApiKey(name: "front desk", scopes: [READ, VERIFY]) { secret } }')
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.page
+    page.goto(f"{server.url}/")
+    # Escape does not leave a dead page, and no refusal is shown before a key was typed.
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for(timeout=10_000)
+    assert page.locator("#key-error").inner_text() == ""
+    page.keyboard.press("Escape")
+    assert dialog.is_visible() and "needs a key" in page.locator("#key-error").inner_text()
+    page = desk.sign_in(made["data"]["createApiKey"]["secret"])
+    card = page.locator(".card", has_text="Shown Read Only")
+    card.wait_for(timeout=30_000)
+    assert card.get_by_role("button").count() == 0  # no Add photos, Rename or Delete
+    # Hidden controls are out of the accessibility tree too: a screen reader does not offer them.
+    assert page.get_by_role("button", name="Create", exact=True).count() == 0
+    assert page.get_by_role("button", name="Enrol", exact=True).count() == 0
+    assert (
+        page.get_by_role("button", name="Verify").is_visible() and page.get_by_role("button", name="Live").is_visible()
+    )
+    desk.screenshot("console-read-verify-1280.png")
+    desk.close()
+
+
+def test_console_says_why_the_camera_is_off_on_plain_http(browser: Browser, server: Server) -> None:
+    lan = Offline(browser, server, 1280, 800, origin=f"http://{LAN_NAME}:{server.port}")
+    page = lan.sign_in()
+    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Start camera").click()
+    message = page.get_by_role("alert").filter(has_text="camera works only on https://")
+    message.wait_for(timeout=10_000)
+    assert LAN_NAME in message.inner_text()
+    lan.close()  # and no page error ("Cannot read properties of undefined")

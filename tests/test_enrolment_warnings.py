@@ -41,3 +41,18 @@ async def test_reject_if_matches_other_enrols_nothing(api):
     assert error["extensions"]["personId"] != eve  # Ada, or the Ada of the test before: the same face
     assert error["extensions"]["distance"] < api.services.model().thresholds.default
     assert await api.counts() == before
+
+
+async def test_reject_if_same_image_enrols_nothing(api):
+    ada = await api.create_person("Ada 3")
+    first = await enrol(api, ada, ANGELINA[0])
+    before = await api.counts()
+    again = (
+        "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}, rejectIfSameImage: true) {id} }"
+    )
+    error = await api.error(again, p=ada, b=b64(ANGELINA[0]))
+    assert error["extensions"]["code"] == "SAME_IMAGE_ENROLLED"
+    # It names the earliest copy: `first`, unless a test before enrolled the same photo (its warning says so).
+    earliest = first["warnings"][0]["faceId"] if first["warnings"] else first["id"]
+    assert error["extensions"]["faceId"] == earliest
+    assert await api.counts() == before

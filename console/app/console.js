@@ -5,14 +5,16 @@ const $ = (selector) => document.querySelector(selector);
 const KEY = "faceid:key"; // sessionStorage: forgotten when the tab closes
 const COLLECTION = "faceid:collection"; // the collection every tab works in; none: the key's default
 const PAGE = 12;
+const THUMBS = 3; // crops a person's card shows: a page of persons costs a few KB each, not every crop
 const FRAMES_IN_FLIGHT = 2; // one being answered, one waiting: the server drops older ones anyway
 
 // ------------------------------------------------------------------ API
 
 class ApiError extends Error {
-  constructor(message, code) {
+  constructor(message, code, extensions = {}) {
     super(message);
     this.code = code || "ERROR";
+    this.extensions = extensions; // what the server added: the faces of a group photo, the person matched
   }
 }
 
@@ -24,7 +26,7 @@ function headers() {
 
 function firstError(body, status) {
   const error = body && body.errors && body.errors[0];
-  if (error) return new ApiError(error.message, error.extensions && error.extensions.code);
+  if (error) return new ApiError(error.message, error.extensions && error.extensions.code, error.extensions || {});
   return new ApiError(`HTTP ${status}`, "HTTP");
 }
 
@@ -70,21 +72,28 @@ function gqlUpload(query, variables, file, onProgress) {
 // ------------------------------------------------------------------ the key
 
 function askForKey(message = "") {
-  $("#key-error").textContent = message;
+  // A refusal before any key was typed is no news: only a refused key gets a message.
+  $("#key-error").textContent = sessionStorage.getItem(KEY) ? message : "";
   if (!$("#key-dialog").open) $("#key-dialog").showModal();
 }
+
+// Escape would leave a page that can do nothing: the dialog stays, and says why.
+$("#key-dialog").addEventListener("cancel", (event) => {
+  event.preventDefault();
+  $("#key-error").textContent = "The console needs a key to show anything.";
+});
 
 $("#key-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   sessionStorage.setItem(KEY, $("#key-input").value.trim());
   try {
-    await gql("{ model { name } }");
+    await gql("{ me { name } }"); // any working key passes, whatever its scopes
     $("#key-dialog").close();
     $("#key-input").value = "";
     start();
   } catch (error) {
     sessionStorage.removeItem(KEY);
-    $("#key-error").textContent = `${error.code}: ${error.message}`;
+    $("#key-error").textContent = error.code === "UNAUTHENTICATED" ? "That key was refused: check it, or ask for a new one." : plainError(error);
   }
 });
 
@@ -116,10 +125,22 @@ async function loadCollections() {
 
 let model = ""; // the server's, from /healthz
 
+// What the key may do (`me`): the console shows only those controls. Null until known: nothing is hidden.
+let allowed = null;
+const may = (scope) => !allowed || allowed.includes(scope);
+
+function showWhatTheKeyMay() {
+  const tabs = { persons: "READ", enrol: "ENROL", verify: "VERIFY", live: "VERIFY" };
+  for (const button of document.querySelectorAll("nav button")) button.hidden = !may(tabs[button.dataset.tab]);
+  $("#person-create").hidden = !may("ENROL");
+  const first = [...document.querySelectorAll("nav button")].find((button) => !button.hidden);
+  if (first && document.querySelector("nav button.active").hidden) showTab(first.dataset.tab);
+}
+
 $("#collection").addEventListener("change", (event) => {
   sessionStorage.setItem(COLLECTION, event.target.value);
   loadCollections().catch(() => {}); // the header's counts are the chosen collection's
-  Object.assign(browsing, { search: null, after: null, before: null });
+  Object.assign(browsing, { search: null, after: null, before: null, last: false });
   banner("");
   showTab(document.querySelector("nav button.active").dataset.tab);
 });
@@ -131,11 +152,13 @@ for (const button of document.querySelectorAll("nav button")) {
 }
 
 function showTab(name) {
+  banner(""); // a message belongs to the tab it came from
   for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.tab === name);
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.id === name);
   if (name === "persons") loadPersons();
   if (name === "enrol") fillPersonChoice();
   if (name !== "live") stopLive();
+  if (name !== "enrol") stopEnrolCamera();
 }
 
 function banner(message) {
@@ -162,15 +185,16 @@ const personsQuery = (crops) => `query Persons($first: Int, $after: String, $las
   persons(first: $first, after: $after, last: $last, before: $before, search: $search, collection: $collection) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { node { id name externalId faceCount faces { id ${crops ? "cropJpegBase64" : ""} } } }
+    edges { node { id name externalId faceCount faces(first: ${THUMBS}) { id ${crops ? "cropJpegBase64" : ""} } } }
   }
 }`;
 
-const browsing = { search: null, after: null, before: null, crops: true };
+// last: the last page (where a person just created is, the list being oldest first).
+const browsing = { search: null, after: null, before: null, last: false, crops: true, created: null };
 
 async function loadPersons() {
   const variables = { search: browsing.search, collection: collection() };
-  if (browsing.before) Object.assign(variables, { last: PAGE, before: browsing.before });
+  if (browsing.before || browsing.last) Object.assign(variables, { last: PAGE, before: browsing.before });
   else Object.assign(variables, { first: PAGE, after: browsing.after });
   try {
     const { persons } = await gql(personsQuery(browsing.crops), variables);
@@ -187,18 +211,27 @@ async function loadPersons() {
 function renderPersons(persons) {
   const list = $("#person-list");
   list.replaceChildren(...persons.edges.map(({ node }) => personCard(node)));
-  if (!persons.edges.length) list.append(element("li", { class: "muted" }, "No persons yet: create one above."));
+  if (!persons.edges.length) {
+    const empty = browsing.search ? `No one matches “${browsing.search}”.` : "No persons yet: create one above.";
+    list.append(element("li", { class: "muted" }, empty));
+  }
+  const created = browsing.created && list.querySelector(`[data-person="${browsing.created}"]`);
+  if (created) {
+    created.classList.add("new");
+    created.scrollIntoView({ block: "nearest" });
+  }
+  browsing.created = null;
   const info = persons.pageInfo;
   $("#prev-page").disabled = !info.hasPreviousPage;
   $("#next-page").disabled = !info.hasNextPage;
-  $("#prev-page").onclick = () => Object.assign(browsing, { before: info.startCursor, after: null }) && loadPersons();
-  $("#next-page").onclick = () => Object.assign(browsing, { after: info.endCursor, before: null }) && loadPersons();
+  $("#prev-page").onclick = () => Object.assign(browsing, { before: info.startCursor, after: null, last: false }) && loadPersons();
+  $("#next-page").onclick = () => Object.assign(browsing, { after: info.endCursor, before: null, last: false }) && loadPersons();
   $("#page-info").textContent = `${persons.totalCount} persons`;
 }
 
 function personCard(person) {
   const thumbs = element("div", { class: "thumbs" });
-  for (const face of person.faces.slice(0, 8)) {
+  for (const face of person.faces) {
     if (face.cropJpegBase64) thumbs.append(element("img", { src: `data:image/jpeg;base64,${face.cropJpegBase64}`, alt: `a face of ${person.name}` }));
   }
   const rename = async () => {
@@ -216,6 +249,7 @@ function personCard(person) {
     try {
       await gql("mutation($id: ID!) { deletePerson(id: $id) { id } }", { id: person.id });
       loadPersons();
+      loadCollections().catch(() => {}); // the header's counts
     } catch (error) {
       banner(`${error.code}: ${error.message}`);
     }
@@ -224,37 +258,38 @@ function personCard(person) {
     $("#enrol-person").dataset.wanted = person.id;
     showTab("enrol");
   };
+  const actions = [
+    may("ENROL") && element("button", { onclick: enrol, "aria-label": `Add photos of ${person.name}` }, "Add photos"),
+    may("ENROL") && element("button", { onclick: rename, "aria-label": `Rename ${person.name}` }, "Rename"),
+    may("DELETE") && element("button", { onclick: remove, "aria-label": `Delete ${person.name}` }, "Delete"),
+  ].filter(Boolean);
   return element(
     "li",
     { class: "card", "data-person": person.id },
     element("h3", {}, person.name),
     element("div", { class: "muted" }, `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}${person.externalId ? ` · ${person.externalId}` : ""}`),
     thumbs,
-    element(
-      "div",
-      { class: "actions" },
-      element("button", { onclick: enrol }, "Add photos"),
-      element("button", { onclick: rename }, "Rename"),
-      element("button", { onclick: remove }, "Delete"),
-    ),
+    element("div", { class: "actions" }, ...actions),
   );
 }
 
 $("#person-search").addEventListener("submit", (event) => {
   event.preventDefault();
-  Object.assign(browsing, { search: event.target.q.value.trim() || null, after: null, before: null });
+  Object.assign(browsing, { search: event.target.q.value.trim() || null, after: null, before: null, last: false });
   loadPersons();
 });
 
 $("#person-create").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    await gql("mutation($name: String!, $collection: ID) { createPerson(input: {name: $name}, collection: $collection) { id } }", {
+    const { createPerson } = await gql("mutation($name: String!, $collection: ID) { createPerson(input: {name: $name}, collection: $collection) { id } }", {
       name: event.target.name.value.trim(),
       collection: collection(),
     });
     event.target.reset();
-    Object.assign(browsing, { after: null, before: null });
+    // The new person is last (oldest first): show that page, with the new card marked.
+    Object.assign(browsing, { search: null, after: null, before: null, last: true, created: createPerson.id });
+    $("#person-search").reset();
     banner("");
     loadPersons();
   } catch (error) {
@@ -279,37 +314,156 @@ async function fillPersonChoice() {
   }
 }
 
-const CREATE_FACE = `mutation($person: ID!, $file: Upload!) {
-  createFace(personId: $person, image: {upload: $file}) { id warnings { code message } }
+// Enrolment never guesses: a group photo, a face that is someone else's, a photo enrolled before and a
+// poor photo each ask first (the server refuses them, writing nothing, until the answer says otherwise).
+const CREATE_FACE = `mutation($person: ID!, $file: Upload!, $other: Boolean!, $same: Boolean!, $low: Boolean!, $face: BoxInput) {
+  createFace(personId: $person, image: {upload: $file}, rejectMultiple: true, rejectIfMatchesOther: $other,
+             rejectIfSameImage: $same, allowLowQuality: $low, face: $face) { id }
 }`;
 
-async function enrolFiles(files) {
-  const person = $("#enrol-person").value;
-  if (!person) return banner("Create a person first (Persons tab).");
-  banner("");
-  // Photos go one after another: the rate limit and the server's queue are shared with everyone.
-  const rows = [...files].map((file) => {
-    const bar = element("progress", { max: "1", value: "0" });
-    const status = element("span", { class: "muted" }, "waiting");
-    $("#uploads").prepend(element("li", { "data-file": file.name }, element("span", {}, file.name), bar, status));
-    return { file, bar, status };
+const QUALITY_WORDS = {
+  TOO_SMALL: "the face is too small in the photo",
+  BLURRED: "the photo is blurred",
+  POSE: "the head is turned too far to the side",
+  LOW_CONFIDENCE: "the face is hard to make out",
+};
+
+// A question in an upload's row; resolves with the value of the button chosen (the first is focused).
+function ask(row, text, choices, ...extra) {
+  return new Promise((resolve) => {
+    const question = element("div", { class: "question", role: "group", "aria-label": text }, element("p", {}, text), ...extra.filter(Boolean));
+    const buttons = element("div", { class: "actions" });
+    for (const [name, value] of choices) {
+      buttons.append(element("button", { type: "button", onclick: () => (question.remove(), resolve(value)) }, name));
+    }
+    question.append(buttons);
+    row.append(question);
+    buttons.firstChild.focus();
   });
-  for (const { file, bar, status } of rows) {
-    status.textContent = "uploading";
+}
+
+async function personName(id) {
+  const found = await gql("query($id: ID!) { person(id: $id) { name } }", { id }).catch(() => null);
+  return found && found.person ? found.person.name : "another person";
+}
+
+// An enrolled face's crop (the key needs BIOMETRICS; without it, none is shown).
+async function cropImage(faceId, alt) {
+  const response = await fetch(`/faces/${faceId}/crop.jpg`, { headers: headers() }).catch(() => null);
+  if (!response || !response.ok) return null;
+  return element("img", { class: "crop", src: URL.createObjectURL(await response.blob()), alt });
+}
+
+// The photo with its faces numbered, as the question's choices name them.
+async function numberedFaces(file, boxes) {
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
+  if (!bitmap) return null;
+  const scale = Math.min(1, 480 / bitmap.width);
+  const canvas = element("canvas", { class: "faces", role: "img", "aria-label": `the photo, its ${boxes.length} faces numbered from the left` });
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  const context = canvas.getContext("2d");
+  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  context.lineWidth = 3;
+  context.font = "bold 18px system-ui, sans-serif";
+  boxes.forEach((box, index) => {
+    const [x, y, width, height] = [box.x, box.y, box.width, box.height].map((value) => value * scale);
+    context.strokeStyle = context.fillStyle = "#2456d6";
+    context.strokeRect(x, y, width, height);
+    context.fillRect(x, Math.max(0, y - 24), 24, 24);
+    context.fillStyle = "#fff";
+    context.fillText(String(index + 1), x + 6, Math.max(18, y - 5));
+  });
+  return canvas;
+}
+
+// One photo for `target` ({id, name}): [class, text] of how it ended.
+async function enrolOne(file, target, row, bar) {
+  let person = target;
+  const allow = { other: false, same: false, low: false, face: null };
+  for (;;) {
     try {
-      const { createFace } = await gqlUpload(CREATE_FACE, { person }, file, (share) => (bar.value = share));
+      const variables = { person: person.id, other: !allow.other, same: !allow.same, low: allow.low, face: allow.face };
+      await gqlUpload(CREATE_FACE, variables, file, (share) => (bar.value = share));
       bar.value = 1;
-      const warnings = createFace.warnings.map((w) => w.code).join(", ");
-      status.className = "ok";
-      status.textContent = warnings ? `enrolled (${warnings})` : "enrolled";
+      return ["ok", `enrolled for ${person.name}`];
     } catch (error) {
-      status.className = "bad";
-      status.textContent = `${error.code}: ${error.message}`;
+      const found = error.extensions;
+      let answer = null;
+      if (error.code === "TOO_MANY_FACES" && found.faces) {
+        const choices = found.faces.map((box, index) => [`Face ${index + 1}`, box]);
+        const text = `This photo shows ${found.faces.length} faces. Which one is ${person.name}?`;
+        answer = await ask(row, text, [...choices, ["Skip this photo", null]], await numberedFaces(file, found.faces));
+        allow.face = answer;
+      } else if (error.code === "MATCHES_OTHER_PERSON") {
+        const other = { id: found.personId, name: await personName(found.personId) };
+        const text = `This face looks like ${other.name}, who is already enrolled. Whose photo is it?`;
+        const how = element("details", {}, element("summary", {}, "How close"), `distance ${found.distance.toFixed(2)} to a face of ${other.name} (smaller is closer)`);
+        const choices = [[`${person.name}'s: enrol it`, person], [`${other.name}'s: enrol it for ${other.name}`, other], ["Skip this photo", null]];
+        answer = await ask(row, text, choices, await cropImage(found.faceId, `${other.name}'s enrolled face`), how);
+        if (answer) {
+          allow.other = true;
+          person = answer;
+        }
+      } else if (error.code === "SAME_IMAGE_ENROLLED") {
+        const owner = await personName(found.personId);
+        answer = await ask(row, `This exact photo is already enrolled, for ${owner}.`, [["Skip this photo", null], ["Enrol it again", true]]);
+        allow.same = answer;
+      } else if (error.code === "LOW_QUALITY") {
+        const reasons = (found.reasons || [found.reason]).map((reason) => QUALITY_WORDS[reason] || reason).join("; ");
+        const text = `This photo is not good enough: ${reasons}. A better photo makes recognition more reliable.`;
+        answer = await ask(row, text, [["Skip this photo", null], ["Use it anyway", true]]);
+        allow.low = answer;
+      } else {
+        return ["bad", plainError(error)];
+      }
+      if (!answer) return ["muted", "skipped: nothing was enrolled"];
     }
   }
 }
 
+const PLAIN_ERRORS = {
+  BAD_IMAGE: "This file is not a photo we can read (JPEG, PNG or WebP).",
+  IMAGE_TOO_LARGE: "This photo is too large.",
+  NO_FACE: "No face was found in this photo.",
+  RATE_LIMITED: "Too many photos at once: wait a moment and try again.",
+  BUSY: "The server is busy: try again in a moment.",
+  FORBIDDEN: "This key may not do that.",
+};
+
+function plainError(error) {
+  return PLAIN_ERRORS[error.code] || error.message;
+}
+
+async function enrolFiles(files) {
+  const select = $("#enrol-person");
+  if (!select.value) return banner("Create a person first (Persons tab).");
+  const target = { id: select.value, name: select.selectedOptions[0].textContent };
+  banner("");
+  // Photos go one after another: the rate limit and the server's queue are shared with everyone.
+  const rows = [...files].map((file) => {
+    const bar = element("progress", { max: "1", value: "0", "aria-label": `uploading ${file.name}` });
+    const status = element("span", { class: "muted", role: "status" }, `waiting (for ${target.name})`);
+    const row = element("li", { "data-file": file.name }, element("span", {}, file.name), bar, status);
+    $("#uploads").prepend(row);
+    return { file, row, bar, status };
+  });
+  for (const { file, row, bar, status } of rows) {
+    status.textContent = "uploading";
+    const [kind, text] = await enrolOne(file, target, row, bar);
+    status.className = kind;
+    status.textContent = text;
+  }
+  loadCollections().catch(() => {}); // the header's face count
+}
+
 function dropZone(zone, input, onFiles) {
+  // The zone is a button for the keyboard: Enter or Space opens the file chooser.
+  zone.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault();
+    input.click();
+  });
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
     zone.classList.add("over");
@@ -328,8 +482,26 @@ function dropZone(zone, input, onFiles) {
 
 dropZone($("#drop-enrol"), $("#enrol-files"), enrolFiles);
 
+// Browsers give pages a camera only on https:// or localhost (a "secure context"); elsewhere
+// navigator.mediaDevices does not even exist.
+function cameraAllowed() {
+  if (window.isSecureContext && navigator.mediaDevices) return true;
+  banner(`The camera works only on https:// or on localhost, and this page is ${location.origin}. Open the console over HTTPS (the server behind a TLS proxy: README, "Deployment").`);
+  return false;
+}
+
 let enrolStream = null;
+
+function stopEnrolCamera() {
+  if (!enrolStream) return;
+  for (const track of enrolStream.getTracks()) track.stop();
+  enrolStream = null;
+  $("#enrol-video").srcObject = null;
+  $("#enrol-video").hidden = true;
+  $("#camera-shoot").hidden = true;
+}
 $("#camera-start").addEventListener("click", async () => {
+  if (!cameraAllowed()) return;
   try {
     enrolStream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
   } catch (error) {
@@ -391,13 +563,15 @@ async function verifyFile(files) {
   if (!file) return;
   $("#verify-status").textContent = "Recognising...";
   $("#verify-results").replaceChildren();
+  const canvas = $("#verify-canvas"); // the previous photo and its boxes go at once, whatever this one brings
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  canvas.width = canvas.height = 0;
   const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   try {
     const { recognizeFaces } = await gqlUpload(RECOGNIZE, { collection: collection() }, file, () => {});
     const faces = recognizeFaces.map((answer) => ({ box: answer.probe.box, match: answer.match, best: answer.best }));
     $("#verify-status").textContent = `${faces.length} face${faces.length === 1 ? "" : "s"} found.`;
     if (bitmap) {
-      const canvas = $("#verify-canvas");
       canvas.width = bitmap.width;
       canvas.height = bitmap.height;
       const context = canvas.getContext("2d");
@@ -432,6 +606,7 @@ let live = null;
 async function startLive() {
   const video = $("#live-video");
   let camera;
+  if (!cameraAllowed()) return;
   try {
     camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
   } catch (error) {
@@ -512,6 +687,11 @@ function stopLive() {
   live.client.dispose();
   for (const track of live.camera.getTracks()) track.stop();
   live = null;
+  const overlay = $("#live-overlay"); // no box or name left over a stopped camera
+  overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+  $("#live-names").replaceChildren();
+  $("#live-stats").textContent = "stopped";
+  $("#live-video").srcObject = null;
   $("#live-start").disabled = false;
   $("#live-stop").disabled = true;
 }
@@ -528,6 +708,13 @@ async function start() {
   $("#model").textContent = model;
   if (authOn && !sessionStorage.getItem(KEY)) return askForKey();
   $("#forget-key").hidden = !authOn;
+  try {
+    allowed = (await gql("{ me { allowed } }")).me.allowed;
+  } catch (error) {
+    return banner(plainError(error));
+  }
+  showWhatTheKeyMay();
+  if (!may("READ")) return; // a VERIFY-only key: the Verify and Live tabs need no list of persons
   await loadCollections().catch((error) => banner(`${error.code}: ${error.message}`));
   loadPersons();
 }
