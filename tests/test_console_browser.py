@@ -110,7 +110,7 @@ def drop_files(page: Page, selector: str, files: list[Path | tuple[str, bytes]])
 
 
 def named_live(page: Page) -> bool:
-    """Whether the live view names her as a match ("unknown (nearest ...)" is a face not matched)."""
+    """Whether the live view names her as a match ("not in the gallery" is a face not matched)."""
     return page.locator("#live-names li").first.inner_text().startswith(f"{NAME} (")
 
 
@@ -137,8 +137,11 @@ def test_console_enrols_by_drop_verifies_and_names_the_face_live(browser: Browse
     page.locator("#verify-file").set_input_files(str(camera.CAMERA_PHOTO))
     page.locator("#verify-results").get_by_text(NAME).wait_for(timeout=60_000)
     verdict = page.locator("#verify-results li").first
-    assert verdict.locator(".ok").inner_text() == "match"  # not "no match" with her as the nearest
-    assert verdict.inner_text().split("\n")[-1].startswith(f"{NAME} (")
+    # In words, the numbers one click away ("Numbers"), the threshold among them.
+    assert verdict.locator(".ok").inner_text() == NAME
+    assert "same person" in verdict.inner_text() and "distance" not in verdict.inner_text()
+    verdict.get_by_text("Numbers").click()
+    assert "the same person is at most" in verdict.inner_text()
     desk.screenshot("console-verify-1280.png")
 
     page.get_by_role("button", name="Live").click()
@@ -324,3 +327,19 @@ def test_console_says_why_the_camera_is_off_on_plain_http(browser: Browser, serv
     message.wait_for(timeout=10_000)
     assert LAN_NAME in message.inner_text()
     lan.close()  # and no page error ("Cannot read properties of undefined")
+
+
+def test_console_names_no_one_for_a_stranger(browser: Browser, server: Server) -> None:
+    """A stranger is "Not in the gallery": the nearest enrolled person is not named to a key without BIOMETRICS."""
+    enrolled_person(server, NAME, camera.ENROLLED_PHOTO)
+    stranger = devdata.celebrity_photos("val")["elton_john"][0]
+    made = server.graphql('mutation { createApiKey(name: "kiosk", scopes: [READ, VERIFY]) { secret } }')
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.sign_in(made["data"]["createApiKey"]["secret"])
+    page.get_by_role("button", name="Verify").click()
+    page.locator("#verify-file").set_input_files(str(stranger))
+    verdict = page.locator("#verify-results li").first
+    verdict.wait_for(timeout=60_000)
+    assert verdict.locator(".bad").inner_text() == "Not in the gallery"
+    assert NAME not in verdict.inner_text() and verdict.get_by_text("Numbers").count() == 0
+    desk.close()

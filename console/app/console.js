@@ -535,10 +535,34 @@ const RECOGNIZE = `query($file: Upload!, $collection: ID) {
   }
 }`;
 
-function label(face) {
-  if (!face.best) return "unknown";
-  const rate = face.best.falseMatchRate == null ? "" : `, FMR ${face.best.falseMatchRate.toExponential(1)}`;
-  return face.match ? `${face.best.person.name} (${face.best.distance.toFixed(2)}${rate})` : `unknown (nearest ${face.best.person.name}, ${face.best.distance.toFixed(2)})`;
+// How sure a match is, in words: from its false match rate (how often a stranger comes this close), or,
+// without one, from how far under the threshold the distance is.
+function confidence(face, threshold) {
+  const rate = face.best.falseMatchRate;
+  if (rate != null) return rate <= 1e-5 ? "very confident" : rate <= 1e-3 ? "confident" : "probably";
+  if (!threshold) return "a match";
+  const share = face.best.distance / threshold;
+  return share < 0.7 ? "very confident" : share < 0.9 ? "confident" : "probably";
+}
+
+function label(face, threshold) {
+  return face.match ? `${face.best.person.name} (same person, ${confidence(face, threshold)})` : "not in the gallery";
+}
+
+// A verdict a non-expert reads, with the numbers one click away; a stranger's nearest candidate is a
+// real person's name, so only a BIOMETRICS key is shown it, behind the same click.
+function verdict(face, threshold) {
+  const numbers = [];
+  if (face.best && (face.match || may("BIOMETRICS"))) {
+    numbers.push(`distance ${face.best.distance.toFixed(2)}; the same person is at most ${threshold.toFixed(2)} (smaller is closer)`);
+    if (face.best.falseMatchRate != null) numbers.push(`a stranger comes this close once in ${Math.round(1 / Math.max(face.best.falseMatchRate, 1e-9)).toLocaleString("en")} comparisons`);
+    if (!face.match) numbers.unshift(`nearest: ${face.best.person.name}`);
+  }
+  const details = numbers.length ? element("details", {}, element("summary", {}, "Numbers"), numbers.join(" · ")) : "";
+  if (face.match) {
+    return element("li", {}, element("span", { class: "ok" }, face.best.person.name), `same person, ${confidence(face, threshold)}`, details);
+  }
+  return element("li", {}, element("span", { class: "bad" }, "Not in the gallery"), "no enrolled person is this close", details);
 }
 
 function drawBoxes(context, faces, scale = 1) {
@@ -569,7 +593,7 @@ async function verifyFile(files) {
   const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   try {
     const { recognizeFaces } = await gqlUpload(RECOGNIZE, { collection: collection() }, file, () => {});
-    const faces = recognizeFaces.map((answer) => ({ box: answer.probe.box, match: answer.match, best: answer.best }));
+    const faces = recognizeFaces.map((answer) => ({ box: answer.probe.box, match: answer.match, best: answer.best, threshold: answer.threshold }));
     $("#verify-status").textContent = `${faces.length} face${faces.length === 1 ? "" : "s"} found.`;
     if (bitmap) {
       canvas.width = bitmap.width;
@@ -578,9 +602,7 @@ async function verifyFile(files) {
       context.drawImage(bitmap, 0, 0);
       drawBoxes(context, faces, Math.max(1, bitmap.width / 800));
     }
-    $("#verify-results").replaceChildren(
-      ...faces.map((face) => element("li", {}, element("span", { class: face.match ? "ok" : "bad" }, face.match ? "match" : "no match"), label(face))),
-    );
+    $("#verify-results").replaceChildren(...faces.map((face) => verdict(face, face.threshold)));
   } catch (error) {
     $("#verify-status").textContent = `${error.code}: ${error.message}`;
   }
