@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 import devdata
 from devdata import camera
-from tests.helpers import COUPLE
+from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT, Server, enrolled_person, running_server
 from tests.test_graphiql_browser import chromium_path
 
@@ -161,12 +161,18 @@ def test_console_renames_and_deletes_a_person(browser: Browser, server: Server) 
     page.get_by_placeholder("New person's name").fill("Temporary")
     page.get_by_role("button", name="Create").click()
     card = page.locator(".card").filter(has=page.get_by_role("heading", name="Temporary", exact=True))
-    page.once("dialog", lambda dialog: dialog.accept("Dana Scully"))
-    card.get_by_role("button", name="Rename").click()
+    card.get_by_role("button", name="Rename").click()  # a dialog of the page's own, not prompt()
+    dialog = page.get_by_role("dialog", name="Rename Temporary")
+    dialog.get_by_role("textbox").fill("Dana Scully")
+    dialog.get_by_role("button", name="Save").click()
     renamed = page.locator(".card").filter(has=page.get_by_role("heading", name="Dana Scully", exact=True))
     renamed.wait_for(timeout=10_000)
-    page.once("dialog", lambda dialog: dialog.accept())
-    renamed.get_by_role("button", name="Delete").click()
+    renamed.get_by_role("button", name="Delete Dana Scully").click()
+    asked = page.get_by_role("dialog", name="Delete Dana Scully?")
+    asked.get_by_role("button", name="Cancel").click()  # Cancel keeps her
+    assert renamed.is_visible()
+    renamed.get_by_role("button", name="Delete Dana Scully").click()
+    asked.get_by_role("button", name="Delete", exact=True).click()
     renamed.wait_for(state="detached", timeout=10_000)
     page.get_by_placeholder("Search by name or external id").fill("angelina")
     page.get_by_role("button", name="Search").click()
@@ -253,7 +259,7 @@ def test_console_asks_before_a_wrong_person_a_group_photo_or_a_repeat(browser: B
     )
     page.locator("#drop-enrol").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("window.chooserOpened === true", timeout=5_000)  # the chooser opens for the keyboard
+    page.wait_for_function("() => window.chooserOpened === true", timeout=5_000)  # the chooser opens for the keyboard
     page.locator("#enrol-files").set_input_files(str(wrong))  # and gives the photo, as a person picks it
     question = page.get_by_role(
         "group", name="This face looks like Madonna, who is already enrolled. Whose photo is it?"
@@ -307,7 +313,9 @@ def test_console_shows_a_key_only_what_it_may_do(browser: Browser, server: Serve
     page = desk.sign_in(made["data"]["createApiKey"]["secret"])
     card = page.locator(".card", has_text="Shown Read Only")
     card.wait_for(timeout=30_000)
-    assert card.get_by_role("button").count() == 0  # no Add photos, Rename or Delete
+    assert card.get_by_role("button").all_inner_texts() == [
+        "Shown Read Only"
+    ]  # it opens; no Add photos, Rename, Delete
     # Hidden controls are out of the accessibility tree too: a screen reader does not offer them.
     assert page.get_by_role("button", name="Create", exact=True).count() == 0
     assert page.get_by_role("button", name="Enrol", exact=True).count() == 0
@@ -342,4 +350,71 @@ def test_console_names_no_one_for_a_stranger(browser: Browser, server: Server) -
     verdict.wait_for(timeout=60_000)
     assert verdict.locator(".bad").inner_text() == "Not in the gallery"
     assert NAME not in verdict.inner_text() and verdict.get_by_text("Numbers").count() == 0
+    desk.close()
+
+
+def test_console_deletes_moves_and_merges_faces_from_a_person_page(browser: Browser, server: Server) -> None:
+    keeper = enrolled_person(server, "Face Keeper", ANGELINA[0])
+    upload = "mutation($p: ID!, $b: String!) { createFace(personId: $p, image: {base64: $b}) { id } }"
+    assert "errors" not in server.graphql(upload, p=keeper, b=base64.b64encode(ANGELINA[1].read_bytes()).decode())
+    other = enrolled_person(server, "Other Keeper", ANGELINA[2])
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.sign_in()
+    page.get_by_placeholder("Search by name or external id").fill("Keeper")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Face Keeper", exact=True).click()
+    faces = page.locator("#person-page .face")
+    faces.nth(1).wait_for(timeout=10_000)
+    assert faces.count() == 2 and faces.first.locator("img").count() == 1  # the crops, for an ADMIN key
+    desk.screenshot("console-person-1280.png")
+
+    page.get_by_role("button", name="Delete face 1 of Face Keeper").click()
+    page.get_by_role("dialog", name="Delete face 1 of Face Keeper?").get_by_role(
+        "button", name="Delete", exact=True
+    ).click()
+    page.get_by_role("status").filter(has_text="Face 1 of Face Keeper deleted.").wait_for(timeout=10_000)
+    expect(faces).to_have_count(1, timeout=10_000)
+    assert faces_of(server, keeper) == 1
+
+    page.get_by_label("Move face 1 to").select_option(label=f"Other Keeper ({other[:8]})")
+    page.get_by_role("button", name="Move face 1 of Face Keeper").click()
+    page.get_by_role("status").filter(has_text="Face 1 moved to Other Keeper.").wait_for(timeout=10_000)
+    assert faces_of(server, keeper) == 0 and faces_of(server, other) == 2
+
+    page.get_by_role("button", name="Back to persons").click()
+    page.get_by_role("button", name="Other Keeper", exact=True).click()
+    page.get_by_label("The person to merge into Other Keeper").select_option(label=f"Face Keeper ({keeper[:8]})")
+    page.get_by_role("button", name="Merge into Other Keeper").click()
+    page.get_by_role("dialog", name="Merge Face Keeper into Other Keeper?").get_by_role("button", name="Merge").click()
+    page.get_by_role("status").filter(has_text="Face Keeper merged into Other Keeper.").wait_for(timeout=10_000)
+    gone = server.graphql("query($p: ID!) { person(id: $p) { id } }", p=keeper)
+    assert gone["data"]["person"] is None and faces_of(server, other) == 2
+    desk.close()
+
+
+def test_console_keeps_its_tab_in_the_url_and_previews_a_camera_photo(browser: Browser, server: Server) -> None:
+    desk = Offline(browser, server, 1280, 800)
+    page = desk.page
+    page.goto(f"{server.url}/console/#enrol")
+    page.locator("#key-input").fill(server.key)
+    page.get_by_role("button", name="Use key").click()
+    enrol = page.locator("section#enrol")
+    enrol.wait_for(state="visible", timeout=30_000)  # the tab the URL named
+    assert page.get_by_role("button", name="Enrol", exact=True).get_attribute("aria-current") == "page"
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/console/favicon.svg")
+    assert page.request.get(f"{server.url}/console/favicon.svg").ok
+
+    uploads = page.locator("#uploads li").count()
+    page.get_by_role("button", name="Use the camera").click()
+    page.wait_for_function("() => document.querySelector('#enrol-video').videoWidth > 0", timeout=10_000)
+    page.get_by_role("button", name="Take photo").click()
+    page.get_by_role("img", name="the photo just taken").wait_for(timeout=10_000)
+    assert page.locator("#uploads li").count() == uploads  # nothing is sent before "Enrol this photo"
+    page.get_by_role("button", name="Retake").click()
+    assert page.locator("#camera-preview").is_hidden() and page.locator("#uploads li").count() == uploads
+
+    page.get_by_role("button", name="Live").click()
+    assert page.url.endswith("#live")
+    # Leaving the Enrol tab turns its camera off.
+    assert page.evaluate("document.querySelector('#enrol-video').srcObject") is None
     desk.close()

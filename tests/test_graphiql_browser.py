@@ -49,10 +49,10 @@ def test_graphiql_works_offline(server: Server, browser: Browser) -> None:
             route.abort()
 
     context.route("**/*", only_the_server)
-    # What a user would type in the Headers and query panes (GraphiQL keeps both in localStorage).
+    # What a user would type in the Headers and query panes (GraphiQL keeps both in the tab's sessionStorage).
     context.add_init_script(
-        f"localStorage.setItem('graphiql:headers', JSON.stringify({{Authorization: 'Bearer {server.key}'}}));"
-        f"localStorage.setItem('graphiql:query', {QUERY!r});"
+        f"sessionStorage.setItem('graphiql:headers', JSON.stringify({{Authorization: 'Bearer {server.key}'}}));"
+        f"sessionStorage.setItem('graphiql:query', {QUERY!r});"
     )
     page = context.new_page()
     errors: list[str] = []
@@ -82,3 +82,25 @@ def test_graphiql_works_offline(server: Server, browser: Browser) -> None:
     assert blocked == [], f"the page asked for files elsewhere: {blocked}"
     assert errors == []
     assert Path(SCREENSHOT).stat().st_size > 10_000
+
+
+def test_graphiql_fetches_the_schema_again_once_a_key_is_typed(server: Server, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/graphql")
+    page.wait_for_selector(".graphiql-container", timeout=30_000)
+    page.click('[aria-label="Show Documentation Explorer"]')
+    docs = page.locator(".graphiql-doc-explorer")
+    docs.get_by_text("Error fetching schema").wait_for(timeout=10_000)  # the placeholder key is refused
+    # The user pastes a key into the Headers pane (its CodeMirror editor), and nothing else.
+    page.evaluate(
+        "(key) => document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').CodeMirror"
+        ".setValue(JSON.stringify({Authorization: 'Bearer ' + key}))",
+        server.key,
+    )
+    docs.get_by_text("Query", exact=True).first.wait_for(timeout=10_000)  # the schema, without a re-fetch click
+    # Kept in this tab only: a new tab opens without it.
+    saved = "(key) => (sessionStorage.getItem('graphiql:tabState') || '').includes(key)"  # GraphiQL's tabs keep it
+    page.wait_for_function(saved, arg=server.key, timeout=5_000)
+    assert page.evaluate("Object.keys(localStorage)") == []
+    context.close()

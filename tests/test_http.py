@@ -24,7 +24,7 @@ async def test_graphiql_health_and_metrics(api):
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     # The page says how to send a key, and fills the headers pane with its shape.
     assert "Bearer <your key>" in page.text and "admin-api-key" in page.text
-    assert 'localStorage.getItem("graphiql:headers")' in page.text
+    assert 'storage.getItem("graphiql:headers")' in page.text and "window.sessionStorage" in page.text  # per tab
     health = (await api.http.get("/healthz")).json()
     assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}

@@ -133,8 +133,11 @@ function showWhatTheKeyMay() {
   const tabs = { persons: "READ", enrol: "ENROL", verify: "VERIFY", live: "VERIFY" };
   for (const button of document.querySelectorAll("nav button")) button.hidden = !may(tabs[button.dataset.tab]);
   $("#person-create").hidden = !may("ENROL");
-  const first = [...document.querySelectorAll("nav button")].find((button) => !button.hidden);
-  if (first && document.querySelector("nav button.active").hidden) showTab(first.dataset.tab);
+  const shown = [...document.querySelectorAll("nav button")].filter((button) => !button.hidden);
+  const asked = shown.find((button) => `#${button.dataset.tab}` === location.hash); // a tab named in the URL
+  const current = shown.find((button) => button.classList.contains("active"));
+  const chosen = asked || current || shown[0];
+  if (chosen) showTab(chosen.dataset.tab);
 }
 
 $("#collection").addEventListener("change", (event) => {
@@ -153,9 +156,17 @@ for (const button of document.querySelectorAll("nav button")) {
 
 function showTab(name) {
   banner(""); // a message belongs to the tab it came from
-  for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.tab === name);
+  history.replaceState(null, "", `#${name}`); // the tab is in the URL: reload and links keep it
+  for (const button of document.querySelectorAll("nav button")) {
+    button.classList.toggle("active", button.dataset.tab === name);
+    button.setAttribute("aria-current", button.dataset.tab === name ? "page" : "false");
+  }
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.id === name);
-  if (name === "persons") loadPersons();
+  if (name === "persons") {
+    $("#person-page").hidden = true;
+    $("#person-browser").hidden = false;
+    loadPersons();
+  }
   if (name === "enrol") fillPersonChoice();
   if (name !== "live") stopLive();
   if (name !== "enrol") stopEnrolCamera();
@@ -235,23 +246,24 @@ function personCard(person) {
     if (face.cropJpegBase64) thumbs.append(element("img", { src: `data:image/jpeg;base64,${face.cropJpegBase64}`, alt: `a face of ${person.name}` }));
   }
   const rename = async () => {
-    const name = prompt("New name", person.name);
+    const name = await askText(`Rename ${person.name}`, "New name", person.name);
     if (!name || name === person.name) return;
     try {
       await gql("mutation($id: ID!, $name: String!) { updatePerson(id: $id, input: {name: $name}) { id } }", { id: person.id, name });
       loadPersons();
     } catch (error) {
-      banner(`${error.code}: ${error.message}`);
+      banner(plainError(error));
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete ${person.name} and their ${person.faceCount} faces? This cannot be undone.`)) return;
+    const faces = `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}`;
+    if (!(await confirmed(`Delete ${person.name}?`, `${person.name} and their ${faces} are removed for good.`, "Delete"))) return;
     try {
       await gql("mutation($id: ID!) { deletePerson(id: $id) { id } }", { id: person.id });
       loadPersons();
       loadCollections().catch(() => {}); // the header's counts
     } catch (error) {
-      banner(`${error.code}: ${error.message}`);
+      banner(plainError(error));
     }
   };
   const enrol = () => {
@@ -266,11 +278,160 @@ function personCard(person) {
   return element(
     "li",
     { class: "card", "data-person": person.id },
-    element("h3", {}, person.name),
+    element("h3", {}, element("button", { class: "link", onclick: () => openPerson(person.id), title: "Every face of this person" }, person.name)),
     element("div", { class: "muted" }, `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}${person.externalId ? ` · ${person.externalId}` : ""}`),
     thumbs,
     element("div", { class: "actions" }, ...actions),
   );
+}
+
+// ------------------------------------------------------------------ dialogs (instead of prompt and confirm)
+
+// The confirm dialog: resolves true for its action button, false for Cancel or Escape.
+function confirmed(title, text, action) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-title").textContent = title;
+  $("#confirm-text").textContent = text;
+  $("#confirm-action").textContent = action;
+  $("#confirm-field").hidden = true;
+  return showDialog(dialog).then((value) => value === "action");
+}
+
+// The same dialog with one text field: resolves with its text, or null.
+function askText(title, label, value) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-title").textContent = title;
+  $("#confirm-text").textContent = "";
+  $("#confirm-action").textContent = "Save";
+  $("#confirm-field").hidden = false;
+  $("#confirm-label").textContent = label;
+  $("#confirm-input").value = value;
+  return showDialog(dialog, $("#confirm-input")).then((answer) => (answer === "action" ? $("#confirm-input").value.trim() : null));
+}
+
+function showDialog(dialog, focus) {
+  return new Promise((resolve) => {
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
+    dialog.showModal();
+    (focus || $("#confirm-cancel")).focus();
+  });
+}
+
+// ------------------------------------------------------------------ one person, face by face
+
+const PERSON_PAGE = (crops) => `query($id: ID!) {
+  person(id: $id) {
+    id name externalId faceCount
+    faces { id createdAt detector quality { interEyePx sharpness yawDeg } ${crops ? "cropJpegBase64" : ""} }
+  }
+}`;
+
+async function otherPersons(except) {
+  const { persons } = await gql("query($collection: ID) { persons(first: 500, collection: $collection) { edges { node { id name externalId } } } }", {
+    collection: collection(),
+  });
+  return persons.edges.map(({ node }) => node).filter((node) => node.id !== except);
+}
+
+function personChoice(people, label) {
+  // Same names are told apart by their external id, or the start of their id.
+  return element(
+    "select",
+    { "aria-label": label },
+    ...people.map((other) => element("option", { value: other.id }, `${other.name} (${other.externalId || other.id.slice(0, 8)})`)),
+  );
+}
+
+async function openPerson(id) {
+  let person;
+  try {
+    person = (await gql(PERSON_PAGE(may("BIOMETRICS")), { id })).person;
+  } catch (error) {
+    return banner(plainError(error));
+  }
+  if (!person) return banner("That person is gone.");
+  const others = may("ENROL") ? await otherPersons(id).catch(() => []) : [];
+  const page = $("#person-page");
+  const faces = element("ul", { class: "faces-grid" });
+  person.faces.forEach((face, index) => faces.append(faceCard(person, face, index + 1, others)));
+  if (!person.faces.length) faces.append(element("li", { class: "muted" }, "No faces yet."));
+  const merge = element("form", { class: "row", "aria-label": `Merge another person into ${person.name}` });
+  if (may("ENROL") && may("DELETE") && others.length) {
+    const choice = personChoice(others, `The person to merge into ${person.name}`);
+    merge.append(element("span", {}, "Same person as"), choice, element("button", { type: "submit" }, `Merge into ${person.name}`));
+    merge.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const from = others.find((other) => other.id === choice.value);
+      const text = `Every face of ${from.name} moves to ${person.name}, and ${from.name} is deleted.`;
+      if (!(await confirmed(`Merge ${from.name} into ${person.name}?`, text, "Merge"))) return;
+      try {
+        await gql("mutation($into: ID!, $from: ID!) { mergePersons(into: $into, from: $from) { id } }", { into: person.id, from: from.id });
+        status(`${from.name} merged into ${person.name}.`);
+        openPerson(person.id);
+      } catch (error) {
+        banner(plainError(error));
+      }
+    });
+  }
+  page.replaceChildren(
+    element("div", { class: "row" }, element("button", { onclick: closePerson }, "Back to persons"), element("h2", {}, person.name), element("span", { class: "muted" }, `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}${person.externalId ? ` · ${person.externalId}` : ""}`)),
+    faces,
+    merge,
+  );
+  $("#person-browser").hidden = true;
+  page.hidden = false;
+  page.querySelector("h2").setAttribute("tabindex", "-1");
+  page.querySelector("h2").focus();
+}
+
+function closePerson() {
+  $("#person-page").hidden = true;
+  $("#person-browser").hidden = false;
+  loadPersons();
+}
+
+function faceCard(person, face, number, others) {
+  const when = new Date(face.createdAt).toLocaleString();
+  const quality = face.quality ? `eyes ${Math.round(face.quality.interEyePx)} px apart · sharpness ${Math.round(face.quality.sharpness)}` : "";
+  const picture = face.cropJpegBase64
+    ? element("img", { src: `data:image/jpeg;base64,${face.cropJpegBase64}`, alt: `face ${number} of ${person.name}` })
+    : element("div", { class: "no-crop muted" }, `face ${number}`);
+  const actions = element("div", { class: "actions" });
+  if (may("DELETE")) {
+    const remove = async () => {
+      if (!(await confirmed(`Delete face ${number} of ${person.name}?`, "This photo's face is removed for good; the person stays.", "Delete"))) return;
+      try {
+        await gql("mutation($id: ID!) { deleteFace(id: $id) { id } }", { id: face.id });
+        status(`Face ${number} of ${person.name} deleted.`);
+        openPerson(person.id);
+        loadCollections().catch(() => {});
+      } catch (error) {
+        banner(plainError(error));
+      }
+    };
+    actions.append(element("button", { onclick: remove, "aria-label": `Delete face ${number} of ${person.name}` }, "Delete"));
+  }
+  if (may("ENROL") && others.length) {
+    const choice = personChoice(others, `Move face ${number} to`);
+    const move = async () => {
+      const to = others.find((other) => other.id === choice.value);
+      try {
+        await gql("mutation($id: ID!, $person: ID!) { updateFace(id: $id, personId: $person) { id } }", { id: face.id, person: to.id });
+        status(`Face ${number} moved to ${to.name}.`);
+        openPerson(person.id);
+      } catch (error) {
+        banner(plainError(error));
+      }
+    };
+    actions.append(choice, element("button", { onclick: move, "aria-label": `Move face ${number} of ${person.name}` }, "Move"));
+  }
+  return element("li", { class: "face", "data-face": face.id }, picture, element("div", { class: "muted" }, `${when} · ${face.detector}`), element("div", { class: "muted" }, quality), actions);
+}
+
+// Announced to screen readers: what the last action did.
+function status(message) {
+  $("#status").textContent = message;
 }
 
 $("#person-search").addEventListener("submit", (event) => {
@@ -511,10 +672,23 @@ $("#camera-start").addEventListener("click", async () => {
   $("#enrol-video").hidden = false;
   $("#camera-shoot").hidden = false;
 });
+// A photo from the camera is shown first; it is enrolled only when the user says so.
 $("#camera-shoot").addEventListener("click", async () => {
-  const video = $("#enrol-video");
-  const blob = await frameBlob(video, 0.92);
-  enrolFiles([new File([blob], `camera-${new Date().toISOString()}.jpg`, { type: "image/jpeg" })]);
+  if (!$("#enrol-video").videoWidth) return banner("The camera is not ready yet: try again in a moment.");
+  const blob = await frameBlob($("#enrol-video"), 0.92);
+  const preview = $("#camera-preview");
+  const picture = element("img", { src: URL.createObjectURL(blob), alt: "the photo just taken" });
+  const choice = await new Promise((resolve) => {
+    preview.replaceChildren(
+      picture,
+      element("div", { class: "row" }, element("button", { onclick: () => resolve(true) }, "Enrol this photo"), element("button", { onclick: () => resolve(false) }, "Retake")),
+    );
+    preview.hidden = false;
+    preview.querySelector("button").focus();
+  });
+  preview.hidden = true;
+  preview.replaceChildren();
+  if (choice) enrolFiles([new File([blob], `camera-${new Date().toISOString()}.jpg`, { type: "image/jpeg" })]);
 });
 
 function frameBlob(video, quality) {
@@ -735,10 +909,9 @@ async function start() {
   } catch (error) {
     return banner(plainError(error));
   }
-  showWhatTheKeyMay();
-  if (!may("READ")) return; // a VERIFY-only key: the Verify and Live tabs need no list of persons
-  await loadCollections().catch((error) => banner(`${error.code}: ${error.message}`));
-  loadPersons();
+  // A VERIFY-only key has no collections to list: its Verify and Live tabs use its default one.
+  if (may("READ")) await loadCollections().catch((error) => banner(plainError(error)));
+  showWhatTheKeyMay(); // and opens the tab the URL names, or the first the key may use
 }
 
 start();
