@@ -27,6 +27,16 @@ class Box:
         return self.width * self.height
 
 
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0: apart, 1: the same)."""
+    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+    if width <= 0 or height <= 0:
+        return 0.0
+    common = width * height
+    return common / (a.area + b.area - common)
+
+
 @dataclass(frozen=True)
 class Detection:
     box: Box  # in the coordinates of the image passed to detect()

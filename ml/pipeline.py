@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ml.alignment import align_by_landmarks, crop_with_margin
-from ml.detection import Box, Detection, Detector
+from ml.detection import Box, Detection, Detector, iou
 from ml.embedder import Embedder
 from ml.exceptions import NoFace, TooManyFaces
 from ml.image import ImageLimits, Photo, decode_image, decode_photo
@@ -81,16 +81,6 @@ def _offset2(detection: Detection, shape: tuple[int, ...]) -> float:
 PICK_MIN_IOU = 0.35
 
 
-def overlap(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0: apart, 1: the same)."""
-    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
-    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
-    if width <= 0 or height <= 0:
-        return 0.0
-    common = width * height
-    return common / (a.area + b.area - common)
-
-
 def choose_face(
     detections: list[Detection],
     reject_multiple: bool,
@@ -106,8 +96,8 @@ def choose_face(
     if not detections:
         raise NoFace("no face was found in the image")
     if near is not None:
-        best = max(detections, key=lambda d: overlap(d.box, near))
-        if overlap(best.box, near) < PICK_MIN_IOU:
+        best = max(detections, key=lambda d: iou(d.box, near))
+        if iou(best.box, near) < PICK_MIN_IOU:
             raise NoFace(f"no face was found at the box given ({len(detections)} elsewhere in the photo)")
         return best
     if reject_multiple and len(detections) > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from ml.detection import Box, Detection
+from ml.detection import Box, Detection, iou
 
 Identity = TypeVar("Identity")
 
@@ -47,15 +47,6 @@ class Sighting(Generic[Identity]):
 
     detection: Detection
     track: Track[Identity]
-
-
-def iou(a: Box, b: Box) -> float:
-    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
-    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
-    if width <= 0 or height <= 0:
-        return 0.0
-    overlap = width * height
-    return overlap / (a.area + b.area - overlap)
 
 
 class FaceTracker(Generic[Identity]):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ml.detection import Box, Detection
+from ml.detection import Box, Detection, iou
 from ml.exceptions import NoFace, TooManyFaces
-from ml.pipeline import DEFAULT_FACE_CHOICE, PICK_MIN_IOU, FaceChoice, choose_face, overlap
+from ml.pipeline import DEFAULT_FACE_CHOICE, PICK_MIN_IOU, FaceChoice, choose_face
 
 SHAPE = (400, 400, 3)
 CENTRE_SMALL = Detection(Box(170, 170, 60, 60), 0.99, None)  # at the centre
@@ -42,9 +42,9 @@ def test_a_face_asked_for_by_its_box():
     assert choose_face(faces, False, SHAPE, near=Box(310, 140, 90, 90)) is EDGE_LARGE  # drawn loosely
     with pytest.raises(NoFace, match="at the box given"):
         choose_face(faces, False, SHAPE, near=Box(0, 300, 50, 50))
-    assert overlap(Box(0, 0, 10, 10), Box(0, 0, 10, 10)) == 1.0 and overlap(Box(0, 0, 10, 10), Box(20, 0, 5, 5)) == 0
-    assert overlap(Box(0, 0, 10, 10), Box(5, 0, 10, 10)) == 50 / 150
-    assert overlap(Box(320, 150, 80, 80), Box(310, 140, 90, 90)) > PICK_MIN_IOU
+    assert iou(Box(0, 0, 10, 10), Box(0, 0, 10, 10)) == 1.0 and iou(Box(0, 0, 10, 10), Box(20, 0, 5, 5)) == 0
+    assert iou(Box(0, 0, 10, 10), Box(5, 0, 10, 10)) == 50 / 150
+    assert iou(Box(320, 150, 80, 80), Box(310, 140, 90, 90)) > PICK_MIN_IOU
 
 
 def test_several_faces_name_their_boxes_left_to_right():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ml.detection import Box, Detection
-from ml.tracking import FaceTracker, TrackerPolicy, iou
+from ml.detection import Box, Detection, iou
+from ml.tracking import FaceTracker, TrackerPolicy
 
 
 def face(x: int, y: int = 50, side: int = 100) -> Detection:
