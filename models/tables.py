@@ -42,6 +42,9 @@ class Person(Model):
     name = fields.CharField(max_length=NAME_MAX)
     external_id = fields.CharField(max_length=EXTERNAL_ID_MAX, null=True)  # unique within the collection
     metadata: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    # The face chosen to show for the person. A plain id, not a foreign key (face already references person):
+    # a cover deleted or moved away is simply no longer one of theirs, and the oldest face stands in.
+    cover_face_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -4,8 +4,8 @@ On SQLite the server makes its own tables (`generate_schemas`), which creates
 missing tables but never alters existing ones. Two changes since the first
 release need more than that, and both are done here, idempotently:
 
-- nullable columns added to `face` (quality, a re-embedding job's next embedding) and `api_key` (its
-  collections): ALTER TABLE ADD COLUMN;
+- nullable columns added to `face` (quality, a re-embedding job's next embedding), `api_key` (its
+  collections) and `person` (its cover face): ALTER TABLE ADD COLUMN;
 - collections: `person` gains a non-null `collection_id` and its externalId becomes
   unique per collection instead of server-wide, which SQLite can only do by making
   the table again. The old table is renamed aside, `generate_schemas` makes the new
@@ -39,6 +39,9 @@ ADDED_FACE_COLUMNS = {
     "next_detector": "VARCHAR(20)",
 }
 ADDED_API_KEY_COLUMNS = {"collections": "JSON"}  # null: every collection, as every key saw before
+ADDED_PERSON_COLUMNS = {"cover_face_id": "CHAR(36)"}  # null: the oldest face is shown
+# A person table from before collections is made again whole (below), with these columns already in it.
+ADDED_COLUMNS = {"face": ADDED_FACE_COLUMNS, "api_key": ADDED_API_KEY_COLUMNS, "person": ADDED_PERSON_COLUMNS}
 # Indexes added after the first release: name -> (table, column).
 ADDED_INDEXES = {"face_image_sha256": ("face", "image_sha256")}  # SAME_IMAGE_ENROLLED looks photos up by hash
 PERSONS_BEFORE_COLLECTIONS = "person_before_collections"  # the old person table while its rows are copied
@@ -55,28 +58,31 @@ async def _tables(connection: BaseDBAsyncClient) -> set[str]:
     return {row["name"] for row in rows}
 
 
+async def _add_columns(connection: BaseDBAsyncClient, table: str, columns: dict[str, str]) -> list[str]:
+    """Add those of `columns` (name -> SQL type, all nullable) that `table` lacks; the ones added."""
+    present = await _columns(connection, table)
+    if table == "person" and "collection_id" not in present:
+        return []  # made again whole, see upgrade_sqlite
+    missing = [name for name in columns if name not in present]
+    for name in missing:
+        await connection.execute_script(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]} NULL")
+    return [f"{table}.{name}" for name in missing]
+
+
 async def upgrade_sqlite() -> list[str]:
     """Upgrade an older file's tables and make the missing ones; what was changed (empty for a current file)."""
     connection = Tortoise.get_connection("default")
     changed: list[str] = []
     tables = await _tables(connection)
-    if "face" in tables:
-        missing = [name for name in ADDED_FACE_COLUMNS if name not in await _columns(connection, "face")]
-        for name in missing:
-            await connection.execute_script(f"ALTER TABLE face ADD COLUMN {name} {ADDED_FACE_COLUMNS[name]} NULL")
-        changed += [f"face.{name}" for name in missing]
-    if "api_key" in tables:
-        present = await _columns(connection, "api_key")
-        for name, sql_type in ADDED_API_KEY_COLUMNS.items():
-            if name not in present:
-                await connection.execute_script(f"ALTER TABLE api_key ADD COLUMN {name} {sql_type} NULL")
-                changed.append(f"api_key.{name}")
-        if "collection_id" not in await _columns(connection, "face"):
-            # SQLite adds a column with REFERENCES only when its default is NULL: the copy below fills it.
-            await connection.execute_script(
-                'ALTER TABLE face ADD COLUMN collection_id CHAR(36) NULL REFERENCES "collection" (id) ON DELETE CASCADE'
-            )
-            changed.append("face.collection_id")
+    for table, columns in ADDED_COLUMNS.items():
+        if table in tables:
+            changed += await _add_columns(connection, table, columns)
+    if "face" in tables and "collection_id" not in await _columns(connection, "face"):
+        # SQLite adds a column with REFERENCES only when its default is NULL: the copy below fills it.
+        await connection.execute_script(
+            'ALTER TABLE face ADD COLUMN collection_id CHAR(36) NULL REFERENCES "collection" (id) ON DELETE CASCADE'
+        )
+        changed.append("face.collection_id")
     if "person" in tables and "collection_id" not in await _columns(connection, "person"):
         # The rename must not rewrite face's reference to `person` (it is to name the new table): SQLite leaves
         # references alone only with both the legacy rename and foreign keys off.

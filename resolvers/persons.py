@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, TypedDict
 
 from tortoise.exceptions import IntegrityError
@@ -27,6 +28,7 @@ class PersonChanges(TypedDict, total=False):
     name: str | None
     external_id: str | None
     metadata: object
+    cover_face_id: str | None
 
 
 def clean_name(name: str) -> str:
@@ -135,11 +137,23 @@ async def update_person(ctx: Context, person_id: str, changes: PersonChanges) ->
         await check_external_id_free(row.external_id, row.collection_id, row.id)
     if "metadata" in changes:
         row.metadata = clean_metadata(changes["metadata"])
+    if "cover_face_id" in changes:
+        row.cover_face_id = await _own_face(row, changes["cover_face_id"])
     try:
         await row.save()
     except IntegrityError:
         raise _duplicate_external_id() from None
     return row
+
+
+async def _own_face(person: PersonRow, face_id: str | None) -> uuid.UUID | None:
+    """`face_id` as the person's cover, which it must be one of their faces to be; None stays None."""
+    if face_id is None:
+        return None
+    face = parse_id(face_id, "face")
+    if not await FaceRow.filter(id=face, person_id=person.id).exists():
+        raise invalid(f"face {face_id} is not one of this person's faces")
+    return face
 
 
 async def delete_person(ctx: Context, person_id: str) -> Deletion:

@@ -57,6 +57,10 @@ class PersonPatch:
     metadata: JSON | None = strawberry.field(
         default=strawberry.UNSET, description="New metadata object, replacing the old; null removes it."
     )
+    cover_face_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The face to show for the person (`coverFace`), one of their own; null: their oldest face.",
+    )
 
     def changes(self) -> PersonChanges:
         """The fields given (null included), without those left out."""
@@ -67,6 +71,8 @@ class PersonPatch:
             changes["external_id"] = self.external_id
         if self.metadata is not strawberry.UNSET:
             changes["metadata"] = self.metadata
+        if self.cover_face_id is not strawberry.UNSET:
+            changes["cover_face_id"] = self.cover_face_id
         return changes
 
 

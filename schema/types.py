@@ -110,6 +110,7 @@ class Person(Node):
     metadata: JSON | None = strawberry.field(description="Free JSON object stored with the person.")
     created_at: datetime = strawberry.field(description="When the person was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the person was last changed (UTC).")
+    cover_face_id: strawberry.Private[str | None]
 
     @classmethod
     def from_row(cls, row: PersonRow) -> Person:
@@ -121,6 +122,7 @@ class Person(Node):
             metadata=cast(JSON, row.metadata),
             created_at=row.created_at,
             updated_at=row.updated_at,
+            cover_face_id=str(row.cover_face_id) if row.cover_face_id else None,
         )
 
     @strawberry.field(description="How many faces are enrolled for this person.")
@@ -146,6 +148,15 @@ class Person(Node):
             raise invalid("`first` must be 1 or more")
         rows = await info.context.loaders.faces_by_person.load(self.id)
         return [Face.from_row(row) for row in rows[:first]]
+
+    @strawberry.field(
+        description="The face to show for the person: the one chosen with updatePerson's `coverFaceId`, else "
+        "(none chosen, or it was deleted or moved) their oldest; null while they have no face. A list of persons "
+        "asks for this one face each rather than for `faces`."
+    )
+    async def cover_face(self, info: Info) -> Face | None:
+        row = await info.context.loaders.cover_face.load((str(self.id), self.cover_face_id))
+        return Face.from_row(row) if row else None
 
 
 @strawberry.type(description="A warning about a face just enrolled; the face was enrolled all the same.")

@@ -25,7 +25,9 @@ def running_server(data_dir: Path, **env: str) -> Iterator[Server]:
         yield server
 
 
-def enrolled_person(server: Server, name: str, photo: Path, collection: str | None = None) -> str:
+def enrolled_person(
+    server: Server, name: str, photo: Path, collection: str | None = None, allow_low_quality: bool = False
+) -> str:
     """A new person of the collection (None: the default) with one face from `photo`; its id."""
     person = server.graphql(
         "mutation($n: String!, $c: ID) { createPerson(input: {name: $n}, collection: $c) { id } }", n=name, c=collection
@@ -33,8 +35,10 @@ def enrolled_person(server: Server, name: str, photo: Path, collection: str | No
     assert "errors" not in person, person
     person_id: str = person["data"]["createPerson"]["id"]
     enrolled = server.graphql(
-        "mutation($p: ID!, $i: String!) { createFace(personId: $p, image: {base64: $i}) { id } }",
+        "mutation($p: ID!, $i: String!, $low: Boolean!) "
+        "{ createFace(personId: $p, image: {base64: $i}, allowLowQuality: $low) { id } }",
         p=person_id,
+        low=allow_low_quality,
         i=base64.b64encode(photo.read_bytes()).decode("ascii"),
     )
     assert "errors" not in enrolled, enrolled

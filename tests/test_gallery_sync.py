@@ -1,5 +1,6 @@
 """The in-memory gallery stays equal to the database: create, move, replace, delete,
-a failed request, and a restart that rebuilds it from the database."""
+a failed request, and a restart that rebuilds it from the database; a file of an earlier
+release is upgraded at that start."""
 
 from __future__ import annotations
 
@@ -77,3 +78,19 @@ async def test_a_database_from_before_quality_is_upgraded_at_start(tmp_path, pip
         )
         new = await api.ok(enrol, p=person, b=b64(ANGELINA[1]))
         assert new["createFace"]["quality"]["sharpness"] > 0
+
+
+async def test_a_database_from_before_cover_faces_is_upgraded_at_start(tmp_path, pipeline):
+    settings = server_settings(tmp_path)
+    async with start_api(settings, pipeline) as api:
+        person = await api.create_person("Before covers")
+        first, second = [(await api.enrol(person, photo))["id"] for photo in ANGELINA[:2]]
+    with sqlite3.connect(tmp_path / "faces.sqlite3") as db:  # the person table as the release before made it
+        db.execute("ALTER TABLE person DROP COLUMN cover_face_id")
+    async with start_api(settings, pipeline) as api:
+        cover = "query($p: ID!) { person(id: $p) { coverFace { id } } }"
+        assert (await api.ok(cover, p=person))["person"]["coverFace"]["id"] == first
+        chosen = "mutation($p: ID!, $f: ID) { updatePerson(id: $p, input: {coverFaceId: $f}) { coverFace { id } } }"
+        assert (await api.ok(chosen, p=person, f=second))["updatePerson"]["coverFace"]["id"] == second
+        verify = "query($p: ID!, $b: String!) { verifyPerson(personId: $p, image: {base64: $b}) { match } }"
+        assert (await api.ok(verify, p=person, b=b64(ANGELINA[2])))["verifyPerson"]["match"] is True

@@ -1,4 +1,5 @@
-"""GraphiQL in a real browser (Debian's chromium), with every request to anywhere but the server blocked."""
+"""GraphiQL in a real browser (Debian's chromium), with every request to anywhere but the server blocked;
+axe-core checks the page's chrome at a desk's and a phone's width."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Route, sync_playwright
 
+from tests.accessibility import serious_violations, serve_axe
 from tests.server import ROOT, Server, running_server
 from weights import DEFAULT_EMBEDDER
 
@@ -103,4 +105,26 @@ def test_graphiql_fetches_the_schema_again_once_a_key_is_typed(server: Server, b
     saved = "(key) => (sessionStorage.getItem('graphiql:tabState') || '').includes(key)"  # GraphiQL's tabs keep it
     page.wait_for_function(saved, arg=server.key, timeout=5_000)
     assert page.evaluate("Object.keys(localStorage)") == []
+    context.close()
+
+
+# GraphiQL's editors are CodeMirror's (a hidden textarea under each pane, line-number gutters): the
+# third-party editor itself is left out; everything around it, the page's own chrome, is audited.
+EDITORS = (".CodeMirror",)
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)], ids=["1366", "390"])
+def test_graphiql_chrome_passes_axe(server: Server, browser: Browser, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    serve_axe(context, server.url)
+    context.add_init_script(
+        f"sessionStorage.setItem('graphiql:headers', JSON.stringify({{Authorization: 'Bearer {server.key}'}}));"
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/graphql")
+    page.wait_for_selector(".graphiql-container", timeout=30_000)
+    page.click('[aria-label="Show Documentation Explorer"]')
+    page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).first.wait_for(timeout=10_000)
+    page.screenshot(path=str(SCREENSHOT.with_name(f"graphiql-{width}.png")))
+    assert serious_violations(page, server.url, EDITORS) == []
     context.close()

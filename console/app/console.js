@@ -5,7 +5,7 @@ const $ = (selector) => document.querySelector(selector);
 const KEY = "faceid:key"; // sessionStorage: forgotten when the tab closes
 const COLLECTION = "faceid:collection"; // the collection every tab works in; none: the key's default
 const PAGE = 12;
-const THUMBS = 3; // crops a person's card shows: a page of persons costs a few KB each, not every crop
+const SUGGESTIONS = 10; // persons a person field offers as the user types
 const FRAMES_IN_FLIGHT = 2; // one being answered, one waiting: the server drops older ones anyway
 
 // ------------------------------------------------------------------ API
@@ -115,7 +115,7 @@ async function loadCollections() {
   }
   const select = $("#collection");
   select.replaceChildren(
-    ...collections.map((row) => element("option", { value: row.id }, `${row.name} (${row.personCount} persons)`)),
+    ...collections.map((row) => element("option", { value: row.id }, `${row.name} (${counted(row.personCount, "person")})`)),
   );
   select.value = collection() || "";
   $("#collection-choice").hidden = collections.length < 2; // one collection: nothing to choose
@@ -167,10 +167,12 @@ function showTab(name) {
     $("#person-browser").hidden = false;
     loadPersons();
   }
-  if (name === "enrol") fillPersonChoice();
   if (name !== "live") stopLive();
   if (name !== "enrol") stopEnrolCamera();
 }
+
+// "1 face", "3 faces".
+const counted = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 function banner(message) {
   $("#banner").textContent = message;
@@ -196,7 +198,7 @@ const personsQuery = (crops) => `query Persons($first: Int, $after: String, $las
   persons(first: $first, after: $after, last: $last, before: $before, search: $search, collection: $collection) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { node { id name externalId faceCount faces(first: ${THUMBS}) { id ${crops ? "cropJpegBase64" : ""} } } }
+    edges { node { id name externalId faceCount coverFace { id ${crops ? "cropJpegBase64" : ""} } } }
   }
 }`;
 
@@ -237,14 +239,15 @@ function renderPersons(persons) {
   $("#next-page").disabled = !info.hasNextPage;
   $("#prev-page").onclick = () => Object.assign(browsing, { before: info.startCursor, after: null, last: false }) && loadPersons();
   $("#next-page").onclick = () => Object.assign(browsing, { after: info.endCursor, before: null, last: false }) && loadPersons();
-  $("#page-info").textContent = `${persons.totalCount} persons`;
+  $("#page-info").textContent = counted(persons.totalCount, "person");
 }
 
 function personCard(person) {
-  const thumbs = element("div", { class: "thumbs" });
-  for (const face of person.faces) {
-    if (face.cropJpegBase64) thumbs.append(element("img", { src: `data:image/jpeg;base64,${face.cropJpegBase64}`, alt: `a face of ${person.name}` }));
-  }
+  // One crop a card (the cover face): a page of persons costs a few KB of pictures, not every crop.
+  const cover = person.coverFace && person.coverFace.cropJpegBase64;
+  const thumb = cover
+    ? element("img", { class: "cover", src: `data:image/jpeg;base64,${cover}`, alt: `${person.name}'s cover face` })
+    : element("div", { class: "cover none", "aria-hidden": "true" }, person.name.slice(0, 1).toUpperCase());
   const rename = async () => {
     const name = await askText(`Rename ${person.name}`, "New name", person.name);
     if (!name || name === person.name) return;
@@ -256,7 +259,7 @@ function personCard(person) {
     }
   };
   const remove = async () => {
-    const faces = `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}`;
+    const faces = counted(person.faceCount, "face");
     if (!(await confirmed(`Delete ${person.name}?`, `${person.name} and their ${faces} are removed for good.`, "Delete"))) return;
     try {
       await gql("mutation($id: ID!) { deletePerson(id: $id) { id } }", { id: person.id });
@@ -267,7 +270,7 @@ function personCard(person) {
     }
   };
   const enrol = () => {
-    $("#enrol-person").dataset.wanted = person.id;
+    enrolTarget.set(person);
     showTab("enrol");
   };
   const actions = [
@@ -278,10 +281,14 @@ function personCard(person) {
   return element(
     "li",
     { class: "card", "data-person": person.id },
-    element("h3", {}, element("button", { class: "link", onclick: () => openPerson(person.id), title: "Every face of this person" }, person.name)),
-    element("div", { class: "muted" }, `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}${person.externalId ? ` · ${person.externalId}` : ""}`),
-    thumbs,
-    element("div", { class: "actions" }, ...actions),
+    thumb,
+    element(
+      "div",
+      { class: "about" },
+      element("h2", {}, element("button", { class: "link", onclick: () => openPerson(person.id), title: "Every face of this person" }, person.name)),
+      element("div", { class: "muted" }, `${counted(person.faceCount, "face")}${person.externalId ? ` · ${person.externalId}` : ""}`),
+      element("div", { class: "actions" }, ...actions),
+    ),
   );
 }
 
@@ -322,25 +329,83 @@ function showDialog(dialog, focus) {
 
 const PERSON_PAGE = (crops) => `query($id: ID!) {
   person(id: $id) {
-    id name externalId faceCount
+    id name externalId faceCount coverFace { id }
     faces { id createdAt detector quality { interEyePx sharpness yawDeg } ${crops ? "cropJpegBase64" : ""} }
   }
 }`;
 
-async function otherPersons(except) {
-  const { persons } = await gql("query($collection: ID) { persons(first: 500, collection: $collection) { edges { node { id name externalId } } } }", {
-    collection: collection(),
+const SEARCH_PERSONS = `query($search: String, $first: Int!, $collection: ID) {
+  persons(search: $search, first: $first, collection: $collection) { edges { node { id name externalId } } }
+}`;
+
+let pickers = 0;
+
+// A person chosen by typing a name: the persons matching what is typed are offered as the user types
+// (a search, not a list of everyone), in a datalist the browser shows under the field.
+function personPicker(input, except = null) {
+  const list = element("datalist", { id: `people-${++pickers}` });
+  input.setAttribute("list", list.id);
+  input.setAttribute("autocomplete", "off");
+  input.after(list);
+  const known = new Map(); // an offered text -> its person
+  // Same names are told apart by their external id, or the start of their id.
+  const text = (person, twin) => (person.externalId ? `${person.name} (${person.externalId})` : twin ? `${person.name} (${person.id.slice(0, 8)})` : person.name);
+  const search = async (typed, first) => {
+    const { persons } = await gql(SEARCH_PERSONS, { search: typed || null, first, collection: collection() });
+    return persons.edges.map(({ node }) => node).filter((person) => person.id !== except);
+  };
+  let asked = 0;
+  let timer = null;
+  const suggest = async () => {
+    const turn = ++asked;
+    const people = await search(input.value.trim(), SUGGESTIONS).catch(() => []);
+    if (turn !== asked) return; // a later keystroke's answer wins
+    const names = people.map((person) => person.name);
+    list.replaceChildren(
+      ...people.map((person) => {
+        const offered = text(person, names.indexOf(person.name) !== names.lastIndexOf(person.name));
+        known.set(offered, person);
+        return element("option", { value: offered });
+      }),
+    );
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(suggest, 150);
   });
-  return persons.edges.map(({ node }) => node).filter((node) => node.id !== except);
+  input.addEventListener("focus", suggest);
+  return {
+    set(person) {
+      input.value = text(person, false);
+      known.set(input.value, person);
+    },
+    clear() {
+      input.value = "";
+    },
+    // The person the field names: one offered, else the only one of exactly that name; null if none or many.
+    async chosen() {
+      const typed = input.value.trim();
+      if (known.has(typed)) return known.get(typed);
+      const same = (await search(typed, 2 * SUGGESTIONS).catch(() => [])).filter((person) => person.name.toLowerCase() === typed.toLowerCase());
+      return same.length === 1 ? same[0] : null;
+    },
+  };
 }
 
-function personChoice(people, label) {
-  // Same names are told apart by their external id, or the start of their id.
-  return element(
-    "select",
-    { "aria-label": label },
-    ...people.map((other) => element("option", { value: other.id }, `${other.name} (${other.externalId || other.id.slice(0, 8)})`)),
-  );
+// A person field with its caption and button: `act(person)` once a person is named; a message when none is.
+function personAction(caption, label, button, except, act, buttonName = button) {
+  const input = element("input", { type: "search", "aria-label": label, placeholder: "Type a name" });
+  const form = element("form", { class: "row pick" }, element("span", { "aria-hidden": "true" }, caption), input);
+  const picker = personPicker(input, except);
+  form.append(element("button", { type: "submit", "aria-label": buttonName }, button));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const person = await picker.chosen();
+    if (!person) return banner(`Choose a person from the list under “${label}”.`);
+    banner("");
+    act(person);
+  });
+  return form;
 }
 
 async function openPerson(id) {
@@ -351,18 +416,14 @@ async function openPerson(id) {
     return banner(plainError(error));
   }
   if (!person) return banner("That person is gone.");
-  const others = may("ENROL") ? await otherPersons(id).catch(() => []) : [];
   const page = $("#person-page");
   const faces = element("ul", { class: "faces-grid" });
-  person.faces.forEach((face, index) => faces.append(faceCard(person, face, index + 1, others)));
+  const cover = person.coverFace && person.coverFace.id;
+  person.faces.forEach((face, index) => faces.append(faceCard(person, face, index + 1, face.id === cover)));
   if (!person.faces.length) faces.append(element("li", { class: "muted" }, "No faces yet."));
-  const merge = element("form", { class: "row", "aria-label": `Merge another person into ${person.name}` });
-  if (may("ENROL") && may("DELETE") && others.length) {
-    const choice = personChoice(others, `The person to merge into ${person.name}`);
-    merge.append(element("span", {}, "Same person as"), choice, element("button", { type: "submit" }, `Merge into ${person.name}`));
-    merge.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const from = others.find((other) => other.id === choice.value);
+  let merge = "";
+  if (may("ENROL") && may("DELETE")) {
+    merge = personAction("Same person as", `Same person as (merged into ${person.name})`, `Merge into ${person.name}`, person.id, async (from) => {
       const text = `Every face of ${from.name} moves to ${person.name}, and ${from.name} is deleted.`;
       if (!(await confirmed(`Merge ${from.name} into ${person.name}?`, text, "Merge"))) return;
       try {
@@ -375,7 +436,7 @@ async function openPerson(id) {
     });
   }
   page.replaceChildren(
-    element("div", { class: "row" }, element("button", { onclick: closePerson }, "Back to persons"), element("h2", {}, person.name), element("span", { class: "muted" }, `${person.faceCount} face${person.faceCount === 1 ? "" : "s"}${person.externalId ? ` · ${person.externalId}` : ""}`)),
+    element("div", { class: "row" }, element("button", { onclick: closePerson }, "Back to persons"), element("h2", {}, person.name), element("span", { class: "muted" }, `${counted(person.faceCount, "face")}${person.externalId ? ` · ${person.externalId}` : ""}`)),
     faces,
     merge,
   );
@@ -391,13 +452,26 @@ function closePerson() {
   loadPersons();
 }
 
-function faceCard(person, face, number, others) {
+function faceCard(person, face, number, isCover) {
   const when = new Date(face.createdAt).toLocaleString();
   const quality = face.quality ? `eyes ${Math.round(face.quality.interEyePx)} px apart · sharpness ${Math.round(face.quality.sharpness)}` : "";
   const picture = face.cropJpegBase64
     ? element("img", { src: `data:image/jpeg;base64,${face.cropJpegBase64}`, alt: `face ${number} of ${person.name}` })
     : element("div", { class: "no-crop muted" }, `face ${number}`);
   const actions = element("div", { class: "actions" });
+  if (isCover) actions.append(element("span", { class: "badge" }, "Cover"));
+  else if (may("ENROL")) {
+    const useAsCover = async () => {
+      try {
+        await gql("mutation($id: ID!, $face: ID!) { updatePerson(id: $id, input: {coverFaceId: $face}) { id } }", { id: person.id, face: face.id });
+        status(`Face ${number} is now ${person.name}'s cover.`);
+        openPerson(person.id);
+      } catch (error) {
+        banner(plainError(error));
+      }
+    };
+    actions.append(element("button", { onclick: useAsCover, "aria-label": `Use face ${number} as ${person.name}'s cover` }, "Use as cover"));
+  }
   if (may("DELETE")) {
     const remove = async () => {
       if (!(await confirmed(`Delete face ${number} of ${person.name}?`, "This photo's face is removed for good; the person stays.", "Delete"))) return;
@@ -412,10 +486,8 @@ function faceCard(person, face, number, others) {
     };
     actions.append(element("button", { onclick: remove, "aria-label": `Delete face ${number} of ${person.name}` }, "Delete"));
   }
-  if (may("ENROL") && others.length) {
-    const choice = personChoice(others, `Move face ${number} to`);
-    const move = async () => {
-      const to = others.find((other) => other.id === choice.value);
+  if (may("ENROL")) {
+    const move = async (to) => {
       try {
         await gql("mutation($id: ID!, $person: ID!) { updateFace(id: $id, personId: $person) { id } }", { id: face.id, person: to.id });
         status(`Face ${number} moved to ${to.name}.`);
@@ -424,7 +496,7 @@ function faceCard(person, face, number, others) {
         banner(plainError(error));
       }
     };
-    actions.append(choice, element("button", { onclick: move, "aria-label": `Move face ${number} of ${person.name}` }, "Move"));
+    actions.append(personAction("Move to", `Move face ${number} to`, "Move", person.id, move, `Move face ${number} of ${person.name}`));
   }
   return element("li", { class: "face", "data-face": face.id }, picture, element("div", { class: "muted" }, `${when} · ${face.detector}`), element("div", { class: "muted" }, quality), actions);
 }
@@ -440,13 +512,30 @@ $("#person-search").addEventListener("submit", (event) => {
   loadPersons();
 });
 
+// Two persons of one name are told apart only by their external id: a second one is created only when asked.
+async function sameName(name) {
+  const { persons } = await gql(`query($search: String!, $collection: ID) {
+    persons(search: $search, first: ${SUGGESTIONS}, collection: $collection) { totalCount edges { node { name externalId faceCount } } }
+  }`, { search: name, collection: collection() });
+  return persons.edges.map(({ node }) => node).filter((person) => person.name.toLowerCase() === name.toLowerCase());
+}
+
 $("#person-create").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const name = event.target.name.value.trim();
+  const externalId = event.target.externalId.value.trim() || null;
   try {
-    const { createPerson } = await gql("mutation($name: String!, $collection: ID) { createPerson(input: {name: $name}, collection: $collection) { id } }", {
-      name: event.target.name.value.trim(),
-      collection: collection(),
-    });
+    const twins = await sameName(name);
+    if (twins.length) {
+      const them = twins.map((twin) => `${twin.name}${twin.externalId ? ` (${twin.externalId})` : ""}, ${counted(twin.faceCount, "face")}`).join("; ");
+      const hint = externalId ? "" : " Give each an external id to tell them apart.";
+      const text = `Already in the gallery: ${them}. Create another person of the same name?${hint}`;
+      if (!(await confirmed(`There is already a ${name}`, text, "Create another"))) return;
+    }
+    const { createPerson } = await gql(
+      "mutation($name: String!, $externalId: String, $collection: ID) { createPerson(input: {name: $name, externalId: $externalId}, collection: $collection) { id } }",
+      { name, externalId, collection: collection() },
+    );
     event.target.reset();
     // The new person is last (oldest first): show that page, with the new card marked.
     Object.assign(browsing, { search: null, after: null, before: null, last: true, created: createPerson.id });
@@ -454,26 +543,14 @@ $("#person-create").addEventListener("submit", async (event) => {
     banner("");
     loadPersons();
   } catch (error) {
-    banner(`${error.code}: ${error.message}`);
+    banner(plainError(error));
   }
 });
 
 // ------------------------------------------------------------------ enrolment
 
-async function fillPersonChoice() {
-  const select = $("#enrol-person");
-  try {
-    const { persons } = await gql("query($collection: ID) { persons(first: 500, collection: $collection) { edges { node { id name } } } }", {
-      collection: collection(),
-    });
-    const wanted = select.dataset.wanted || select.value; // "Add photos" on a card, else the last choice
-    delete select.dataset.wanted;
-    select.replaceChildren(...persons.edges.map(({ node }) => element("option", { value: node.id }, node.name)));
-    if (wanted) select.value = wanted;
-  } catch (error) {
-    banner(`${error.code}: ${error.message}`);
-  }
-}
+// Whom the Enrol tab's photos are for: typed there, or set by a card's "Add photos".
+const enrolTarget = personPicker($("#enrol-person"));
 
 // Enrolment never guesses: a group photo, a face that is someone else's, a photo enrolled before and a
 // poor photo each ask first (the server refuses them, writing nothing, until the answer says otherwise).
@@ -597,9 +674,8 @@ function plainError(error) {
 }
 
 async function enrolFiles(files) {
-  const select = $("#enrol-person");
-  if (!select.value) return banner("Create a person first (Persons tab).");
-  const target = { id: select.value, name: select.selectedOptions[0].textContent };
+  const target = await enrolTarget.chosen();
+  if (!target) return banner("First type whose photos these are and choose them from the list (or create the person in the Persons tab).");
   banner("");
   // Photos go one after another: the rate limit and the server's queue are shared with everyone.
   const rows = [...files].map((file) => {
@@ -633,10 +709,10 @@ function dropZone(zone, input, onFiles) {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("over");
-    onFiles(event.dataTransfer.files);
+    onFiles([...event.dataTransfer.files]);
   });
   input.addEventListener("change", () => {
-    onFiles(input.files);
+    onFiles([...input.files]); // a copy: clearing the input empties its own list
     input.value = "";
   });
 }
@@ -768,7 +844,7 @@ async function verifyFile(files) {
   try {
     const { recognizeFaces } = await gqlUpload(RECOGNIZE, { collection: collection() }, file, () => {});
     const faces = recognizeFaces.map((answer) => ({ box: answer.probe.box, match: answer.match, best: answer.best, threshold: answer.threshold }));
-    $("#verify-status").textContent = `${faces.length} face${faces.length === 1 ? "" : "s"} found.`;
+    $("#verify-status").textContent = `${counted(faces.length, "face")} found.`;
     if (bitmap) {
       canvas.width = bitmap.width;
       canvas.height = bitmap.height;
@@ -817,10 +893,11 @@ async function startLive() {
     retryAttempts: 3,
   });
   const stream = `console-${Math.random().toString(36).slice(2, 10)}`;
-  const state = { client, camera, stream, sent: new Map(), next: 0, latencies: [], answered: [], running: true };
+  const state = { client, camera, stream, sent: new Map(), next: 0, latencies: [], answered: [], running: true, seen: null, steady: 0, said: null };
   live = state;
   $("#live-start").disabled = true;
   $("#live-stop").disabled = false;
+  $("#live-said").textContent = "Live recognition started.";
   const overlay = $("#live-overlay");
   overlay.width = video.videoWidth;
   overlay.height = video.videoHeight;
@@ -874,6 +951,19 @@ function showLiveFrame(state, answer) {
   drawBoxes(context, answer.faces);
   if (answer.error) banner(`Frame ${answer.frame}: ${answer.error.code}: ${answer.error.message}`);
   $("#live-names").replaceChildren(...answer.faces.map((face) => element("li", { "data-track": face.track }, label(face))));
+  sayWhoIsInView(state, answer.faces.map((face) => label(face)).sort().join(", "));
+}
+
+// A screen reader hears who is in view when that changes and holds for LIVE_STEADY_FRAMES answers,
+// not the name list of every frame (several a second).
+const LIVE_STEADY_FRAMES = 3;
+function sayWhoIsInView(state, seen) {
+  state.steady = seen === state.seen ? state.steady + 1 : 1;
+  state.seen = seen;
+  if (state.steady === LIVE_STEADY_FRAMES && seen !== state.said) {
+    state.said = seen;
+    $("#live-said").textContent = seen ? `In view: ${seen}.` : "No one in view.";
+  }
 }
 
 function stopLive() {
@@ -887,6 +977,7 @@ function stopLive() {
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
   $("#live-names").replaceChildren();
   $("#live-stats").textContent = "stopped";
+  $("#live-said").textContent = "Live recognition stopped.";
   $("#live-video").srcObject = null;
   $("#live-start").disabled = false;
   $("#live-stop").disabled = true;
