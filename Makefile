@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 EXTRAS ?= dev
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test image-test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-collections bench-live clean clean-bench
+.PHONY: install run test image-test lint format schema migrate copy-db bench-accuracy bench-perf bench-scale bench-collections bench-live bench-liveness clean clean-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -124,6 +124,10 @@ bench-collections: $(BENCH_STAMP)
 # Live recognition over WebSocket: frames/s answered and latency for one camera stream.
 bench-live: $(BENCH_STAMP)
 	$(PY) -m bench.live $(ARGS)
+
+# Liveness sessions built from LFW photos (bona fide and five attacks): BPCER and APCER per attack.
+bench-liveness: $(BENCH_STAMP)
+	$(PY) -m bench.liveness $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

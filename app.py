@@ -32,6 +32,7 @@ from auth.audit import clipped
 from ml.pipeline import FacePipeline
 from models import adopt_models, database_config, upgrade_sqlite
 from models.migrate import NotMigrated, check_migrated
+from resolvers import liveness
 from resolvers.jobs import JobRunner, start_jobs
 from schema.root import schema
 from services import Services, build_engine, build_pipelines, build_searches
@@ -57,13 +58,14 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
 
 
-async def purge_audit_log(retention_days: int) -> None:
-    """Delete audit entries past their retention now and then every hour, for the server's life."""
+async def purge_old_rows(retention_days: int) -> None:
+    """Delete audit entries past their retention and expired liveness sessions, now and every hour."""
     while True:
         try:
             await audit.purge(retention_days)
+            await liveness.purge_expired()
         except Exception:
-            log.exception("could not purge the audit log")
+            log.exception("could not purge the audit log or the liveness sessions")
         await asyncio.sleep(AUDIT_PURGE_INTERVAL_S)
 
 
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, pipelines: list[FacePipeline] |
             else:
                 await upgrade_sqlite()
             await keys.bootstrap(settings)
-            purger = asyncio.create_task(purge_audit_log(settings.audit_retention_days))
+            purger = asyncio.create_task(purge_old_rows(settings.audit_retention_days))
             started = time.perf_counter()
             loaded = await asyncio.to_thread(build_pipelines, settings) if pipelines is None else pipelines
             face_engine = build_engine(settings, loaded)

@@ -45,10 +45,10 @@ class RateLimits:
             RateKind.LIVE_FRAMES: limits.parse(settings.rate_limit_live_frames),
         }
 
-    def hit(self, kind: RateKind, principal: Principal) -> None:
-        """Count one call; RATE_LIMITED (with retryAfter seconds) when the key is over its rate."""
+    def hit(self, kind: RateKind, principal: Principal, cost: int = 1) -> None:
+        """Count `cost` calls (a liveness check's frames); RATE_LIMITED (with retryAfter seconds) over the rate."""
         item, who = self._items[kind], principal.key_id or "anonymous"
-        if self._limiter.hit(item, kind.value, who):
+        if self._limiter.hit(item, kind.value, who, cost=cost):
             return
         reset_at = self._limiter.get_window_stats(item, kind.value, who).reset_time
         retry_after = max(1, math.ceil(reset_at - time.time()))

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from ml import liveness
 from ml.detection import Box
 from ml.exceptions import Overloaded
 from ml.pipeline import FaceEmbedding, FacePipeline, Frame, LocatedFace
@@ -141,6 +142,16 @@ class FaceEngine:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(lane.pool, self._embed, lane.pipeline, faces)
 
+    async def observe_frames(self, frames: list[bytes], model: str | None = None) -> list[liveness.Observed]:
+        """A liveness session's frames, each admitted and detected as a photo, the faces embedded together."""
+        lane = self._lane(model)
+        located = []
+        for data in frames:
+            async with self._admitted():
+                located.append(await self._in_detection(self._locate_sole, lane.pipeline, data))
+        embedded = iter(await self.embed_faces([face for _, face in located if face is not None], model))
+        return [liveness.observation(count, next(embedded) if face else None) for count, face in located]
+
     async def detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         """Decode a video frame and find its faces, not cut out: the caller chooses which to embed."""
         async with self._admitted():
@@ -181,6 +192,10 @@ class FaceEngine:
     def _locate_all(self, pipeline: FacePipeline, data: bytes, most: int) -> list[LocatedFace]:
         with self.stats.timed("detect"):
             return pipeline.locate_all(data, most)
+
+    def _locate_sole(self, pipeline: FacePipeline, data: bytes) -> tuple[int, LocatedFace | None]:
+        with self.stats.timed("detect"):
+            return pipeline.locate_sole(data)
 
     def _detect_frame(self, data: bytes, min_face_size: int, most: int) -> Frame:
         with self.stats.timed("detect"):

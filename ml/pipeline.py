@@ -217,6 +217,12 @@ class FacePipeline:
         chosen = choose_face(self.detect_photo(photo), reject_multiple, photo.shape, self.face_choice, near)
         return self.cut_photo(photo, chosen)
 
+    def locate_sole(self, data: bytes) -> tuple[int, LocatedFace | None]:
+        """How many faces the photo holds, and the face cut out when it holds exactly one (a liveness frame)."""
+        photo = self.decode(data)
+        detections = self.detect_photo(photo)
+        return len(detections), self.cut_photo(photo, detections[0]) if len(detections) == 1 else None
+
     def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:
         """Decode, detect and crop every face (the `most` largest), left to right."""
         photo = self.decode(data)

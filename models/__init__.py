@@ -9,6 +9,7 @@ from models.tables import (
     Collection,
     Face,
     Job,
+    LivenessSession,
     Person,
 )
 from models.upgrade import adopt_models, upgrade_sqlite
@@ -21,6 +22,7 @@ __all__ = [
     "Collection",
     "Face",
     "Job",
+    "LivenessSession",
     "Person",
     "adopt_models",
     "database_config",

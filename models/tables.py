@@ -136,6 +136,23 @@ class AuditEntry(Model):
         ordering = ("created_at", "id")
 
 
+class LivenessSession(Model):
+    """A liveness challenge handed to a key: checked once, by that key, before it expires."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    key_id = fields.UUIDField(null=True)  # the key that started it (null with AUTH=off): only it may check it
+    collection_id = fields.UUIDField()  # where the person is (or the key's default collection)
+    person_id = fields.UUIDField(null=True)  # who is to be verified with it; null: liveness alone
+    challenges: fields.JSONField[list[str]] = fields.JSONField()  # ml.liveness.Challenge values, in order
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    checked_at = fields.DatetimeField(null=True)  # set once, by the check that uses it up
+
+    class Meta:
+        table = "liveness_session"
+        ordering = ("created_at", "id")
+
+
 class Job(Model):
     """A background job (reembedCollection): its progress, outcome, and which replica runs it."""
 

@@ -120,10 +120,14 @@ def _check_name(stream: str) -> None:
         raise invalid(f"`stream` must be 1 to {LIVE_STREAM_NAME_MAX} characters")
 
 
+def require_websocket(ctx: Context, field: str) -> None:
+    if not isinstance(ctx.request, WebSocket):
+        raise invalid(f"{field} runs over a WebSocket (graphql-transport-ws), with its frames")
+
+
 def _check_stream(ctx: Context, stream: str, min_face_size: int | None) -> None:
     _check_name(stream)
-    if not isinstance(ctx.request, WebSocket):
-        raise invalid("liveRecognition runs over a WebSocket (graphql-transport-ws), with its frames")
+    require_websocket(ctx, "liveRecognition")
     if min_face_size is not None and not 12 <= min_face_size <= 1000:
         raise invalid("`minFaceSize` must be between 12 and 1000 pixels")
     if stream in ctx.live_streams:
@@ -142,11 +146,10 @@ async def open_stream(
     """
     try:
         _check_stream(ctx, stream, min_face_size)
-        ctx.services.live_slots.take(ctx.principal)
+        live = claim_stream(ctx, stream)
     except BaseException:
         options.close()  # never to be awaited
         raise
-    live = ctx.live_streams[stream] = LiveStream(ctx.principal, ctx.services.settings.live_idle_timeout_s)
     try:
         chosen = await options
     except BaseException:
@@ -179,6 +182,13 @@ async def _answers(
             )
     finally:
         close_stream(ctx, stream)
+
+
+def claim_stream(ctx: Context, stream: str) -> LiveStream:
+    """Open `stream` on this connection for sendLiveFrame to feed, holding one of the key's live slots (BUSY)."""
+    ctx.services.live_slots.take(ctx.principal)
+    live = ctx.live_streams[stream] = LiveStream(ctx.principal, ctx.services.settings.live_idle_timeout_s)
+    return live
 
 
 def close_stream(ctx: Context, stream: str) -> None:
@@ -230,8 +240,8 @@ async def send_live_frame(ctx: Context, stream: str, frame: int, image: Photo) -
     if live is None:
         raise ApiError(
             ErrorCode.NOT_FOUND,
-            f"no live stream {stream!r} on this connection: subscribe to liveRecognition first, and send "
-            "its frames over the same WebSocket",
+            f"no live stream {stream!r} on this connection: subscribe to liveRecognition (or livenessCheck, "
+            "the stream named by its session's id) first, and send its frames over the same WebSocket",
         )
     data = await read_image(image, ctx.services.settings.max_image_bytes)
     accepted, replaced = live.offer(PendingFrame(frame, data, time.perf_counter()))

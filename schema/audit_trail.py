@@ -16,10 +16,12 @@ from strawberry.utils.await_maybe import AwaitableOrValue, await_maybe
 from auth import audit
 from errors import ErrorCode
 from resolvers.failures import as_api_error
+from resolvers.liveness import audit_detail
 from schema.contract import audit_of
+from schema.liveness_types import LivenessResult
 from schema.types import NewApiKey, Verification
 
-ID_ARGUMENTS = ("id", "person_id", "personId", "into", "from", "collection")
+ID_ARGUMENTS = ("id", "person_id", "personId", "into", "from", "collection", "session")
 
 
 def _audited(info: Any) -> bool:
@@ -35,6 +37,8 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
     targets = [str(kwargs[name]) for name in ID_ARGUMENTS if kwargs.get(name) is not None]
     if isinstance(result, NewApiKey):
         result = result.api_key
+    if isinstance(result, LivenessResult):  # the session (an argument) and whom it verified
+        return targets + ([result.outcome.person_id] if result.outcome.person_id else [])
     answers = [
         answer for answer in (result if isinstance(result, list) else [result]) if isinstance(answer, Verification)
     ]
@@ -46,6 +50,8 @@ def _targets(kwargs: dict[str, Any], result: object) -> list[str]:
 
 
 def _detail(result: object) -> str:
+    if isinstance(result, LivenessResult):
+        return audit_detail(result.outcome)
     if isinstance(result, Verification):
         return "match" if result.match else "no match"
     if isinstance(result, list) and all(isinstance(answer, Verification) for answer in result):

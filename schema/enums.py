@@ -1,4 +1,4 @@
-"""The GraphQL enums, built from the domain's own (auth.scopes.Scope, errors.ErrorCode, enrolment's warnings).
+"""The GraphQL enums, built from the domain's own (auth.scopes.Scope, errors.ErrorCode, enrolment's warnings, ...).
 
 Each keeps its GraphQL name (`ApiScope`, `ErrorCode`, `EnrolmentWarningCode`) and gets a Python name
 of its own, so that the domain enum and its GraphQL form are never confused in an import.
@@ -14,6 +14,7 @@ from auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from errors import ERROR_DESCRIPTIONS, ErrorCode
 from resolvers.enrolment import WarningKind
 from resolvers.jobs import JobState
+from resolvers.liveness import INSTRUCTIONS, Challenge, FailedCheck
 from search.calibration import CalibrationSource
 
 ApiScopeEnum = strawberry.enum(  # type: ignore[call-overload]  # a functional Enum, built from auth's Scope
@@ -72,4 +73,33 @@ JobStateEnum = strawberry.enum(  # type: ignore[call-overload]  # built from res
         {s.name: strawberry.enum_value(s.value, description=_JOB_STATE_DESCRIPTIONS[s]) for s in JobState},
     ),
     description="Where a background job is.",
+)
+
+LivenessChallengeEnum = strawberry.enum(  # type: ignore[call-overload]  # built from ml.liveness's Challenge
+    Enum(
+        "LivenessChallenge",
+        {c.name: strawberry.enum_value(c.value, description=f"{INSTRUCTIONS[c]}.") for c in Challenge},
+    ),
+    description="A head move a liveness session asks for, in the person's own terms (their left is the "
+    "camera's right).",
+)
+
+_CHECK_DESCRIPTIONS = {
+    FailedCheck.FRAMES: "Too few frames for the challenges, or too many moves without meeting them.",
+    FailedCheck.ONE_FACE: "A frame showed no face or more than one (checkLiveness), or two faces were in view "
+    "(livenessCheck).",
+    FailedCheck.FRONTAL: "The first frame did not show the face from the front.",
+    FailedCheck.FROZEN: "Two frames showed the same picture: a frozen or replayed feed.",
+    FailedCheck.TRACK: "The face jumped between frames: not one continuous face.",
+    FailedCheck.IDENTITY: "The face became another person's during the session.",
+    FailedCheck.ORDER: "Another challenge's move was made before the one asked.",
+    FailedCheck.FLAT: "The face moved as a flat picture does (a photo or screen tilted): no parallax.",
+    FailedCheck.CHALLENGE: "A challenge was not met (in time).",
+}
+LivenessCheckEnum = strawberry.enum(  # type: ignore[call-overload]  # built from ml.liveness's FailedCheck
+    Enum(
+        "LivenessCheck",
+        {c.name: strawberry.enum_value(c.value, description=_CHECK_DESCRIPTIONS[c]) for c in FailedCheck},
+    ),
+    description="The check a liveness session failed.",
 )

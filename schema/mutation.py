@@ -18,6 +18,7 @@ from schema.enums import ApiScopeEnum
 from schema.inputs import BoxInput, ImageInput, PersonInput, PersonPatch, RestoredFace, RestoredPerson
 from schema.jobs import JobMutation
 from schema.live_types import LiveFrameReceipt, Stream
+from schema.liveness import LivenessMutation
 from schema.query import FaceId, PersonId
 from schema.scoped import scoped_mutation
 from schema.types import ApiKey, DeleteResult, Face, NewApiKey, Person, Reembedded
@@ -32,7 +33,7 @@ AllowLowQuality = Annotated[
 
 
 @strawberry.type(description="Writes.")
-class Mutation(CollectionMutation, JobMutation):
+class Mutation(CollectionMutation, JobMutation, LivenessMutation):
     @scoped_mutation(
         Scope.ENROL,
         "Create a person (with no faces yet) in a collection; a full one (maxPersons) is LIMIT_REACHED.",
@@ -238,7 +239,8 @@ class Mutation(CollectionMutation, JobMutation):
 
     @scoped_mutation(
         Scope.VERIFY,
-        "One camera frame for the live stream `stream` that liveRecognition opened on this same WebSocket "
+        "One camera frame for the live stream `stream` that liveRecognition (or livenessCheck: the session's id) "
+        "opened on this same WebSocket "
         "connection (elsewhere: NOT_FOUND). Answers at once; the frame's faces come on the subscription. A frame "
         "that is still waiting when the next arrives is dropped (`replacedFrame`); one numbered at or below a "
         "frame already taken is turned away (`accepted: false`). Writes nothing and is not audited.",

@@ -1,4 +1,4 @@
-"""The Subscription root: live recognition over WebSocket (graphql-transport-ws)."""
+"""The Subscription root: live recognition and liveness over WebSocket (graphql-transport-ws)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from resolvers.verification import Cutoff
 from schema.collections import CollectionArgument
 from schema.jobs import JobSubscription
 from schema.live_types import LiveFrame, Stream
+from schema.liveness import LivenessSubscription
 from schema.query import MaxFalseMatchRate, Threshold
 from schema.scoped import scoped_subscription
 
 
 @strawberry.type(description="Streams over WebSocket (graphql-transport-ws at /graphql).")
-class Subscription(JobSubscription):
+class Subscription(JobSubscription, LivenessSubscription):
     @scoped_subscription(
         Scope.VERIFY,
         "Live recognition from a camera. Opens the stream `stream` on this WebSocket connection and answers "

@@ -12,11 +12,14 @@ Tests that need the models are marked `models` on collection, so that
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 
 import pytest
 
 import devdata
+from devdata import liveness as liveness_sets
 from devdata.postgres import LocalPostgres, local_postgres
+from ml.liveness import observe
 from ml.pipeline import FacePipeline
 from services import build_pipeline
 from settings import Settings
@@ -34,6 +37,13 @@ def pipeline() -> FacePipeline:
     if not devdata.ROOT.is_dir():
         pytest.fail(f"the shared face photos are missing: {devdata.ROOT}")
     return build_pipeline(Settings())
+
+
+@pytest.fixture(scope="session")
+def liveness_pool(pipeline: FacePipeline) -> list[liveness_sets.Person]:
+    """30 LFW persons of 8+ photos, each photo observed as a liveness frame: what liveness sessions are made of."""
+    persons = [liveness_sets.observed_person(f, partial(observe, pipeline)) for f in liveness_sets.lfw_persons(30)]
+    return [person for person in persons if person is not None]
 
 
 @pytest.fixture(scope="session")

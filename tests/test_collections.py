@@ -258,6 +258,21 @@ async def _merge_persons(t: Tenants) -> None:
     await not_found(t.key_a, merge, into=t.person_b, **{"from": t.person_a})  # nor A's given away
 
 
+async def _start_liveness(t: Tenants) -> None:
+    query = "mutation($p: ID, $c: ID) { startLiveness(personId: $p, collection: $c) { id } }"
+    await not_found(t.key_a, query, p=t.person_b)  # B's person is not A's to verify against
+    await not_found(t.key_a, query, c=t.b)
+
+
+async def _check_liveness(t: Tenants) -> None:
+    # A session of B's person, started by the server's admin: not A's to check, whatever its frames.
+    started = await answers(
+        t.key_a.as_key(ADMIN_KEY), "mutation($p: ID) { startLiveness(personId: $p) { id } }", p=t.person_b
+    )
+    query = "mutation($s: ID!, $f: [ImageInput!]!) { checkLiveness(session: $s, frames: $f) { live } }"
+    await not_found(t.key_a, query, s=started["startLiveness"]["id"], f=[{"base64": b64(ANGELINA[0])}] * 4)
+
+
 async def _reads_no_person(t: Tenants) -> None:
     """Fields that read or search no stored person: nothing of another collection can be in their answer."""
 
@@ -307,6 +322,10 @@ CASES: dict[str, Case] = {
     # A live stream searches its collection: tests/test_live.py tries another's.
     "liveRecognition": _reads_no_person,
     "sendLiveFrame": _reads_no_person,
+    "startLiveness": _start_liveness,
+    "checkLiveness": _check_liveness,
+    # It follows the key's own session only, as checkLiveness: tests/test_liveness.py tries another key's.
+    "livenessCheck": _reads_no_person,
 }
 
 

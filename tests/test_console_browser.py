@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 
 import devdata
 from devdata import camera
+from devdata import liveness as sets
+from ml.liveness import Challenge
 from tests.accessibility import serious_violations, serve_axe
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT, Server, enrolled_person, running_server
@@ -154,7 +156,7 @@ def test_console_enrols_by_drop_verifies_and_names_the_face_live(browser: Browse
     assert "the same person is at most" in verdict.inner_text()
     desk.screenshot("console-verify-1366.png")
 
-    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Live", exact=True).click()
     page.get_by_role("button", name="Start camera").click()
     page.locator("#live-names").get_by_text(NAME).wait_for(timeout=60_000)
     page.locator("#live-stats").get_by_text("fps").wait_for(timeout=10_000)
@@ -195,7 +197,7 @@ def test_console_fits_a_phone(browser: Browser, server: Server) -> None:
     page = phone.sign_in()
     page.locator(".card", has_text=NAME).wait_for(timeout=30_000)
     phone.screenshot("console-persons-390.png")
-    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Live", exact=True).click()
     page.get_by_role("button", name="Start camera").click()
     page.locator("#live-names").get_by_text(NAME).wait_for(timeout=60_000)
     page.wait_for_timeout(500)
@@ -228,7 +230,7 @@ def test_console_works_in_the_collection_chosen_in_its_header(browser: Browser, 
     listed = server.graphql("query($c: ID) { persons(collection: $c) { totalCount } }", c=floor)
     assert listed["data"]["persons"]["totalCount"] == 2  # created in the chosen collection
     # Live recognition searches it too: she is not enrolled upstairs.
-    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Live", exact=True).click()
     page.get_by_role("button", name="Start camera").click()
     page.locator("#live-names li").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
@@ -330,7 +332,8 @@ def test_console_shows_a_key_only_what_it_may_do(browser: Browser, server: Serve
     assert page.get_by_role("button", name="Create", exact=True).count() == 0
     assert page.get_by_role("button", name="Enrol", exact=True).count() == 0
     assert (
-        page.get_by_role("button", name="Verify").is_visible() and page.get_by_role("button", name="Live").is_visible()
+        page.get_by_role("button", name="Verify").is_visible()
+        and page.get_by_role("button", name="Live", exact=True).is_visible()
     )
     desk.screenshot("console-read-verify-1366.png")
     desk.close()
@@ -339,7 +342,7 @@ def test_console_shows_a_key_only_what_it_may_do(browser: Browser, server: Serve
 def test_console_says_why_the_camera_is_off_on_plain_http(browser: Browser, server: Server) -> None:
     lan = Offline(browser, server, *DESK, origin=f"http://{LAN_NAME}:{server.port}")
     page = lan.sign_in()
-    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Live", exact=True).click()
     page.get_by_role("button", name="Start camera").click()
     message = page.get_by_role("alert").filter(has_text="camera works only on https://")
     message.wait_for(timeout=10_000)
@@ -423,7 +426,7 @@ def test_console_keeps_its_tab_in_the_url_and_previews_a_camera_photo(browser: B
     page.get_by_role("button", name="Retake").click()
     assert page.locator("#camera-preview").is_hidden() and page.locator("#uploads li").count() == uploads
 
-    page.get_by_role("button", name="Live").click()
+    page.get_by_role("button", name="Live", exact=True).click()
     assert page.url.endswith("#live")
     # Leaving the Enrol tab turns its camera off.
     assert page.evaluate("document.querySelector('#enrol-video').srcObject") is None
@@ -432,7 +435,8 @@ def test_console_keeps_its_tab_in_the_url_and_previews_a_camera_photo(browser: B
 
 @pytest.mark.parametrize("size", [DESK, PHONE], ids=["1366", "390"])
 def test_every_console_page_passes_axe_at_both_sizes(browser: Browser, server: Server, size: tuple[int, int]) -> None:
-    """The key dialog, persons, a person, enrol, verify and live: screenshots, and no critical or serious fault."""
+    """The key dialog, persons, a person, enrol, verify, live and liveness: screenshots, and no critical or serious
+    fault."""
     width = size[0]
     name = f"Audited {width}"
     person = enrolled_person(server, name, ANGELINA[0])
@@ -459,6 +463,11 @@ def test_every_console_page_passes_axe_at_both_sizes(browser: Browser, server: S
     page.get_by_role("button", name="Start camera").click()
     page.locator("#live-names li").first.wait_for(timeout=60_000)
     view.audited(f"console-live-{width}.png")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Liveness", exact=True).click()
+    page.get_by_role("button", name="Start check").click()
+    page.locator("#liveness-steps li").first.wait_for(timeout=30_000)
+    view.audited(f"console-liveness-{width}.png")
     page.get_by_role("button", name="Stop").click()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than the window"
@@ -600,3 +609,95 @@ def test_the_persons_page_of_a_hundred_persons_loads_under_200_kb(browser: Brows
     print(f"\npersons page of 100 persons: {loaded} bytes loaded, {next_page} bytes for the next page")
     assert loaded < PAGE_BYTES_MAX and next_page < PAGE_BYTES_MAX / 2
     desk.close()
+
+
+# A camera the test steers: the page's getUserMedia gives a canvas's stream, and the test puts photos on it (the
+# challenges are the server's random draw, so no video made beforehand could follow them).
+STEERED_CAMERA = """(() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 250;  // LFW's photos, shown whole: a border would bring back the faces cut at their edges
+  canvas.height = 250;
+  const context = canvas.getContext("2d");
+  let shown = null;
+  const paint = () => {
+    context.fillStyle = "#808080";
+    context.fillRect(0, 0, 250, 250);
+    if (shown) context.drawImage(shown, 0, 0, 250, 250);
+  };
+  setInterval(paint, 40);
+  window.steeredCamera = (url) => new Promise((resolve) => {
+    const next = new Image();
+    next.onload = () => { shown = next; paint(); resolve(); };
+    next.src = url;
+  });
+  navigator.mediaDevices.getUserMedia = async () => canvas.captureStream(15);
+})();"""
+
+
+def _show(page: Page, photo: bytes) -> None:
+    page.evaluate("(url) => window.steeredCamera(url)", "data:image/jpeg;base64," + base64.b64encode(photo).decode())
+
+
+def _checked(page: Page, pool: list[sets.Person], person: sets.Person | None) -> list[bytes]:
+    """Start checks until the pool (or `person`) can meet the server's draw; that session's bona fide frames."""
+    for _ in range(40):
+        page.get_by_role("button", name="Start check").click()
+        steps = page.locator("#liveness-steps li")
+        steps.first.wait_for(timeout=30_000)
+        drawn = tuple(Challenge(c) for c in steps.evaluate_all("(items) => items.map((i) => i.dataset.challenge)"))
+        found = next(sets.fitting([person] if person else pool, drawn), None)
+        if found is not None:
+            return found[1]
+        page.get_by_role("button", name="Stop").click()
+    raise AssertionError("40 draws that no photos of the pool meet")
+
+
+def _follow(page: Page, frames: list[bytes]) -> None:
+    """The first frame, then each challenge's photo once the page asks for it (by its arrow's challenge)."""
+    _show(page, frames[0])
+    instruction = page.locator("#liveness-instruction")
+    for number, photo in enumerate(frames[1:]):
+        wanted = page.locator("#liveness-steps li").nth(number).get_attribute("data-challenge")
+        expect(instruction).to_have_attribute("data-asked", wanted or "", timeout=30_000)
+        _show(page, photo)
+
+
+def test_console_checks_liveness_with_a_steered_camera(
+    browser: Browser, server: Server, liveness_pool: list[sets.Person]
+) -> None:
+    """A live person's moves pass and are verified against the person named; a second face in view fails."""
+    person = sets.most_covered(liveness_pool)
+    name = f"Liveness {person.name}"
+    enrolled = next(i for i, o in enumerate(person.observed) if i != person.first and o.faces == 1)
+    view = Offline(browser, server, *DESK)
+    view.context.add_init_script(STEERED_CAMERA)
+    enrolled_id = server.graphql("mutation($n: String!) { createPerson(input: {name: $n}) { id } }", n=name)["data"][
+        "createPerson"
+    ]["id"]
+    face = server.graphql(
+        "mutation($p: ID!, $i: String!) "
+        "{ createFace(personId: $p, image: {base64: $i}, allowLowQuality: true) { id } }",
+        p=enrolled_id,
+        i=base64.b64encode(person.photos[enrolled]).decode("ascii"),
+    )
+    assert "errors" not in face, face
+    page = view.sign_in()
+    page.get_by_role("button", name="Liveness", exact=True).click()
+    page.get_by_label("Person to verify against (optional)").fill(name)
+    _follow(page, _checked(page, liveness_pool, person))
+    result = page.locator("#liveness-result")
+    expect(result).to_contain_text("A live person.", timeout=60_000)
+    expect(result).to_contain_text(f"Same person as {name}")
+    assert page.locator("#liveness-steps li.done").count() == 3
+    assert page.get_by_role("button", name="Start check").is_enabled(), "the camera is off once decided"
+    view.screenshot("console-liveness-passed-1366.png")
+
+    page.get_by_label("Person to verify against (optional)").fill("")
+    frames = _checked(page, liveness_pool, None)
+    other = next(p for p in liveness_pool if p.photos[p.first] != frames[0])
+    _show(page, frames[0])
+    expect(page.locator("#liveness-instruction")).not_to_have_attribute("data-asked", "", timeout=30_000)
+    _show(page, sets.side_by_side(frames[1], other.photos[other.first]))
+    expect(result).to_contain_text("Not live: there must be exactly one face in view", timeout=60_000)
+    view.screenshot("console-liveness-failed-1366.png")
+    view.close()

@@ -120,7 +120,7 @@ async function loadCollections() {
   select.value = collection() || "";
   $("#collection-choice").hidden = collections.length < 2; // one collection: nothing to choose
   const chosen = collections.find((row) => row.id === collection());
-  if (chosen && model) $("#model").textContent = `${model} · ${chosen.faceCount} faces`;
+  if (chosen && model) $("#model").textContent = `${model} · ${counted(chosen.faceCount, "face")}`;
 }
 
 let model = ""; // the server's, from /healthz
@@ -130,9 +130,10 @@ let allowed = null;
 const may = (scope) => !allowed || allowed.includes(scope);
 
 function showWhatTheKeyMay() {
-  const tabs = { persons: "READ", enrol: "ENROL", verify: "VERIFY", live: "VERIFY" };
+  const tabs = { persons: "READ", enrol: "ENROL", verify: "VERIFY", live: "VERIFY", liveness: "VERIFY" };
   for (const button of document.querySelectorAll("nav button")) button.hidden = !may(tabs[button.dataset.tab]);
   $("#person-create").hidden = !may("ENROL");
+  $("#liveness-person-label").hidden = !may("READ"); // the field searches the persons
   const shown = [...document.querySelectorAll("nav button")].filter((button) => !button.hidden);
   const asked = shown.find((button) => `#${button.dataset.tab}` === location.hash); // a tab named in the URL
   const current = shown.find((button) => button.classList.contains("active"));
@@ -168,6 +169,7 @@ function showTab(name) {
     loadPersons();
   }
   if (name !== "live") stopLive();
+  if (name !== "liveness") stopLiveness(true);
   if (name !== "enrol") stopEnrolCamera();
 }
 
@@ -875,23 +877,75 @@ const SEND_FRAME = `mutation($stream: String!, $frame: Int!, $jpeg: String!) {
 
 let live = null;
 
-async function startLive() {
-  const video = $("#live-video");
-  let camera;
-  if (!cameraAllowed()) return;
+// The camera, playing in `video`; null (the reason in the banner) when there is none.
+async function openCamera(video) {
+  if (!cameraAllowed()) return null;
   try {
-    camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    video.srcObject = camera;
+    await video.play();
+    return camera;
   } catch (error) {
-    return banner(`The camera is not available: ${error.message}`);
+    banner(`The camera is not available: ${error.message}`);
+    return null;
   }
-  video.srcObject = camera;
-  await video.play();
+}
+
+function socketClient() {
   const key = sessionStorage.getItem(KEY);
-  const client = graphqlWs.createClient({
+  return graphqlWs.createClient({
     url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
     connectionParams: key ? { Authorization: `Bearer ${key}` } : {},
     retryAttempts: 3,
   });
+}
+
+// The video's frames to the stream `state.stream` while `state.running`, one more whenever fewer than
+// FRAMES_IN_FLIGHT are unanswered: the camera never outruns the server.
+function pumpFrames(state, video) {
+  const canvas = document.createElement("canvas");
+  const pump = () => {
+    if (!state.running) return;
+    if (state.sent.size < FRAMES_IN_FLIGHT && video.videoWidth) {
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0);
+      const jpeg = canvas.toDataURL("image/jpeg", 0.8);
+      const frame = state.next++;
+      state.sent.set(frame, performance.now());
+      const variables = { stream: state.stream, frame, jpeg };
+      state.client.subscribe({ query: SEND_FRAME, variables }, { next: () => {}, error: () => state.sent.delete(frame), complete: () => {} });
+    }
+    requestAnimationFrame(pump);
+  };
+  setTimeout(pump, 300); // the subscription opens the stream first
+}
+
+// Frames up to `frame` are answered (or were replaced by a newer one); the latency of `frame` itself.
+function acknowledge(state, frame) {
+  let latency = null;
+  for (const sent of [...state.sent.keys()]) {
+    if (sent <= frame) {
+      if (sent === frame) latency = performance.now() - state.sent.get(sent);
+      state.sent.delete(sent);
+    }
+  }
+  return latency;
+}
+
+function stopCamera(state, video) {
+  state.running = false;
+  state.unsubscribe && state.unsubscribe();
+  state.client.dispose();
+  for (const track of state.camera.getTracks()) track.stop();
+  video.srcObject = null;
+}
+
+async function startLive() {
+  const video = $("#live-video");
+  const camera = await openCamera(video);
+  if (!camera) return;
+  const client = socketClient();
   const stream = `console-${Math.random().toString(36).slice(2, 10)}`;
   const state = { client, camera, stream, sent: new Map(), next: 0, latencies: [], answered: [], running: true, seen: null, steady: 0, said: null };
   live = state;
@@ -913,32 +967,13 @@ async function startLive() {
       complete: () => {},
     },
   );
-  // Frames go when fewer than FRAMES_IN_FLIGHT are unanswered: the camera never outruns the server.
-  const canvas = document.createElement("canvas");
-  const pump = async () => {
-    if (!state.running) return;
-    if (state.sent.size < FRAMES_IN_FLIGHT && video.videoWidth) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      canvas.getContext("2d").drawImage(video, 0, 0);
-      const jpeg = canvas.toDataURL("image/jpeg", 0.8);
-      const frame = state.next++;
-      state.sent.set(frame, performance.now());
-      client.subscribe({ query: SEND_FRAME, variables: { stream, frame, jpeg } }, { next: () => {}, error: () => state.sent.delete(frame), complete: () => {} });
-    }
-    requestAnimationFrame(pump);
-  };
-  setTimeout(pump, 300); // the subscription opens the stream first
+  pumpFrames(state, video);
 }
 
 function showLiveFrame(state, answer) {
   const now = performance.now();
-  for (const frame of [...state.sent.keys()]) {
-    if (frame <= answer.frame) {
-      if (frame === answer.frame) state.latencies.push(now - state.sent.get(frame));
-      state.sent.delete(frame); // answered, or replaced by a newer one
-    }
-  }
+  const latency = acknowledge(state, answer.frame);
+  if (latency !== null) state.latencies.push(latency);
   state.answered.push(now);
   state.answered = state.answered.filter((t) => now - t < 2000);
   state.latencies = state.latencies.slice(-30);
@@ -968,23 +1003,152 @@ function sayWhoIsInView(state, seen) {
 
 function stopLive() {
   if (!live) return;
-  live.running = false;
-  live.unsubscribe && live.unsubscribe();
-  live.client.dispose();
-  for (const track of live.camera.getTracks()) track.stop();
+  stopCamera(live, $("#live-video"));
   live = null;
   const overlay = $("#live-overlay"); // no box or name left over a stopped camera
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
   $("#live-names").replaceChildren();
   $("#live-stats").textContent = "stopped";
   $("#live-said").textContent = "Live recognition stopped.";
-  $("#live-video").srcObject = null;
   $("#live-start").disabled = false;
   $("#live-stop").disabled = true;
 }
 
 $("#live-start").addEventListener("click", startLive);
 $("#live-stop").addEventListener("click", stopLive);
+
+// ------------------------------------------------------------------ liveness
+
+const START_LIVENESS = `mutation($person: ID, $collection: ID) {
+  startLiveness(personId: $person, collection: $collection) { id challenges instructions }
+}`;
+const LIVENESS = `subscription($session: ID!) {
+  livenessCheck(session: $session) {
+    frame asked instruction metChallenges secondsLeft
+    error { code message }
+    result { live failedCheck reason verification { match threshold best { distance falseMatchRate person { name } } } }
+  }
+}`;
+// The person's own directions (their left), as the instructions say.
+const ARROWS = { TURN_LEFT: "←", TURN_RIGHT: "→", LOOK_UP: "↑", LOOK_DOWN: "↓", COME_CLOSER: "⤢" };
+const NOT_LIVE_WORDS = {
+  FRAMES: "the moves asked were not made",
+  ONE_FACE: "there must be exactly one face in view",
+  FRONTAL: "no face was seen from the front",
+  FROZEN: "the picture did not change, as a photo or a frozen video does not",
+  TRACK: "the face jumped: it was not one face all along",
+  IDENTITY: "the face became someone else's",
+  ORDER: "a move was made before the one asked",
+  FLAT: "the face moved as a flat photo or a screen does",
+  CHALLENGE: "a move asked was not made in time",
+};
+
+const livenessTarget = personPicker($("#liveness-person"));
+let liveness = null;
+
+async function startLiveness(event) {
+  event.preventDefault();
+  stopLiveness(true);
+  let person = null;
+  if (may("READ") && $("#liveness-person").value.trim()) {
+    person = await livenessTarget.chosen();
+    if (!person) return banner(`There is no one called “${$("#liveness-person").value.trim()}”: choose a person from the list, or leave the field empty.`);
+  }
+  const video = $("#liveness-video");
+  video.hidden = false;
+  const camera = await openCamera(video);
+  if (!camera) return (video.hidden = true);
+  let session;
+  try {
+    session = (await gql(START_LIVENESS, { person: person && person.id, collection: collection() })).startLiveness;
+  } catch (error) {
+    for (const track of camera.getTracks()) track.stop();
+    return banner(plainError(error));
+  }
+  const state = { client: socketClient(), camera, stream: session.id, sent: new Map(), next: 0, running: true, session, person, said: null };
+  liveness = state;
+  $("#liveness-start").disabled = true;
+  $("#liveness-stop").disabled = false;
+  $("#liveness-steps").replaceChildren(...session.instructions.map((words, i) => element("li", { "data-challenge": session.challenges[i] }, words)));
+  $("#liveness-progress").max = session.challenges.length;
+  state.unsubscribe = state.client.subscribe(
+    { query: LIVENESS, variables: { session: session.id } },
+    {
+      next: ({ data, errors }) => {
+        if (errors) {
+          stopLiveness(false);
+          return banner(plainError({ code: errors[0].extensions?.code, message: errors[0].message }));
+        }
+        showLivenessStep(state, data.livenessCheck);
+      },
+      error: (error) => banner(`The liveness check stopped: ${error.reason || error.message || error}`),
+      complete: () => {},
+    },
+  );
+  pumpFrames(state, video);
+}
+
+function instruct(asked, words) {
+  const instruction = $("#liveness-instruction");
+  if (instruction.dataset.asked === (asked || "") && instruction.querySelector(".words").textContent === words) return;
+  instruction.dataset.asked = asked || ""; // a screen reader hears each instruction once, when it changes
+  instruction.querySelector(".arrow").textContent = ARROWS[asked] || "";
+  instruction.querySelector(".words").textContent = words;
+}
+
+function showLivenessStep(state, step) {
+  if (liveness !== state) return;
+  if (step.frame !== null) acknowledge(state, step.frame);
+  $("#liveness-progress").value = step.metChallenges;
+  $("#liveness-left").textContent = step.result ? "" : `${Math.ceil(step.secondsLeft)} s left`;
+  document.querySelectorAll("#liveness-steps li").forEach((item, i) => {
+    item.className = i < step.metChallenges ? "done" : i === step.metChallenges && !step.result ? "now" : "";
+  });
+  if (step.error) banner(`Frame ${step.frame}: ${plainError(step.error)}`);
+  if (!step.result) return instruct(step.asked, step.instruction);
+  instruct(null, step.result.live ? "Done: thank you." : "The check failed.");
+  $("#liveness-result").replaceChildren(...livenessVerdict(state, step.result));
+  stopLiveness(false);
+}
+
+function livenessVerdict(state, result) {
+  if (!result.live) {
+    const why = NOT_LIVE_WORDS[result.failedCheck] || result.reason;
+    return [element("p", { class: "bad" }, `Not live: ${why}.`), element("details", {}, element("summary", {}, "Details"), result.reason)];
+  }
+  const shown = [element("p", { class: "ok" }, "A live person.")];
+  const verified = result.verification;
+  if (verified && state.person) {
+    const name = state.person.name;
+    shown.push(
+      verified.match
+        ? element("p", { class: "ok" }, `Same person as ${name} (${confidence(verified, verified.threshold)}).`)
+        : element("p", { class: "bad" }, `Not ${name}.`),
+    );
+  }
+  return shown;
+}
+
+// Stop the camera and the session; `clear`: forget what it showed too (a new check, or another tab).
+function stopLiveness(clear) {
+  if (liveness) stopCamera(liveness, $("#liveness-video"));
+  liveness = null;
+  $("#liveness-video").hidden = true; // no black box where the camera was
+  $("#liveness-start").disabled = false;
+  $("#liveness-stop").disabled = true;
+  $("#liveness-left").textContent = "";
+  if (!clear) return;
+  $("#liveness-result").replaceChildren();
+  $("#liveness-steps").replaceChildren();
+  $("#liveness-progress").value = 0;
+  instruct(null, "Press Start check, then look straight at the camera.");
+}
+
+$("#liveness-form").addEventListener("submit", startLiveness);
+$("#liveness-stop").addEventListener("click", () => {
+  stopLiveness(false);
+  instruct(null, "Stopped.");
+});
 
 // ------------------------------------------------------------------ start
 
