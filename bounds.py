@@ -24,6 +24,7 @@ LIVENESS_CHALLENGES_MAX = 5  # challenges of one liveness session (each head pos
 LIVENESS_FRAMES_MAX = 30  # frames one checkLiveness call takes (each detected and embedded as a photo)
 LIVENESS_KEYFRAMES_MAX = 60  # frames a followed session (livenessCheck) keeps and judges: each a new pose
 LIVENESS_SESSION_TTL_S = 60  # seconds a liveness session may be checked after it was started
+LIVENESS_CHALLENGE_WINDOW_S = 15  # seconds a followed session gives each move, from the one before
 ANONYMOUS_QUERY_COST_MAX = 10_000  # the cost of an operation sent without a key (MAX_QUERY_COST for the rest)
 # Variables, bounded before graphql-core coerces them (a million-float list took seconds): items of
 # one list or keys of one object (an embedding has 512, a restored person 100 faces), and values in

@@ -340,17 +340,28 @@ class Follower:
     end the session, and so does a face that jumps. The first frame kept is the first frontal one;
     after it a frame is kept when its pose moved on from the last kept, and the kept frames are
     judged each time: a failure other than a challenge not yet met ends the session, all met
-    passes it. At most `most` frames are kept.
+    passes it. At most `most` frames are kept, and each challenge must be met within `window_s`
+    of the one before (of the first frame, for the first).
     """
 
-    def __init__(self, challenges: Sequence[Challenge], identity_threshold: float, most: int) -> None:
+    def __init__(
+        self, challenges: Sequence[Challenge], identity_threshold: float, most: int, window_s: float | None = None
+    ) -> None:
         self.challenges = list(challenges)
         self.identity_threshold = identity_threshold
         self.most = most
+        self.window_s = window_s  # seconds to meet each challenge, from the first frame or the one met before
         self.kept: list[Observed] = []
         self._last_box: Box | None = None
         self._last_pose: Pose | None = None
         self._met = 0
+        self._since = 0.0  # when the challenge asked now was asked
+
+    def window_left(self, at: float) -> float | None:
+        """Seconds left to meet the challenge asked now; None before the first frame or without a window."""
+        if self.window_s is None or not self.kept:
+            return None
+        return max(0.0, self.window_s - (at - self._since))
 
     def _asked(self) -> Challenge | None:
         return self.challenges[self._met] if self.kept and self._met < len(self.challenges) else None
@@ -362,9 +373,13 @@ class Follower:
         verdict = Verdict(False, 0.0, check, reason, len(self.kept), self._met, 0, ())
         return self._step(None, check is not FailedCheck.ONE_FACE, verdict)
 
-    def add(self, frame: Observed) -> Step:
+    def add(self, frame: Observed, at: float = 0.0) -> Step:
+        """The frame taken at `at` (seconds, any steady clock) judged with those before."""
         if frame.faces > 1:
             return self._end(FailedCheck.ONE_FACE, f"{frame.faces} faces in view; there must be exactly one")
+        asked = self._asked()
+        if asked is not None and self.window_left(at) == 0.0:
+            return self._end(FailedCheck.CHALLENGE, f"{asked.value} was not met within {self.window_s:g} s")
         if frame.faces == 0 or frame.landmarks is None or frame.box is None:
             return self._step(None, face=False)
         if self._last_box is not None and iou(self._last_box, frame.box) < TRACK_MIN_IOU:
@@ -374,6 +389,7 @@ class Follower:
             if frontal_deg(frame.landmarks) <= FRONTAL_MAX_DEG:
                 self.kept.append(frame)
                 self._last_pose = pose(frame.landmarks, frame.landmarks)
+                self._since = at
             return self._step(self._last_pose, face=True)
         first = self.kept[0].landmarks
         assert first is not None
@@ -385,7 +401,8 @@ class Follower:
         self.kept.append(frame)
         self._last_pose = moved
         verdict = judge(self.challenges, self.kept, self.identity_threshold)
-        self._met = verdict.met
+        if verdict.met > self._met:
+            self._met, self._since = verdict.met, at
         decided = verdict.live or verdict.failed not in _UNDECIDED
         return self._step(moved, True, verdict if decided else None)
 

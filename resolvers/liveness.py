@@ -10,6 +10,7 @@ session is verified against that person in the same answer.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncGenerator
@@ -20,6 +21,7 @@ from auth import audit
 from auth.access import is_rate_limited
 from auth.rate import RateKind
 from bounds import (
+    LIVENESS_CHALLENGE_WINDOW_S,
     LIVENESS_CHALLENGES_MAX,
     LIVENESS_FRAMES_MAX,
     LIVENESS_KEYFRAMES_MAX,
@@ -199,17 +201,21 @@ async def _updates(
     ctx: Context, row: SessionRow, stream: live.LiveStream, model: str, threshold: float
 ) -> AsyncGenerator[LivenessUpdate, None]:
     challenges = [Challenge(value) for value in row.challenges]
-    follower = liveness.Follower(challenges, threshold, LIVENESS_KEYFRAMES_MAX)
-    deadline = time.monotonic() + (row.expires_at - datetime.now(UTC)).total_seconds()
+    follower = liveness.Follower(challenges, threshold, LIVENESS_KEYFRAMES_MAX, LIVENESS_CHALLENGE_WINDOW_S)
+    # On sendLiveFrame's clock (perf_counter), which stamps each frame as it arrives.
+    deadline = time.perf_counter() + (row.expires_at - datetime.now(UTC)).total_seconds()
 
     def left() -> float:
-        return max(0.0, round(deadline - time.monotonic(), 1))
+        """Seconds left: of the session, or of the move asked now when that ends first."""
+        now = time.perf_counter()
+        window = follower.window_left(now)
+        return max(0.0, round(min(deadline - now, window if window is not None else math.inf), 1))
 
     try:
         yield LivenessUpdate(None, Step(None, 0, None, False, None), None, None, left())  # look at the camera
         while True:
             try:
-                frame = await asyncio.wait_for(stream.next_frame(), left())
+                frame = await asyncio.wait_for(stream.next_frame(), max(0.0, deadline - time.perf_counter()))
             except TimeoutError:  # the session expired
                 verdict = follower.expire()
                 yield await _end(ctx, row, follower, verdict, None, Step(None, verdict.met, None, False, verdict))
@@ -222,7 +228,7 @@ async def _updates(
                 if error is None:
                     raise
                 observed = Observed(0)
-            step = follower.add(observed)
+            step = follower.add(observed, frame.received)
             if step.verdict is None:
                 yield LivenessUpdate(frame.number, step, error, None, left())
                 continue

@@ -12,7 +12,13 @@ import strawberry
 
 from auth.rate import RateKind
 from auth.scopes import Scope
-from bounds import LIVENESS_CHALLENGES_MAX, LIVENESS_FRAMES_MAX, LIVENESS_SESSION_TTL_S, SEARCH_LIMIT_MAX
+from bounds import (
+    LIVENESS_CHALLENGE_WINDOW_S,
+    LIVENESS_CHALLENGES_MAX,
+    LIVENESS_FRAMES_MAX,
+    LIVENESS_SESSION_TTL_S,
+    SEARCH_LIMIT_MAX,
+)
 from resolvers import liveness
 from resolvers.context import Info
 from schema.collections import CollectionArgument
@@ -86,8 +92,10 @@ class LivenessSubscription:
         "Follow a liveness session from a camera: send its frames with sendLiveFrame over this same WebSocket "
         "connection, `stream` set to the session's id (e.g. 5 to 15 a second). The first update asks for a look "
         "from the front; each frame's update says what to do now, how many challenges are met and the pose; "
-        f"the last holds the result, and the stream ends. {_WHAT_IS_JUDGED} A frame with no face is passed "
-        "over; the session ends when it expires. Opening uses the session up and holds a live stream slot, as "
+        f"the last holds the result, and the stream ends. {_WHAT_IS_JUDGED} Each move must come within "
+        f"{LIVENESS_CHALLENGE_WINDOW_S} s of the one before (of the first frame, for the first). A frame with no "
+        "face is passed over; the session ends when it expires. Opening uses the session up and holds a live "
+        "stream slot, as "
         "liveRecognition; the open and the outcome are audited.",
         rate=RateKind.VERIFY,
     )

@@ -102,7 +102,9 @@ class LivenessProgress:
     face_in_view: bool = strawberry.field(description="Whether this frame showed one face.")
     pose: LivenessPose | None = strawberry.field(description="This frame's pose against the first; null without one.")
     error: LiveError | None = strawberry.field(description="Why this frame could not be used (BAD_IMAGE, BUSY).")
-    seconds_left: float = strawberry.field(description="Seconds before the session expires.")
+    seconds_left: float = strawberry.field(
+        description="Seconds left to make the move asked now (or before the session expires, if sooner)."
+    )
     result: LivenessResult | None = strawberry.field(
         description="The verdict, on the last update; then the stream ends."
     )

@@ -24,6 +24,7 @@ from devdata import liveness as sets
 from devdata.live_client import LiveClient
 from ml import liveness
 from ml.liveness import Challenge
+from ml.pipeline import FacePipeline
 from models import AuditEntry
 from models import LivenessSession as SessionRow
 from resolvers import liveness as sessions
@@ -358,3 +359,19 @@ def test_a_verdict_needs_frames_and_one_face_in_each() -> None:
     assert liveness.judge([Challenge.TURN_LEFT], [], 1.0).failed is liveness.FailedCheck.FRAMES
     two = liveness.judge([Challenge.TURN_LEFT], [liveness.Observed(2), liveness.Observed(1)], 1.0)
     assert two.failed is liveness.FailedCheck.ONE_FACE and not two.live
+
+
+def test_a_followed_session_gives_each_move_its_window(pool: list[sets.Person], pipeline: FacePipeline) -> None:
+    person = sets.most_covered(pool)
+    challenges, photos = next(
+        (c, f) for c in itertools.permutations(list(Challenge), 2) for _, f in sets.fitting([person], c)
+    )
+    frames, threshold = liveness.observe(pipeline, photos), pipeline.default_threshold
+    late = liveness.Follower(challenges, threshold, 60, window_s=5)
+    assert late.add(frames[0], at=100.0).asked is challenges[0]
+    assert late.window_left(103.0) == 2.0
+    ended = late.add(frames[0], at=105.5).verdict  # still looking ahead, 5.5 s on
+    assert ended is not None and ended.failed is liveness.FailedCheck.CHALLENGE and "within 5 s" in ended.reason
+    timely = liveness.Follower(challenges, threshold, 60, window_s=5)
+    steps = [timely.add(frame, at=100.0 + 4 * i) for i, frame in enumerate(frames)]  # each move 4 s after the last
+    assert steps[-1].verdict is not None and steps[-1].verdict.live, steps[-1]
