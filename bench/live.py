@@ -138,8 +138,7 @@ async def measure(server: ServerProcess, seconds: float) -> tuple[list[Run], int
             },
         )
     frames = camera.jpegs(camera.frames())
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    client = await LiveClient.open(ws_url, {"Authorization": f"Bearer {server.key}"})
+    client = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {server.key}"})
     runs = [
         Run("camera 15 fps", seconds),
         Run("flat out, 2 in flight", seconds),

@@ -46,6 +46,11 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def ws_url(self) -> str:
+        """The GraphQL endpoint for WebSocket clients (graphql-transport-ws)."""
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 

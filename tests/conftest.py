@@ -18,12 +18,14 @@ import pytest
 
 import devdata
 from devdata import liveness as liveness_sets
+from devdata.live_client import LiveClient
 from devdata.postgres import LocalPostgres, local_postgres
 from ml.liveness import observe
 from ml.pipeline import FacePipeline
 from services import build_pipeline
 from settings import Settings
 from tests.helpers import Api, migrated_database, server_settings, start_api
+from tests.server import Server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,6 +46,14 @@ def liveness_pool(pipeline: FacePipeline) -> list[liveness_sets.Person]:
     """30 LFW persons of 8+ photos, each photo observed as a liveness frame: what liveness sessions are made of."""
     persons = [liveness_sets.observed_person(f, partial(observe, pipeline)) for f in liveness_sets.lfw_persons(30)]
     return [person for person in persons if person is not None]
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[LiveClient]:
+    """A graphql-transport-ws client of the module's `server`, with its admin key."""
+    client = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {server.key}"})
+    yield client
+    await client.close()
 
 
 @pytest.fixture(scope="session")

@@ -208,10 +208,6 @@ async def test_reembed_refuses_an_unloaded_model_and_a_foreign_collection(api: A
 CRASH_PERSONS = 15  # 60 faces: enough for the job to be seen part-way
 
 
-def _ws(server: Server) -> str:
-    return server.url.replace("http://", "ws://") + "/graphql"
-
-
 def _enrol_http(server: Server, collection: str, people: dict[str, list[Path]]) -> None:
     for name, photos in people.items():
         person = server.graphql(ENROL, n=name, c=collection)["data"]["createPerson"]["id"]
@@ -230,7 +226,7 @@ def _job(server: Server, job_id: str) -> dict[str, Any]:
 
 async def _progress(server: Server, job_id: str, key: str) -> list[dict[str, Any]]:
     """Every message jobProgress sends until it completes."""
-    client = await LiveClient.open(_ws(server), Authorization=f"Bearer {key}")
+    client = await LiveClient.open(server.ws_url, Authorization=f"Bearer {key}")
     try:
         op = await client.start(
             "subscription($id: ID!) { jobProgress(id: $id) { state done total etaSeconds } }", id=job_id

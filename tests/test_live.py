@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -33,17 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def video() -> list[bytes]:
     return camera.jpegs(camera.frames(count=30))
-
-
-def ws_url(server: Server) -> str:
-    return server.url.replace("http://", "ws://") + "/graphql"
-
-
-@pytest.fixture
-async def client(server: Server) -> AsyncIterator[LiveClient]:
-    client = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
-    yield client
-    await client.close()
 
 
 def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -144,7 +133,7 @@ async def test_frames_only_reach_a_stream_on_their_own_connection(
     refused = await client.next(duplicate)
     assert errors_of(refused)[0]["extensions"]["code"] == "INVALID_INPUT"
 
-    other = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
+    other = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {server.key}"})
     try:
         stranger = await other.next(await other.send_frame("mine", 1, video[0]))
         assert errors_of(stranger)[0]["extensions"]["code"] == "NOT_FOUND"
@@ -160,17 +149,17 @@ async def test_frames_only_reach_a_stream_on_their_own_connection(
 
 async def test_the_key_comes_in_connection_init(server: Server, video: list[bytes]) -> None:
     with pytest.raises(ConnectionError, match="4403"):
-        await LiveClient.open(ws_url(server), {"Authorization": "Bearer fid_not-a-key"})
+        await LiveClient.open(server.ws_url, {"Authorization": "Bearer fid_not-a-key"})
 
     # Without a key the socket could do nothing: it is closed at once rather than held (with the reason).
     with pytest.raises(ConnectionError, match=r"4403.*API key is required"):
-        await LiveClient.open(ws_url(server))
+        await LiveClient.open(server.ws_url)
     # A bad key in the handshake's own header is refused the same way, with its reason (it was a bare 1006).
     with pytest.raises(ConnectionError, match=r"4403.*unknown or revoked"):
-        await LiveClient.open(ws_url(server), Authorization="Bearer fid_not-a-key")
+        await LiveClient.open(server.ws_url, Authorization="Bearer fid_not-a-key")
 
     created = server.graphql('mutation { createApiKey(name: "reader", scopes: [READ]) { secret } }')
-    reader = await LiveClient.open(ws_url(server), {"X-API-Key": created["data"]["createApiKey"]["secret"]})
+    reader = await LiveClient.open(server.ws_url, {"X-API-Key": created["data"]["createApiKey"]["secret"]})
     try:
         refused = await reader.next(await reader.subscribe_live("camera"))
         assert extensions_of(errors_of(refused)[0]) == {"code": "FORBIDDEN", "scope": "VERIFY"}
@@ -205,7 +194,7 @@ def live_audit(server: Server, key_id: str) -> list[str]:
 
 async def test_a_revoked_key_closes_its_open_socket_before_the_next_operation(server: Server) -> None:
     key_id, secret = new_key(server, "ADMIN")
-    socket = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
+    socket = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {secret}"})
     try:
         first = await socket.next(await socket.start("{ model { name } }"))
         assert first["type"] == "next" and "errors" not in first["payload"]
@@ -221,8 +210,8 @@ async def test_a_revoked_key_closes_its_open_socket_before_the_next_operation(se
 
 async def test_one_key_cannot_hold_every_stream(server: Server, video: list[bytes]) -> None:
     key_id, secret = new_key(server, "VERIFY")
-    holder = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
-    admin = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
+    holder = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {secret}"})
+    admin = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {server.key}"})
     try:
         streams = [await holder.subscribe_live(f"held {n}") for n in range(2)]
         third = await holder.next(await holder.subscribe_live("held 2"))
@@ -255,7 +244,7 @@ async def test_an_idle_stream_is_closed_and_its_slot_given_back(server: Server, 
 
 async def test_frames_have_a_rate_of_their_own(server: Server, video: list[bytes]) -> None:
     _, secret = new_key(server, "VERIFY")
-    camera_key = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {secret}"})
+    camera_key = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {secret}"})
     try:
         live = await camera_key.subscribe_live("rated")
         codes = []
@@ -302,7 +291,7 @@ async def test_a_stream_searches_its_collection_and_a_key_reaches_no_other(serve
         'mutation($c: [ID!]) { createApiKey(name: "door", scopes: [VERIFY], collections: $c) { secret } }',
         c=[DEFAULT_COLLECTION],
     )
-    bound = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {key['data']['createApiKey']['secret']}"})
+    bound = await LiveClient.open(server.ws_url, {"Authorization": f"Bearer {key['data']['createApiKey']['secret']}"})
     try:
         refused = await bound.next(await bound.subscribe_live("there", collection=elsewhere))
         assert [error["extensions"]["code"] for error in errors_of(refused)] == ["NOT_FOUND"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import itertools
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,17 +234,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def ws_url(server: Server) -> str:
-    return server.url.replace("http://", "ws://") + "/graphql"
-
-
-@pytest.fixture
-async def client(server: Server) -> AsyncIterator[LiveClient]:
-    client = await LiveClient.open(ws_url(server), {"Authorization": f"Bearer {server.key}"})
-    yield client
-    await client.close()
-
-
 def _ws_session(server: Server, pool: list[sets.Person]) -> Drawn:
     for _ in range(50):
         session = server.graphql(START, p=None, n=3)["data"]["startLiveness"]
@@ -286,7 +275,7 @@ async def test_another_key_cannot_follow_a_session(server: Server, pool: list[se
     session = _ws_session(server, pool)
     secret = server.graphql('mutation { createApiKey(name: "another", scopes: [VERIFY]) { secret } }')
     other = await LiveClient.open(
-        ws_url(server), {"Authorization": f"Bearer {secret['data']['createApiKey']['secret']}"}
+        server.ws_url, {"Authorization": f"Bearer {secret['data']['createApiKey']['secret']}"}
     )
     try:
         message = await other.next(await other.start(FOLLOW, s=session.id))

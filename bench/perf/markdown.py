@@ -32,6 +32,7 @@ class Measured:
     enrol_photos: int
     probe_photos: int
     ceilings: dict[tuple[str, str], dict[int, list[float]]]  # (embedder, runtime) -> batch -> faces/s per run
+    detector_rows: list[list[str]]  # photo set, detector, p50 ms, p95 ms, photos with a face
     stage_rows: list[list[str]]
     sets: dict[str, list[Path]]
     enrolment: Enrolment
@@ -153,7 +154,17 @@ def perf_report(m: Measured) -> list[str]:
         rows.append(["all of them", str(total_photos), f"{ours_total:.2f}", f"{peer_total:.2f}", f"{ratio:.2f} ×"])
         lines += table(["photo set", "photos", "ours photos/s", "peer photos/s", "ours / peer"], rows)
     lines += [
-        "## 5. Detection stages (MTCNN on OpenCV DNN, in this process, one photo after another)",
+        "## 5. Detectors (in this process, one photo after another, one thread)",
+        "",
+        "Milliseconds per photo for each detector (FACE_DETECTOR) on the photo sets of section 4, decoded as "
+        "the server decodes them, through the retry with a border the server makes when nothing is found; "
+        "and the photos each found a face in. The accuracy of each detector with each embedder is "
+        "bench/results/accuracy.md's.",
+        "",
+    ]
+    lines += table(["photo set", "detector", "p50 ms", "p95 ms", "photos with a face"], m.detector_rows)
+    lines += [
+        "## 6. Detection stages (MTCNN on OpenCV DNN, in this process, one photo after another)",
         "",
         "Milliseconds per photo in each stage of the cascade on the photo sets of section 4, as the server "
         f"decodes them (large JPEGs reduced) and downscales them (longer side {Settings.from_env().detect_max_side}). "
@@ -172,7 +183,7 @@ def perf_report(m: Measured) -> list[str]:
         ],
         stage_rows,
     )
-    lines += ["## 6. Memory (server resident set size)", ""]
+    lines += ["## 7. Memory (server resident set size)", ""]
     lines += table(["gallery faces", "gallery matrix MB", "server RSS MB"], memory_rows)
     lines += [
         f"Before any gallery: {baseline_rss:.0f} MB after start-up, {after_enrol_rss:.0f} MB after the enrolment runs.",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import devdata
 from bench.perf import stages
-from bench.perf.inprocess import detection_stages, model_ceiling
+from bench.perf.inprocess import detection_stages, detector_timings, model_ceiling
 from bench.perf.load import bench_server
 from bench.perf.markdown import Measured, perf_report
 from bench.perf.plan import CEILING_RUNS
@@ -31,7 +31,8 @@ def main() -> None:
     ceilings = {(spec.key, runtime): model_ceiling(spec, runtime) for spec, runtime in CEILING_RUNS}
     sets = photo_sets()
     set_photos = {name: [path.read_bytes() for path in paths] for name, paths in sets.items()}
-    print("detection stages ...", flush=True)
+    print("detectors and detection stages ...", flush=True)
+    detector_rows = detector_timings(sets)
     stage_rows = detection_stages(sets)
 
     with tempfile.TemporaryDirectory(prefix="faceid-bench-") as tmp:
@@ -46,6 +47,7 @@ def main() -> None:
         enrol_photos=len(enrol_photos),
         probe_photos=len(probe_photos),
         ceilings=ceilings,
+        detector_rows=detector_rows,
         stage_rows=stage_rows,
         sets=sets,
         enrolment=enrolment,
