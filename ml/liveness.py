@@ -234,8 +234,14 @@ def _grey(crop: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def judge(challenges: Sequence[Challenge], frames: Sequence[Observed], identity_threshold: float) -> Verdict:
-    """Whether `frames` (in the order taken) show a live person meeting `challenges` in order."""
+def judge(
+    challenges: Sequence[Challenge], frames: Sequence[Observed], identity_threshold: float, tracked: bool = False
+) -> Verdict:
+    """Whether `frames` (in the order taken) show a live person meeting `challenges` in order.
+
+    `tracked`: the caller followed the face through every frame between these (Follower keeps
+    only some), so consecutive ones here need not overlap.
+    """
     poses: list[Pose | None] = [None] * len(frames)
 
     def failed(check: FailedCheck, reason: str, best: int = 0, met: int = 0) -> Verdict:
@@ -265,7 +271,7 @@ def judge(challenges: Sequence[Challenge], frames: Sequence[Observed], identity_
     for index in range(1, len(frames)):
         before, now = frames[index - 1].box, frames[index].box
         assert before is not None and now is not None
-        if iou(before, now) < TRACK_MIN_IOU:
+        if not tracked and iou(before, now) < TRACK_MIN_IOU:
             return failed(FailedCheck.TRACK, f"the face jumped between frames {index} and {index + 1}")
     vectors = [frame.vector for frame in frames]
     for index in range(1, len(frames)):
@@ -400,7 +406,7 @@ class Follower:
             return self._end(FailedCheck.FRAMES, f"{self.most} moves without meeting the challenges")
         self.kept.append(frame)
         self._last_pose = moved
-        verdict = judge(self.challenges, self.kept, self.identity_threshold)
+        verdict = judge(self.challenges, self.kept, self.identity_threshold, tracked=True)
         if verdict.met > self._met:
             self._met, self._since = verdict.met, at
         decided = verdict.live or verdict.failed not in _UNDECIDED
@@ -416,7 +422,7 @@ class Follower:
         """The verdict when time runs out: the kept frames judged as they are, never live."""
         if not self.kept:
             return Verdict(False, 0.0, FailedCheck.FRONTAL, "no face was seen from the front in time", 0, 0, 0, ())
-        verdict = judge(self.challenges, self.kept, self.identity_threshold)
+        verdict = judge(self.challenges, self.kept, self.identity_threshold, tracked=True)
         if verdict.live:  # judged live after the last step: cannot happen, add() decides on every kept frame
             return verdict
         pending = self.challenges[verdict.met] if verdict.met < len(self.challenges) else None

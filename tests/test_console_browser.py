@@ -14,13 +14,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 import devdata
 from devdata import camera
 from devdata import liveness as sets
+from ml import liveness
 from ml.liveness import Challenge
+from ml.pipeline import FacePipeline
 from tests.accessibility import serious_violations, serve_axe
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT, Server, enrolled_person, running_server
@@ -620,12 +623,21 @@ STEERED_CAMERA = """(() => {
   const context = canvas.getContext("2d");
   let shown = null;
   const paint = () => {
+    if (shown && (canvas.width !== shown.width || canvas.height !== shown.height)) {
+      canvas.width = shown.width;  // the camera's resolution is the photo's: no face squeezed
+      canvas.height = shown.height;
+    }
     context.fillStyle = "#808080";
-    context.fillRect(0, 0, 250, 250);
-    if (shown) context.drawImage(shown, 0, 0, 250, 250);
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    if (shown) context.drawImage(shown, 0, 0);
   };
   setInterval(paint, 40);
   window.steeredCamera = (url) => new Promise((resolve) => {
+    if (url === null) {  // nothing in view
+      shown = null;
+      paint();
+      return resolve();
+    }
     const next = new Image();
     next.onload = () => { shown = next; paint(); resolve(); };
     next.src = url;
@@ -634,22 +646,39 @@ STEERED_CAMERA = """(() => {
 })();"""
 
 
-def _show(page: Page, photo: bytes) -> None:
-    page.evaluate("(url) => window.steeredCamera(url)", "data:image/jpeg;base64," + base64.b64encode(photo).decode())
+def _show(page: Page, photo: bytes | None) -> None:
+    """Put the photo before the camera (None: nothing)."""
+    url = None if photo is None else "data:image/jpeg;base64," + base64.b64encode(photo).decode()
+    page.evaluate("(url) => window.steeredCamera(url)", url)
 
 
-def _checked(page: Page, pool: list[sets.Person], person: sets.Person | None) -> list[bytes]:
-    """Start checks until the pool (or `person`) can meet the server's draw; that session's bona fide frames."""
-    for _ in range(40):
+def _clearly_live(pipeline: FacePipeline, challenges: tuple[Challenge, ...], frames: list[bytes]) -> bool:
+    """Whether the frames pass with room to spare: each within 0.8 of the threshold of the frames before.
+
+    The page sends the photos again as its own JPEGs, which moves their embeddings a little: a session
+    of LFW photos that passes only just could fail there (bench/results/liveness.md: 3 of 240 refused).
+    """
+    observed = liveness.observe(pipeline, frames)
+    threshold = pipeline.default_threshold
+    return liveness.judge(challenges, observed, threshold).live and all(
+        min(float(np.linalg.norm(observed[i].vector - observed[j].vector)) for j in range(i)) < 0.8 * threshold  # type: ignore[operator]
+        for i in range(1, len(observed))
+    )
+
+
+def _checked(page: Page, pool: list[sets.Person], person: sets.Person | None, pipeline: FacePipeline) -> list[bytes]:
+    """Start checks until the pool (or `person`) clearly meets the server's draw; that session's frames."""
+    _show(page, None)  # the last check's photo is not this one's first frame
+    for _ in range(60):
         page.get_by_role("button", name="Start check").click()
         steps = page.locator("#liveness-steps li")
         steps.first.wait_for(timeout=30_000)
         drawn = tuple(Challenge(c) for c in steps.evaluate_all("(items) => items.map((i) => i.dataset.challenge)"))
-        found = next(sets.fitting([person] if person else pool, drawn), None)
-        if found is not None:
-            return found[1]
+        for _, frames in sets.fitting([person] if person else pool, drawn):
+            if _clearly_live(pipeline, drawn, frames):
+                return frames
         page.get_by_role("button", name="Stop").click()
-    raise AssertionError("40 draws that no photos of the pool meet")
+    raise AssertionError("60 draws that no photos of the pool meet")
 
 
 def _follow(page: Page, frames: list[bytes]) -> None:
@@ -658,12 +687,15 @@ def _follow(page: Page, frames: list[bytes]) -> None:
     instruction = page.locator("#liveness-instruction")
     for number, photo in enumerate(frames[1:]):
         wanted = page.locator("#liveness-steps li").nth(number).get_attribute("data-challenge")
-        expect(instruction).to_have_attribute("data-asked", wanted or "", timeout=30_000)
+        try:
+            expect(instruction).to_have_attribute("data-asked", wanted or "", timeout=30_000)
+        except AssertionError as error:  # say why the page gave up
+            raise AssertionError(page.locator("#liveness-result").text_content()) from error
         _show(page, photo)
 
 
 def test_console_checks_liveness_with_a_steered_camera(
-    browser: Browser, server: Server, liveness_pool: list[sets.Person]
+    browser: Browser, server: Server, liveness_pool: list[sets.Person], pipeline: FacePipeline
 ) -> None:
     """A live person's moves pass and are verified against the person named; a second face in view fails."""
     person = sets.most_covered(liveness_pool)
@@ -684,7 +716,7 @@ def test_console_checks_liveness_with_a_steered_camera(
     page = view.sign_in()
     page.get_by_role("button", name="Liveness", exact=True).click()
     page.get_by_label("Person to verify against (optional)").fill(name)
-    _follow(page, _checked(page, liveness_pool, person))
+    _follow(page, _checked(page, liveness_pool, person, pipeline))
     result = page.locator("#liveness-result")
     expect(result).to_contain_text("A live person.", timeout=60_000)
     expect(result).to_contain_text(f"Same person as {name}")
@@ -693,11 +725,11 @@ def test_console_checks_liveness_with_a_steered_camera(
     view.screenshot("console-liveness-passed-1366.png")
 
     page.get_by_label("Person to verify against (optional)").fill("")
-    frames = _checked(page, liveness_pool, None)
+    frames = _checked(page, liveness_pool, None, pipeline)
     other = next(p for p in liveness_pool if p.photos[p.first] != frames[0])
     _show(page, frames[0])
     expect(page.locator("#liveness-instruction")).not_to_have_attribute("data-asked", "", timeout=30_000)
-    _show(page, sets.side_by_side(frames[1], other.photos[other.first]))
+    _show(page, sets.side_by_side(frames[0], other.photos[other.first]))  # someone steps in beside them
     expect(result).to_contain_text("Not live: there must be exactly one face in view", timeout=60_000)
     view.screenshot("console-liveness-failed-1366.png")
     view.close()

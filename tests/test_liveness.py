@@ -23,8 +23,10 @@ import pytest
 from devdata import liveness as sets
 from devdata.live_client import LiveClient
 from ml import liveness
+from ml.detection import Box, Detection
 from ml.liveness import Challenge
-from ml.pipeline import FacePipeline
+from ml.pipeline import FacePipeline, LocatedFace
+from ml.quality import FaceQuality
 from models import AuditEntry
 from models import LivenessSession as SessionRow
 from resolvers import liveness as sessions
@@ -364,3 +366,26 @@ def test_a_followed_session_gives_each_move_its_window(pool: list[sets.Person], 
     timely = liveness.Follower(challenges, threshold, 60, window_s=5)
     steps = [timely.add(frame, at=100.0 + 4 * i) for i, frame in enumerate(frames)]  # each move 4 s after the last
     assert steps[-1].verdict is not None and steps[-1].verdict.live, steps[-1]
+
+
+def _seen(x: float, nose_dx: float, rng: np.random.Generator) -> liveness.Observed:
+    """A face 100 px wide at `x`, its nose `nose_dx` px off the middle (a turn), the same identity every time."""
+    points = FRONT - FRONT[:, :1].min() + [x, 0]
+    points[2, 0] += nose_dx
+    detection = Detection(Box(int(x), 80, 100, 110), 0.99, points.astype(np.float32))
+    crop = rng.integers(0, 256, (112, 112, 3), dtype=np.uint8)  # a new picture every frame
+    face = LocatedFace(detection, crop, "test", FaceQuality(60.0, 100.0, 0.0, 0.0, 0.99))
+    return liveness.Observed(1, face, np.eye(128, dtype=np.float32)[0])
+
+
+def test_a_followed_face_may_cross_the_frame_but_not_jump() -> None:
+    rng = np.random.default_rng(1)
+    walked = liveness.Follower([Challenge.TURN_LEFT], 1.0, 60)
+    for step in range(8):  # a person walking across the camera's view, 30 px a frame, looking ahead
+        assert walked.add(_seen(30.0 * step, 0.0, rng)).verdict is None
+    verdict = walked.add(_seen(240.0, 14.0, rng)).verdict  # then turning: far from the first frame's box
+    assert verdict is not None and verdict.live, verdict
+    jumped = liveness.Follower([Challenge.TURN_LEFT], 1.0, 60)
+    jumped.add(_seen(0.0, 0.0, rng))
+    verdict = jumped.add(_seen(240.0, 14.0, rng)).verdict
+    assert verdict is not None and verdict.failed is liveness.FailedCheck.TRACK, verdict

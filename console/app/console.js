@@ -1055,9 +1055,9 @@ async function startLiveness(event) {
     if (!person) return banner(`There is no one called “${$("#liveness-person").value.trim()}”: choose a person from the list, or leave the field empty.`);
   }
   const video = $("#liveness-video");
-  video.hidden = false;
+  $("#liveness-stage").hidden = false;
   const camera = await openCamera(video);
-  if (!camera) return (video.hidden = true);
+  if (!camera) return ($("#liveness-stage").hidden = true);
   let session;
   try {
     session = (await gql(START_LIVENESS, { person: person && person.id, collection: collection() })).startLiveness;
@@ -1133,7 +1133,7 @@ function livenessVerdict(state, result) {
 function stopLiveness(clear) {
   if (liveness) stopCamera(liveness, $("#liveness-video"));
   liveness = null;
-  $("#liveness-video").hidden = true; // no black box where the camera was
+  $("#liveness-stage").hidden = true; // no black box where the camera was
   $("#liveness-start").disabled = false;
   $("#liveness-stop").disabled = true;
   $("#liveness-left").textContent = "";
