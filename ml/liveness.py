@@ -400,7 +400,12 @@ class Follower:
         first = self.kept[0].landmarks
         assert first is not None
         moved = pose(first, frame.landmarks)
-        if moved is None or not self._moved_on(moved):
+        if moved is None:
+            return self._step(moved, face=True)
+        # A frame is kept when the pose moved on, or when it meets the move asked now (a head already turned
+        # left and up meets LOOK_UP with a small nod more), unless it repeats the last kept picture.
+        meets = asked is not None and progress(asked, moved) >= 1.0
+        if not (self._moved_on(moved) or (meets and not self._repeats_last(frame))):
             return self._step(moved, face=True)
         if len(self.kept) >= self.most:
             return self._end(FailedCheck.FRAMES, f"{self.most} moves without meeting the challenges")
@@ -411,6 +416,12 @@ class Follower:
             self._met, self._since = verdict.met, at
         decided = verdict.live or verdict.failed not in _UNDECIDED
         return self._step(moved, True, verdict if decided else None)
+
+    def _repeats_last(self, frame: Observed) -> bool:
+        last = self.kept[-1].crop
+        if frame.crop is None or last is None:
+            return False
+        return float(np.mean(np.abs(_grey(frame.crop) - _grey(last)))) < FROZEN_MAX_DIFF
 
     def _moved_on(self, moved: Pose) -> bool:
         last = self._last_pose

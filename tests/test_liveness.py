@@ -368,10 +368,10 @@ def test_a_followed_session_gives_each_move_its_window(pool: list[sets.Person], 
     assert steps[-1].verdict is not None and steps[-1].verdict.live, steps[-1]
 
 
-def _seen(x: float, nose_dx: float, rng: np.random.Generator) -> liveness.Observed:
-    """A face 100 px wide at `x`, its nose `nose_dx` px off the middle (a turn), the same identity every time."""
+def _seen(x: float, nose_dx: float, rng: np.random.Generator, nose_dy: float = 0.0) -> liveness.Observed:
+    """A face 100 px wide at `x`, its nose moved by a turn and a nod, the same identity every time."""
     points = FRONT - FRONT[:, :1].min() + [x, 0]
-    points[2, 0] += nose_dx
+    points[2] += [nose_dx, nose_dy]
     detection = Detection(Box(int(x), 80, 100, 110), 0.99, points.astype(np.float32))
     crop = rng.integers(0, 256, (112, 112, 3), dtype=np.uint8)  # a new picture every frame
     face = LocatedFace(detection, crop, "test", FaceQuality(60.0, 100.0, 0.0, 0.0, 0.99))
@@ -389,3 +389,15 @@ def test_a_followed_face_may_cross_the_frame_but_not_jump() -> None:
     jumped.add(_seen(0.0, 0.0, rng))
     verdict = jumped.add(_seen(240.0, 14.0, rng)).verdict
     assert verdict is not None and verdict.failed is liveness.FailedCheck.TRACK, verdict
+
+
+def test_a_followed_head_already_turned_meets_the_next_move_with_a_little_more() -> None:
+    """Turned left and a little up, then a little more up: LOOK_UP is met, though the pose moved under 5 degrees."""
+    rng = np.random.default_rng(2)
+    follower = liveness.Follower([Challenge.TURN_LEFT, Challenge.LOOK_UP], 1.0, 60)
+    follower.add(_seen(0.0, 0.0, rng))
+    turned = _seen(0.0, 14.0, rng, nose_dy=-9.0)  # 27 degrees left, 16 up: TURN_LEFT met
+    assert follower.add(turned).asked is Challenge.LOOK_UP
+    assert follower.add(turned).verdict is None, "the same picture again is not new evidence"
+    verdict = follower.add(_seen(0.0, 14.0, rng, nose_dy=-10.0)).verdict  # 1.5 degrees more up, a new picture
+    assert verdict is not None and verdict.live, verdict
