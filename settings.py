@@ -74,7 +74,7 @@ class Settings(BaseModel):
     hnsw_min_faces: int = Field(20_000, alias="HNSW_MIN_FACES", ge=0)
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
-    detector: Annotated[Literal["mtcnn", "haar", "yunet"], BeforeValidator(_lower)] = Field(
+    detector: Annotated[Literal["mtcnn", "haar", "yunet", "yunet-int8", "yunet-onet"], BeforeValidator(_lower)] = Field(
         "mtcnn", alias="FACE_DETECTOR"
     )
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")

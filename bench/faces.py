@@ -112,7 +112,9 @@ class Faces:
         shape = (recipe.landmarks, recipe.margin, config.mirror)
         if (recipe.fit, recipe.border) != ("robust", "replicate"):  # the earlier recipes keep their caches
             shape += (recipe.fit, recipe.border)
-        name = f"embeddings-{key(config.embedder, runtime, *shape)}"
+        # Detectors may give one box different landmarks: each keeps its own (MTCNN's key is that of older runs).
+        detector = () if config.detector == "mtcnn" else (config.detector,)
+        name = f"embeddings-{key(config.embedder, runtime, *shape, *detector)}"
         store = self._embeddings.setdefault(name, Store(name, self.use_cache))
         chosen: dict[Path, Detection | None] = {}
         for path in photos:

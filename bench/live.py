@@ -28,6 +28,17 @@ from devdata.server import ServerProcess, running
 
 TARGET_FPS = 10.0
 TARGET_P50_MS = 150.0
+LIVE_HEADINGS = [
+    "run",
+    "frames sent",
+    "answered / s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "dropped",
+    "faces named",
+    "embedded",
+]
 
 
 @dataclass
@@ -177,10 +188,7 @@ def main() -> None:
         f"model {health['model']}, detector {health['detector']} on the {health['detector_device']}, "
         f"embedder on {health['runtime']} on the {health['device']}.",
         "",
-        *table(
-            ["run", "frames sent", "answered / s", "p50 ms", "p90 ms", "p99 ms", "dropped", "faces named", "embedded"],
-            [run.row() for run in runs],
-        ),
+        *table(LIVE_HEADINGS, [run.row() for run in runs]),
         f"- The third run's 4 clients made {verifications} verifyLinear calls beside the stream.",
         "- `embedded`: faces that went through the embedder; the others were carried by their track "
         "(a known face is re-identified about once a second).",

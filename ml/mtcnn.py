@@ -123,11 +123,19 @@ class Mtcnn:
         Returns boxes (N, 5: x1, y1, x2, y2, score) and landmarks (N, 5, 2: left eye,
         right eye, nose, left and right mouth corner, as x, y), in image pixels.
         """
-        boxes = self._stage1(image, min_face_size or self.min_face_size)
-        if len(boxes):
-            boxes = self._stage2(image, boxes)
+        boxes = self.candidates(image, min_face_size)
         if not len(boxes):
             return np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32)
+        return self.refine(image, boxes)
+
+    def candidates(self, image: np.ndarray, min_face_size: int | None = None) -> np.ndarray:
+        """The first two stages: square boxes (N, 5: x1, y1, x2, y2, score) as R-Net leaves them for O-Net."""
+        boxes = self._stage1(image, min_face_size or self.min_face_size)
+        return self._stage2(image, boxes) if len(boxes) else boxes
+
+    def refine(self, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The last stage on boxes from anywhere (N, 5, as candidates() gives them): O-Net's faces, scores and
+        landmarks, as detect() returns them; boxes O-Net does not take for a face are dropped."""
         return self._stage3(image, boxes)
 
     @staticmethod

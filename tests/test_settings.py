@@ -32,7 +32,7 @@ def test_defaults_and_environment():
         ({"PORT": "abc"}, r"PORT='abc': .*integer"),
         ({"MAX_PENDING": "0"}, r"MAX_PENDING='0': .*greater than or equal to 1"),
         ({"DETECT_MAX_SIDE": "-1"}, r"DETECT_MAX_SIDE='-1'"),
-        ({"FACE_DETECTOR": "foo"}, r"FACE_DETECTOR='foo': .*'mtcnn', 'haar' or 'yunet'"),
+        ({"FACE_DETECTOR": "foo"}, r"FACE_DETECTOR='foo': .*'mtcnn', 'haar', 'yunet', 'yunet-int8' or 'yunet-onet'"),
         ({"EMBEDDER": "arcface"}, r"EMBEDDER='arcface': .*facenet128, facenet512"),
         ({"MIN_DETECTION_SCORE": "2"}, r"MIN_DETECTION_SCORE='2'"),
         ({"SEARCH_BACKEND": "faiss"}, r"SEARCH_BACKEND='faiss': .*no such search backend; choose memory, pgvector"),

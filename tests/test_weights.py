@@ -18,7 +18,7 @@ from services import build_pipeline
 from settings import Settings
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT
-from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, SFACE, YUNET, WeightsError, weights_path
+from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, SFACE, YUNET, YUNET_INT8, WeightsError, weights_path
 from weights.fetch import fetch
 from weights.loader import checked_litert_path, fetched_path, litert_path, litert_record
 
@@ -140,7 +140,12 @@ def test_sface_runs_on_opencv_alone():
 def test_the_readme_names_every_weights_file_and_its_licence():
     """Every file the manifest ships is in the README's table, with the licence the manifest records."""
     rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
-    for spec in [*(embedder.weights for embedder in EMBEDDERS.values()), *MTCNN_NETS.values(), YUNET.weights]:
+    for spec in [
+        *(embedder.weights for embedder in EMBEDDERS.values()),
+        *MTCNN_NETS.values(),
+        YUNET.weights,
+        YUNET_INT8.weights,
+    ]:
         name = spec.path.rsplit("/", 1)[-1]
         row = next((row for row in rows if name in row and spec.package in row), None)
         assert row is not None, f"the README's weights table lacks {spec.path} ({spec.package})"

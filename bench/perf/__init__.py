@@ -9,5 +9,5 @@ The stages, each in its module: the model ceiling and MTCNN's stages in this pro
 (`inprocess.py`), enrolment, search on growing galleries and overload through the
 server (`stages.py`, with the HTTP load of `load.py` and the synthetic rows of
 `gallery.py`), the peer like for like and memory under a mixed load (`stages.py`,
-`sets.py`); `run.py` runs them in order and `report.py` writes the report.
+`sets.py`), bench-live's streams (`bench/live.py`); `run.py` runs them in order and `markdown.py` writes the report.
 """

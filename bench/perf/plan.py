@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ml.embedder import runtimes_of
+from settings import Settings
 from weights import DEFAULT_EMBEDDER, EMBEDDERS
 
 EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default settings
-MODEL_ID = EMBEDDER.model_id("mtcnn")
+MODEL_ID = EMBEDDER.model_id(Settings.model_fields["detector"].default)
 RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "opencv": "OpenCV DNN"}
 CEILING_BATCHES = (1, 8, 32)
 # The served model on every runtime it has, and each other model on its CPU runtime (LiteRT, or OpenCV for SFace).
@@ -30,3 +31,5 @@ LFW_SAMPLE = 100  # LFW photos (250 x 250) in the per-set comparison
 # Memory under a mixed load: this many requests, twice; each cycle of MIX is one of each, in order.
 MIXED_REQUESTS = 1000
 MIX = ("verify", "enrol", "verify", "detect", "recognize")
+LIVE_SECONDS = 30.0  # each of bench-live's three streams
+LIVE_LOADED_RUN = 2  # the stream beside the verifying clients: the one the targets are about

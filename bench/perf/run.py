@@ -12,7 +12,7 @@ from bench.perf import stages
 from bench.perf.inprocess import detection_stages, detector_timings, model_ceiling
 from bench.perf.load import bench_server
 from bench.perf.markdown import Measured, perf_report
-from bench.perf.plan import CEILING_RUNS
+from bench.perf.plan import CEILING_RUNS, LIVE_SECONDS
 from bench.perf.sets import photo_sets
 from bench.report import RESULTS
 
@@ -42,6 +42,8 @@ def main() -> None:
         search = stages.search(server, f"sqlite://{data_dir / 'faces.sqlite3'}", probe_photos)
         # On a fresh server and database: the galleries above count their rows.
         like_for_like = stages.like_for_like(bench_server(data_dir / "fresh"), sets, set_photos)
+        print("live recognition ...", flush=True)
+        live_runs, live_verifications = stages.live(bench_server(data_dir / "live"), LIVE_SECONDS)
 
     measured = Measured(
         enrol_photos=len(enrol_photos),
@@ -53,6 +55,8 @@ def main() -> None:
         enrolment=enrolment,
         search=search,
         like_for_like=like_for_like,
+        live_runs=live_runs,
+        live_verifications=live_verifications,
         minutes=(time.perf_counter() - began) / 60,
     )
     lines = perf_report(measured)

@@ -13,12 +13,14 @@ from pathlib import Path
 import devdata
 from bench.perf.plan import LFW_SAMPLE
 
+SMALL_PHOTOS = "small web photos (five-celebrity/train)"  # the set with a target of its own
+
 
 def photo_sets() -> dict[str, list[Path]]:
     """The shared photos in three kinds: small web photos, LFW's 250 x 250 crops, large photos."""
     lfw = sorted({path for pair in devdata.read_lfw_pairs() for path in (pair.x, pair.y)})[:LFW_SAMPLE]
     return {
-        "small web photos (five-celebrity/train)": [p for ps in devdata.celebrity_photos("train").values() for p in ps],
+        SMALL_PHOTOS: [p for ps in devdata.celebrity_photos("train").values() for p in ps],
         f"LFW 250 × 250 (first {LFW_SAMPLE} of the pairs' photos)": lfw,
         "large photos (faces-dev/deepface, 0.3–2 MP)": sorted(devdata.DEEPFACE.glob("*.jpg")),
     }

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.live import Run as LiveRun
+from bench.live import measure as measure_live
 from bench.perf.gallery import fill_gallery
 from bench.perf.load import (
     create_person,
@@ -172,3 +174,9 @@ def overall(rates: dict[str, list[float]], sets: dict[str, list[Path]]) -> float
     """Photos per second over all sets: every photo once, at each set's median rate."""
     total = sum(len(paths) for paths in sets.values())
     return total / sum(len(sets[name]) / statistics.median(runs) for name, runs in rates.items())
+
+
+def live(server: ServerProcess, seconds: float) -> tuple[list[LiveRun], int]:
+    """bench-live's three streams (camera pace, flat out, camera pace beside 4 verifying clients) on this server."""
+    with running(server):
+        return asyncio.run(measure_live(server, seconds))
