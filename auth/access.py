@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from auth.scopes import Principal, Scope
 from errors import ApiError, ErrorCode
 
@@ -57,11 +59,16 @@ def is_rate_limited(principal: Principal) -> bool:
 DISTANCE_STEP = 0.01
 
 
-def shown_distance(principal: Principal | None, distance: float) -> float:
-    """The distance as this caller may see it: exact with BIOMETRICS, else on the DISTANCE_STEP grid."""
+def shown_distance(principal: Principal | None, distance: float, ceiling: float = math.inf) -> float:
+    """The distance as this caller may see it: exact with BIOMETRICS, else on the DISTANCE_STEP grid, and then
+    never beyond `ceiling` (a candidate just inside MAX_THRESHOLD would otherwise round past it): the grid
+    point at or below it."""
     if principal is not None and principal.has(Scope.BIOMETRICS):
         return distance
-    return round(round(distance / DISTANCE_STEP) * DISTANCE_STEP, 10)
+    on_grid = round(round(distance / DISTANCE_STEP) * DISTANCE_STEP, 10)
+    if on_grid > ceiling:
+        on_grid = round(math.floor(ceiling / DISTANCE_STEP) * DISTANCE_STEP, 10)
+    return on_grid
 
 
 def sees_beyond_max_threshold(principal: Principal | None) -> bool:

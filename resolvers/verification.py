@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -132,12 +133,12 @@ async def _cutoff(asked: Cutoff, collection_id: str, model: LoadedModel) -> floa
 
 
 async def _candidates(
-    ctx: Context, matches: list[Match], calibration: Calibration | None
+    ctx: Context, matches: list[Match], calibration: Calibration | None, ceiling: float
 ) -> list[tuple[Match, ShownCandidate]]:
-    """Each match still stored, with its candidate as this caller may see it."""
+    """Each match still stored, with its candidate as this caller may see it (its distance never past `ceiling`)."""
     faces = await ctx.loaders.face.load_many([m.face_id for m in matches])
     persons = await ctx.loaders.person.load_many([m.person_id for m in matches])
-    shown = [shown_distance(ctx.principal, m.distance) for m in matches]
+    shown = [shown_distance(ctx.principal, m.distance, ceiling) for m in matches]
     rates = [None if calibration is None else calibration.false_match_rate(distance) for distance in shown]
     return [
         (m, ShownCandidate(face, person, distance, rate))
@@ -165,12 +166,13 @@ async def verify_embedding(
     search = model.search
     with ctx.services.engine.stats.timed("search"):
         matches = await search.search(vector, options.limit, collection, person_id, options.exact)
+    ceiling = math.inf
     if not sees_beyond_max_threshold(ctx.principal):
         ceiling = model.thresholds.maximum
         matches = [m for m in matches if m.distance <= ceiling]
     searched = await (search.size(collection) if person_id is None else search.count_of(person_id, collection))
     calibration, fpir = model.thresholds.calibration, None
-    found = await _candidates(ctx, matches, calibration)
+    found = await _candidates(ctx, matches, calibration, ceiling)
     if person_id is None and calibration is not None:
         fpir = false_positive_identification_rate(
             calibration.false_match_rate(cutoff), await search.persons(collection)

@@ -21,6 +21,7 @@ from PIL import Image
 
 import ml.image
 from app import ClippedValues, create_app
+from auth.access import shown_distance
 from auth.audit import TEXT_MAX
 from errors import ErrorCode
 from models import AuditEntry
@@ -156,6 +157,13 @@ async def test_distances_are_coarse_without_biometrics(api, person):
     # A threshold sweep would measure the distance bit by bit: a chosen cut-off is on the same grid.
     assert exact["threshold"] == 0.8765 and coarse["threshold"] == 0.88
     assert coarse["match"] == exact["match"]
+
+
+def test_a_coarse_distance_never_passes_the_ceiling():
+    """A candidate just inside MAX_THRESHOLD, shown on the grid, would read as beyond it: the grid point below."""
+    assert shown_distance(None, 1.176) == 1.18
+    assert shown_distance(None, 1.176, ceiling=1.1774) == 1.17
+    assert shown_distance(None, 1.163, ceiling=1.1774) == 1.16
 
 
 # 6: the audit log is bounded.
