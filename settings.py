@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from search.registry import DEFAULT_SEARCH_BACKEND, SEARCH_BACKENDS
-from weights.manifest import DEFAULT_EMBEDDER, EMBEDDERS
+from weights.manifest import DEFAULT_DETECTOR, DEFAULT_EMBEDDER, EMBEDDERS
 from weights.store import DEFAULT_DIR as DEFAULT_WEIGHTS_DIR
 
 MB = 1024 * 1024
@@ -75,7 +75,7 @@ class Settings(BaseModel):
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field((), alias="CORS_ORIGINS")
     # ml.detection.DETECTORS has the same names (tests/test_settings.py checks it).
     detector: Annotated[Literal["mtcnn", "haar", "yunet", "yunet-int8", "yunet-onet"], BeforeValidator(_lower)] = Field(
-        "mtcnn", alias="FACE_DETECTOR"
+        DEFAULT_DETECTOR, alias="FACE_DETECTOR"
     )
     embedder: Annotated[str, BeforeValidator(_lower)] = Field(DEFAULT_EMBEDDER, alias="EMBEDDER")
     # Embedders loaded beside EMBEDDER (which new collections and `default` use): a collection may be pinned

@@ -45,10 +45,10 @@ from search.postgres import connect
 from search.ranking import Match
 from settings import Settings
 from weights import EMBEDDERS
-from weights.manifest import DEFAULT_EMBEDDER
+from weights.manifest import DEFAULT_DETECTOR, DEFAULT_EMBEDDER
 
 EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]
-MODEL_ID = EMBEDDER.model_id("mtcnn")
+MODEL_ID = EMBEDDER.model_id(DEFAULT_DETECTOR)
 TOTAL_FACES = 1_000_000
 FACES_PER_RANDOM_PERSON = 10
 LIMIT = 10  # persons per search: recall@10 needs ten

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ml.alignment import align_by_landmarks, crop_with_margin
-from ml.detection import Box, Detection, Detector, iou
+from ml.detection import Box, Detection, Detector, iou, pose_detector
 from ml.embedder import Embedder
 from ml.exceptions import NoFace, TooManyFaces
 from ml.image import ImageLimits, Photo, decode_image, decode_photo
@@ -218,9 +218,10 @@ class FacePipeline:
         return self.cut_photo(photo, chosen)
 
     def locate_sole(self, data: bytes) -> tuple[int, LocatedFace | None]:
-        """How many faces the photo holds, and the face cut out when it holds exactly one (a liveness frame)."""
+        """How many faces the photo holds, and the face cut out when it holds exactly one (a liveness frame,
+        whose landmarks come from the detector poses are read from: ml.detection.pose_detector)."""
         photo = self.decode(data)
-        detections = self.detect_photo(photo)
+        detections = detect_photo(pose_detector(self.detector), photo)
         return len(detections), self.cut_photo(photo, detections[0]) if len(detections) == 1 else None
 
     def locate_all(self, data: bytes, most: int) -> list[LocatedFace]:

@@ -116,7 +116,10 @@ class RestoredFace:
     model: str = strawberry.field(description="The id of the model that made the embedding.")
     embedding: list[float] = strawberry.field(description="The embedding, as exported.")
     box: BoxInput = strawberry.field(description="Where the face was in its photo.")
-    detector: str = strawberry.field(description="`mtcnn` or `haar`.")
+    detector: str = strawberry.field(
+        description="The detector that found it (FACE_DETECTOR): `yunet-onet`, `mtcnn`, `yunet`, `yunet-int8` or "
+        "`haar`."
+    )
     detection_score: float | None = strawberry.field(default=None, description="The detector's confidence.")
     quality: QualityInput | None = strawberry.field(default=None, description="Quality at enrolment, if measured.")
     crop_jpeg_base64: str | None = strawberry.field(default=None, description="The crop, if one was kept.")

@@ -185,7 +185,10 @@ class Face(Node):
     detection_score: float | None = strawberry.field(
         description="The detector's confidence in [0, 1]; null for detectors without one (Haar)."
     )
-    detector: str = strawberry.field(description="The detector that found the face: `mtcnn` or `haar`.")
+    detector: str = strawberry.field(
+        description="The detector that found the face (FACE_DETECTOR): `yunet-onet`, `mtcnn`, `yunet`, `yunet-int8` or "
+        "`haar`."
+    )
     quality: FaceQuality | None = strawberry.field(
         description="The face's quality when it was enrolled; null for faces enrolled before quality was measured."
     )

@@ -24,7 +24,7 @@ async def test_create_face_by_base64_and_by_upload(api):
     )
     face = by_base64["createFace"]
     assert face["person"] == {"id": person, "name": "Angelina"}
-    assert face["detector"] == "mtcnn" and face["model"] == api.services.model_id
+    assert face["detector"] == "yunet-onet" and face["model"] == api.services.model_id
     assert 0.9 < face["detectionScore"] <= 1.0
     crop = Image.open(io.BytesIO(base64.b64decode(face["cropJpegBase64"])))
     side = api.services.model().spec.input_size

@@ -27,7 +27,7 @@ async def test_graphiql_health_and_metrics(api):
     assert 'storage.getItem("graphiql:headers")' in page.text and "window.sessionStorage" in page.text  # per tab
     health = (await api.http.get("/healthz")).json()
     assert health["status"] == "ok" and health["model"] == api.services.model_id
-    assert health["detector"] == "mtcnn" and set(health["startup_s"]) == {"models", "gallery"}
+    assert health["detector"] == "yunet-onet" and set(health["startup_s"]) == {"models", "gallery"}
     # No GPU here: the embedder on LiteRT's XNNPACK, and OpenCV's DNN (PyPI's build has no CUDA) on the CPU.
     # The default model (SFace) runs on OpenCV's DNN module, as the detector does.
     assert (health["runtime"], health["device"], health["detector_device"]) == ("opencv", "CPU", "CPU")

@@ -2,6 +2,7 @@
 
 from weights.loader import WeightsError, weights_path
 from weights.manifest import (
+    DEFAULT_DETECTOR,
     DEFAULT_EMBEDDER,
     EMBEDDERS,
     FACENET128,
@@ -19,6 +20,7 @@ from weights.manifest import (
 )
 
 __all__ = [
+    "DEFAULT_DETECTOR",
     "DEFAULT_EMBEDDER",
     "EMBEDDERS",
     "FACENET128",

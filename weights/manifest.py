@@ -11,7 +11,7 @@ fetches the one file of (`python -m weights.fetch`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Final, Literal
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ FACENET128 = EmbedderSpec(
             "mtcnn": CropRecipe("-mtcnn-box0.2", landmarks=False, margin=0.2, threshold=1.087),
             "haar": CropRecipe("-haar-box0.275", landmarks=False, margin=44 / 160, threshold=1.093),
             "yunet": CropRecipe("-yunet-box0.2", landmarks=False, margin=0.2, threshold=1.081),
-            "yunet-int8": CropRecipe("-yunet-int8-box0.2", landmarks=False, margin=0.2, threshold=1.081),
+            "yunet-int8": CropRecipe("-yunet-int8-box0.2", landmarks=False, margin=0.2, threshold=1.097),
         }
     ),
     description="FaceNet Inception-ResNet-v1 trained on MS-Celeb-1M (davidsandberg/facenet 20170512-110547), "
@@ -140,7 +140,7 @@ FACENET512 = EmbedderSpec(
             "mtcnn": CropRecipe("-align5pt", landmarks=True, margin=0.15, threshold=1.095),
             "haar": CropRecipe("-align5pt-boxcrop", landmarks=False, margin=44 / 160, threshold=1.089),
             "yunet": CropRecipe("-yunet-align5pt", landmarks=True, margin=0.15, threshold=1.082),
-            "yunet-int8": CropRecipe("-yunet-int8-align5pt", landmarks=True, margin=0.15, threshold=1.082),
+            "yunet-int8": CropRecipe("-yunet-int8-align5pt", landmarks=True, margin=0.15, threshold=1.077),
         }
     ),
     description="FaceNet Inception-ResNet-v1 trained on VGGFace2 (davidsandberg/facenet 20180408-102900), "
@@ -192,7 +192,7 @@ SFACE = EmbedderSpec(
                 "-yunet-int8-arcface112-lsq-zeropad",
                 landmarks=True,
                 margin=0.0,
-                threshold=1.175,
+                threshold=1.176,
                 fit="least-squares",
                 border="zero",
             ),
@@ -220,7 +220,7 @@ SFACE_INT8 = replace(
             "mtcnn": replace(SFACE.crops["mtcnn"], threshold=1.148),
             "haar": CropRecipe("-haar-box0.1", landmarks=False, margin=0.1, threshold=1.185),
             "yunet": replace(SFACE.crops["yunet"], threshold=1.154),
-            "yunet-int8": replace(SFACE.crops["yunet-int8"], threshold=1.154),
+            "yunet-int8": replace(SFACE.crops["yunet-int8"], threshold=1.175),
         }
     ),
     description="SFace as above with int8 block-quantised weights (a quarter of the file and memory); "
@@ -233,6 +233,9 @@ SFACE_INT8 = replace(
 EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512, SFACE, SFACE_INT8)}
 # Chosen by the rule bench/accuracy.py states and applies ("Choosing the default" in its report).
 DEFAULT_EMBEDDER = SFACE.key
+# Chosen by issue 27's rule, which bench/accuracy.py states and applies ("Choosing the detector" in its report):
+# ml.detection.DETECTORS has the name, settings.FACE_DETECTOR defaults to it. Final: mypy sees the literal.
+DEFAULT_DETECTOR: Final = "yunet-onet"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ml.embedder import runtimes_of
-from settings import Settings
-from weights import DEFAULT_EMBEDDER, EMBEDDERS
+from weights import DEFAULT_DETECTOR, DEFAULT_EMBEDDER, EMBEDDERS
 
 EMBEDDER = EMBEDDERS[DEFAULT_EMBEDDER]  # the server runs with its default settings
-MODEL_ID = EMBEDDER.model_id(Settings.model_fields["detector"].default)
+MODEL_ID = EMBEDDER.model_id(DEFAULT_DETECTOR)
 RUNTIME_NAMES = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "opencv": "OpenCV DNN"}
 CEILING_BATCHES = (1, 8, 32)
 # The served model on every runtime it has, and each other model on its CPU runtime (LiteRT, or OpenCV for SFace).
