@@ -87,8 +87,8 @@ class Settings(BaseModel):
     # Where `make install` put the weights it fetched and converted (weights/store.py); give the
     # install commands the same folder (`make install WEIGHTS_DIR=...` passes it as --dir).
     weights_dir: Path = Field(DEFAULT_WEIGHTS_DIR, alias="WEIGHTS_DIR")
-    # ml.embedder.Runtime has the same names; auto: for the FaceNets TensorFlow when it sees a GPU, LiteRT
-    # (XNNPACK) otherwise; OpenCV for the ONNX model (sface), which runs on nothing else.
+    # ml.embedder.Runtime has the same names; auto: LiteRT (XNNPACK) for every model that converts at install,
+    # except a FaceNet on TensorFlow when it sees a GPU; sface-int8 on OpenCV, which runs it alone.
     embedder_runtime: Annotated[Literal["auto", "litert", "tensorflow", "opencv"], BeforeValidator(_lower)] = Field(
         "auto", alias="EMBEDDER_RUNTIME"
     )

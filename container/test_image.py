@@ -156,8 +156,11 @@ def test_image_runs_as_a_user_with_a_healthcheck_and_no_tensorflow(podman: Podma
     healthcheck = json.loads(podman("image", "inspect", "--format", "{{json .HealthCheck}}", image).stdout)
     assert "/readyz" in " ".join(healthcheck["Test"])
     assert config["Entrypoint"][0] == "tini"
-    probe = "import importlib.util as u; print(u.find_spec('tensorflow'), u.find_spec('ai_edge_litert') is not None)"
-    assert podman("run", "--rm", image, "python", "-c", probe).stdout.split() == ["None", "True"]
+    probe = (
+        "import importlib.util as u; "
+        "print(u.find_spec('tensorflow'), u.find_spec('onnx2tf'), u.find_spec('ai_edge_litert') is not None)"
+    )
+    assert podman("run", "--rm", image, "python", "-c", probe).stdout.split() == ["None", "None", "True"]
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ Three networks sit behind one interface: the 128-d Keras FaceNet (the default),
 the 512-d frozen-graph FaceNet, and SFace (ONNX). What differs between them (file
 format, standardisation, size, layout) comes from their manifest entry.
 
-The FaceNets run on one of two runtimes. On a CPU, LiteRT with XNNPACK: the network
-converted once by `python -m ml.litert` (at `make install`), 1.7 times as fast
-as TensorFlow on one face and without TensorFlow's half a gigabyte in the
-server. On a GPU, TensorFlow itself. SFace runs on OpenCV's DNN module, which
-the detector already loads, as OpenCV's own FaceRecognizerSF runs it.
+Each network runs on one of two runtimes. On a CPU, LiteRT with XNNPACK: the
+network converted once by `python -m ml.litert` (at `make install`), without
+TensorFlow's half a gigabyte in the server, and faster than the network's own
+runtime (bench-perf's ceiling table has both). The other runtime is the one the
+weights were made for: TensorFlow for the FaceNets (what AUTO picks on a GPU), and
+OpenCV's DNN module for the ONNX models (SFace int8 runs there alone: it does not
+convert).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from weights.store import DEFAULT_DIR
 class Runtime(StrEnum):
     """What runs the network (the EMBEDDER_RUNTIME setting)."""
 
-    AUTO = "auto"  # ONNX models on OpenCV; the others on TensorFlow when it sees a GPU, LiteRT otherwise
+    AUTO = "auto"  # LiteRT where the model converts (a FaceNet on TensorFlow if it sees a GPU); else its own
     LITERT = "litert"
     TENSORFLOW = "tensorflow"
     OPENCV = "opencv"  # OpenCV's DNN module: the ONNX models
@@ -260,8 +262,9 @@ def load_tensorflow_embedder(spec: EmbedderSpec, weights_dir: Path = DEFAULT_DIR
 
 
 def runtimes_of(spec: EmbedderSpec) -> tuple[Runtime, ...]:
-    """The runtimes a model can run on (AUTO picks one of them)."""
-    return (Runtime.OPENCV,) if spec.format == "onnx" else (Runtime.LITERT, Runtime.TENSORFLOW)
+    """The runtimes a model can run on, the CPU's first (AUTO picks one of them)."""
+    own = Runtime.OPENCV if spec.format == "onnx" else Runtime.TENSORFLOW
+    return (Runtime.LITERT, own) if spec.converts_to_litert else (own,)
 
 
 def tensorflow_sees_a_gpu() -> bool:
@@ -279,10 +282,12 @@ def load_embedder(spec: EmbedderSpec, runtime: Runtime = Runtime.AUTO, weights_d
     if runtime is not Runtime.AUTO and runtime not in runtimes_of(spec):
         choices = ", ".join(runtime.value for runtime in runtimes_of(spec))
         raise ValueError(f"{spec.key} does not run on {runtime.value}; it runs on {choices} (EMBEDDER_RUNTIME)")
-    if spec.format == "onnx":
-        return OpenCvEmbedder(spec, weights_dir)
     if runtime is Runtime.AUTO:
-        runtime = Runtime.TENSORFLOW if tensorflow_sees_a_gpu() else Runtime.LITERT
+        runtime = runtimes_of(spec)[0]
+        if runtime is Runtime.LITERT and spec.format != "onnx" and tensorflow_sees_a_gpu():
+            runtime = Runtime.TENSORFLOW
     if runtime is Runtime.LITERT:
         return LiteRtEmbedder(spec, weights_dir)
+    if runtime is Runtime.OPENCV:
+        return OpenCvEmbedder(spec, weights_dir)
     return load_tensorflow_embedder(spec, weights_dir)

@@ -48,7 +48,7 @@ async def test_each_embedder_searches_only_its_own_faces(facenet128, data_dir, c
 
 
 async def test_sface_verifies_through_the_api(data_dir, sface):
-    """SFace end to end: aligned to the ArcFace template, run on OpenCV; the same person matches, another does not."""
+    """SFace end to end: aligned to the ArcFace template, run on LiteRT; the same person matches, another does not."""
     settings = server_settings(data_dir / "sface", embedder="sface")
     async with start_api(settings, sface) as api:
         model = (await api.ok("{ model { name embedder dimension inputSize } }"))["model"]

@@ -28,9 +28,9 @@ async def test_graphiql_health_and_metrics(api):
     health = (await api.http.get("/healthz")).json()
     assert health["status"] == "ok" and health["model"] == api.services.model_id
     assert health["detector"] == "yunet-onet" and set(health["startup_s"]) == {"models", "gallery"}
-    # No GPU here: the embedder on LiteRT's XNNPACK, and OpenCV's DNN (PyPI's build has no CUDA) on the CPU.
-    # The default model (SFace) runs on OpenCV's DNN module, as the detector does.
-    assert (health["runtime"], health["device"], health["detector_device"]) == ("opencv", "CPU", "CPU")
+    # No GPU here: the embedder (SFace, converted at install) on LiteRT's XNNPACK, and the detector on OpenCV's
+    # DNN module (PyPI's build has no CUDA), both on the CPU.
+    assert (health["runtime"], health["device"], health["detector_device"]) == ("litert", "CPU", "CPU")
     # BLAS on one thread: its spinning threads would take the cores from the models (services.build_engine).
     assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
 

@@ -12,13 +12,24 @@ import cv2
 import numpy as np
 import pytest
 
-from ml.embedder import Runtime, load_embedder, load_tensorflow_embedder, runtimes_of
+from ml.embedder import Runtime, load_embedder, runtimes_of
 from ml.litert import AGREEMENT, convert, cosine_distances
 from services import build_pipeline
 from settings import Settings
 from tests.helpers import ANGELINA, COUPLE
 from tests.server import ROOT
-from weights import EMBEDDERS, FACENET128, FACENET512, MTCNN_NETS, SFACE, YUNET, YUNET_INT8, WeightsError, weights_path
+from weights import (
+    EMBEDDERS,
+    FACENET128,
+    FACENET512,
+    MTCNN_NETS,
+    SFACE,
+    SFACE_INT8,
+    YUNET,
+    YUNET_INT8,
+    WeightsError,
+    weights_path,
+)
 from weights.fetch import fetch
 from weights.loader import checked_litert_path, fetched_path, litert_path, litert_record
 
@@ -80,23 +91,26 @@ CONVERTED = {key: spec for key, spec in EMBEDDERS.items() if Runtime.LITERT in r
 
 
 @pytest.mark.parametrize("spec", CONVERTED.values(), ids=CONVERTED.keys())
-def test_litert_agrees_with_tensorflow_on_real_faces(spec, face_crops):
+def test_litert_agrees_with_the_models_own_runtime_on_real_faces(spec, face_crops):
     """The converted network is the same function: within 1e-4 in cosine distance, face by face."""
     litert = load_embedder(spec, Runtime.LITERT)
     assert litert.runtime is Runtime.LITERT and litert.device == "CPU"
-    tensorflow = load_tensorflow_embedder(spec)
+    own = load_embedder(spec, runtimes_of(spec)[1])  # TensorFlow for a FaceNet, OpenCV for SFace
+    sized = np.stack([cv2.resize(crop, (spec.input_size, spec.input_size)) for crop in face_crops])
     for mirror in (False, True):
-        worst = cosine_distances(litert.embed(face_crops, mirror), tensorflow.embed(face_crops, mirror)).max()
+        worst = cosine_distances(litert.embed(sized, mirror), own.embed(sized, mirror)).max()
         assert worst <= AGREEMENT
 
 
-@pytest.mark.parametrize(("embedder", "runtime"), [("sface", "opencv"), ("facenet128", "litert")])
+@pytest.mark.parametrize(
+    ("embedder", "runtime"), [("sface", "litert"), ("facenet128", "litert"), ("sface-int8", "opencv")]
+)
 def test_the_cpu_server_never_imports_tensorflow(embedder, runtime):
-    """On a CPU the server runs on OpenCV (SFace) or LiteRT (a FaceNet): TensorFlow's half a gigabyte stays out."""
+    """On a CPU the server runs each model on LiteRT (sface-int8 on OpenCV): TensorFlow's half a gigabyte stays out."""
     script = (
         "import sys; from services import build_pipeline; from settings import Settings; "
         f"p = build_pipeline(Settings(embedder={embedder!r})); assert p.embedder.runtime == {runtime!r}; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'onnx2tf', 'onnx')))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -104,8 +118,11 @@ def test_the_cpu_server_never_imports_tensorflow(embedder, runtime):
 
 
 def test_an_unconverted_model_says_how_to_convert_it(tmp_path):
-    with pytest.raises(WeightsError, match=r"make install.*python -m ml\.litert.*EMBEDDER_RUNTIME=tensorflow"):
-        load_embedder(FACENET128, Runtime.LITERT, tmp_path)
+    for spec in (FACENET128, SFACE):
+        with pytest.raises(
+            WeightsError, match=r"make install.*python -m ml\.litert.*EMBEDDER_RUNTIME.*tensorflow.*opencv"
+        ):
+            load_embedder(spec, Runtime.LITERT, tmp_path)
 
 
 def test_a_damaged_conversion_is_refused_and_converted_again(tmp_path):
@@ -128,13 +145,32 @@ def test_the_weights_folder_is_a_setting(tmp_path):
         build_pipeline(settings)
 
 
-def test_sface_runs_on_opencv_alone():
-    """The ONNX model has no LiteRT conversion and no TensorFlow graph: asking for one is refused by name."""
-    assert load_embedder(SFACE).runtime is Runtime.OPENCV
-    with pytest.raises(ValueError, match="sface does not run on litert; it runs on opencv"):
-        load_embedder(SFACE, Runtime.LITERT)
+def test_each_model_runs_on_its_own_runtimes():
+    """SFace on LiteRT (by default) or OpenCV, sface-int8 on OpenCV alone, a FaceNet never on OpenCV: by name."""
+    assert load_embedder(SFACE).runtime is Runtime.LITERT
+    assert load_embedder(SFACE, Runtime.OPENCV).runtime is Runtime.OPENCV
+    assert load_embedder(SFACE_INT8).runtime is Runtime.OPENCV
+    with pytest.raises(ValueError, match="sface does not run on tensorflow; it runs on litert, opencv"):
+        load_embedder(SFACE, Runtime.TENSORFLOW)
+    with pytest.raises(ValueError, match="sface-int8 does not run on litert; it runs on opencv"):
+        load_embedder(SFACE_INT8, Runtime.LITERT)
+    with pytest.raises(WeightsError, match="sface-int8 does not convert"):
+        convert(SFACE_INT8)
     with pytest.raises(ValueError, match="facenet128 does not run on opencv"):
         load_embedder(FACENET128, Runtime.OPENCV)
+
+
+def test_converting_an_onnx_model_leaves_its_file_as_it_was(tmp_path):
+    """onnx2tf rewrites the file it converts: ml.litert hands it a copy, so the shipped file keeps its checksum."""
+    shipped = fetched_path(SFACE.weights)
+    copy = fetched_path(SFACE.weights, tmp_path)
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(shipped, copy)
+    converted = convert(SFACE, tmp_path)
+    assert converted == checked_litert_path(SFACE.weights, tmp_path)
+    weights_path.cache_clear()  # checked afresh, not remembered
+    assert weights_path(SFACE.weights, tmp_path) == copy
+    assert sorted(path.name for path in copy.parent.iterdir()) == [copy.name]
 
 
 def test_the_readme_names_every_weights_file_and_its_licence():

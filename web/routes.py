@@ -86,7 +86,7 @@ async def healthz(request: Request) -> JSONResponse:
             "dimension": services.model().spec.dimension,
             "detector": services.engine.pipeline.detector.name,
             "detector_device": services.engine.pipeline.detector.device,
-            "runtime": services.engine.pipeline.embedder.runtime,  # the embedder's: litert or tensorflow
+            "runtime": services.engine.pipeline.embedder.runtime,  # the embedder's: litert, tensorflow or opencv
             "device": services.engine.pipeline.embedder.device,
             "faces": await services.search.size(),
             "search": services.search.name,

@@ -71,7 +71,7 @@ def litert_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
 
 
 def litert_record(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Path:
-    """The conversion's record: its own sha256 and how closely it agreed with TensorFlow."""
+    """The conversion's record: its own sha256 and how closely it agreed with the network's own runtime."""
     return litert_path(spec, directory).with_suffix(".json")
 
 
@@ -81,7 +81,8 @@ def checked_litert_path(spec: WeightsFile, directory: Path = DEFAULT_DIR) -> Pat
     if not path.is_file() or not record.is_file():
         raise WeightsError(
             f"{Path(spec.path).name} has not been converted for LiteRT ({path} is missing); "
-            "convert it with `make install` or `python -m ml.litert`, or set EMBEDDER_RUNTIME=tensorflow"
+            "convert it with `make install` or `python -m ml.litert`, or set EMBEDDER_RUNTIME to the "
+            "model's own runtime (tensorflow for a FaceNet, opencv for SFace)"
         )
     expected = json.loads(record.read_text())["sha256"]
     if sha256_of(path) != expected:

@@ -77,6 +77,9 @@ class EmbedderSpec:
     output_tensor: str = ""
     # The most faces one forward pass may take (None: any); the runtime splits larger batches.
     max_batch: int | None = None
+    # Whether `python -m ml.litert` converts the network for LiteRT at install, the runtime it then runs on
+    # by CPU. False where the converter cannot (sface-int8: onnx2tf fails on its block-quantised weights).
+    converts_to_litert: bool = True
 
     def recipe(self, detector: str) -> CropRecipe:
         return self.crops[detector]
@@ -200,7 +203,8 @@ SFACE = EmbedderSpec(
     ),
     description="SFace (OpenCV model zoo 2021dec), a MobileFaceNet trained with the sigmoid-constrained "
     "hypersphere loss, 128-d; five-landmark similarity alignment onto the ArcFace 112x112 template, RGB "
-    "0..255; output L2-normalised. Run by OpenCV's DNN module",
+    "0..255; output L2-normalised. Converted for LiteRT (XNNPACK) at install from the ONNX file, which "
+    "OpenCV's DNN module runs as shipped",
 )
 
 SFACE_INT8 = replace(
@@ -228,6 +232,7 @@ SFACE_INT8 = replace(
     "Run by OpenCV's DNN module one face a pass",
     # OpenCV 4.x returns wrong embeddings for this file at batches above 2 (measured); one face a pass is right.
     max_batch=1,
+    converts_to_litert=False,
 )
 
 EMBEDDERS = {spec.key: spec for spec in (FACENET128, FACENET512, SFACE, SFACE_INT8)}
