@@ -283,9 +283,8 @@ def load_embedder(spec: EmbedderSpec, runtime: Runtime = Runtime.AUTO, weights_d
         choices = ", ".join(runtime.value for runtime in runtimes_of(spec))
         raise ValueError(f"{spec.key} does not run on {runtime.value}; it runs on {choices} (EMBEDDER_RUNTIME)")
     if runtime is Runtime.AUTO:
-        runtime = runtimes_of(spec)[0]
-        if runtime is Runtime.LITERT and spec.format != "onnx" and tensorflow_sees_a_gpu():
-            runtime = Runtime.TENSORFLOW
+        runs_on = runtimes_of(spec)
+        runtime = Runtime.TENSORFLOW if Runtime.TENSORFLOW in runs_on and tensorflow_sees_a_gpu() else runs_on[0]
     if runtime is Runtime.LITERT:
         return LiteRtEmbedder(spec, weights_dir)
     if runtime is Runtime.OPENCV:
